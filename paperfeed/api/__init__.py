@@ -1,0 +1,1 @@
+"""Stage 5: the JSON API, shaped after the public daily-papers APIs."""

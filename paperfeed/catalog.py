@@ -1,0 +1,84 @@
+"""One data directory opened: the store, its indexes, and the demo corpus.
+
+Everything above the index stage (search, feeds, web, API, CLI) works on a
+`Catalog`. Opening an empty store loads the bundled demo corpus (the five page
+captures), so a new user sees a working site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .index.sync import IndexReport, Indexes
+from .models import Paper, SkippedRecord
+from .settings import Settings
+from .store import Store, UpsertStats
+
+INGEST_BATCH = 2000
+
+
+@dataclass
+class IngestReport:
+    stats: UpsertStats = field(default_factory=UpsertStats)
+    skipped: list[SkippedRecord] = field(default_factory=list)
+    index: IndexReport | None = None
+
+    @property
+    def seen(self) -> int:
+        return self.stats.inserted + self.stats.updated + self.stats.unchanged
+
+
+class Catalog:
+    def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
+        self.settings = settings
+        self.store = Store(settings.db_path)
+        if settings.load_demo and self.store.count() == 0 and not read_only:
+            self.load_demo()
+        self.indexes = Indexes(settings.index_dir, settings.embedder, read_only=read_only)
+        if not read_only and self.indexes.meta.last_seq < self.store.max_seq():
+            self.indexes.update(self.store)
+
+    def load_demo(self) -> IngestReport:
+        from .sources import read_source
+
+        folder = resources.files("paperfeed.demo") / "pages"
+        records: list[Paper | SkippedRecord] = []
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".txt"):
+                with resources.as_file(entry) as path:
+                    records.extend(read_source(Path(path), "capture"))
+        return self.ingest(records)
+
+    def ingest(self, records: Iterable[Paper | SkippedRecord],
+               on_batch: callable | None = None) -> IngestReport:  # type: ignore[valid-type]
+        """Upsert papers in batches (one transaction each); collect skipped records."""
+        report = IngestReport()
+        for batch in _batches(records, report.skipped):
+            report.stats += self.store.upsert(batch)
+            if on_batch:
+                on_batch(len(batch))
+        return report
+
+    def reindex(self, *, progress: bool = False) -> IndexReport:
+        return self.indexes.update(self.store, progress=progress)
+
+    def refresh(self) -> None:
+        self.indexes.refresh()
+
+
+def _batches(records: Iterable[Paper | SkippedRecord],
+             skipped: list[SkippedRecord]) -> Iterator[list[Paper]]:
+    batch: list[Paper] = []
+    for record in records:
+        if isinstance(record, SkippedRecord):
+            skipped.append(record)
+            continue
+        batch.append(record)
+        if len(batch) >= INGEST_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,254 @@
+"""The `paperfeed` command: serve, ingest, harvest, index, search, similar."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from .catalog import Catalog
+from .errors import PaperfeedError
+from .settings import SETTINGS, Settings, load_settings
+
+
+class Context:
+    def __init__(self, settings: Settings, debug: bool) -> None:
+        self.settings = settings
+        self.debug = debug
+        self._catalog: Catalog | None = None
+
+    def catalog(self, **overrides: object) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(self.settings.with_overrides(**overrides))
+        return self._catalog
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Data directory (default: $PAPERFEED_HOME or ./paperfeed-data).")
+@click.option("--embedder", help="Embedding model name (default: $PAPERFEED_EMBEDDER).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="paperfeed")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, embedder: str | None, debug: bool) -> None:
+    """Self-hosted research-paper discovery."""
+    ctx.obj = Context(load_settings(home=data_dir, embedder=embedder), debug)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on.")
+@click.option("--port", type=int, help="Port to listen on.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Web processes (they share the data directory).")
+@pass_context
+def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the web site and JSON API."""
+    import uvicorn
+
+    settings = ctx.settings.with_overrides(host=host, port=port)
+    started = time.perf_counter()
+    catalog = Catalog(settings)  # loads the demo corpus into an empty store, indexes it
+    click.echo(f"paperfeed: {catalog.store.count()} papers in {settings.home} "
+               f"(ready in {time.perf_counter() - started:.1f}s) — "
+               f"http://{settings.host}:{settings.port}/", err=True)
+    if workers > 1:
+        import os
+
+        os.environ["PAPERFEED_HOME"] = str(settings.home)
+        os.environ["PAPERFEED_EMBEDDER"] = settings.embedder
+        uvicorn.run("paperfeed.web.asgi:app", host=settings.host, port=settings.port,
+                    workers=workers, log_level="warning")
+        return
+    from .web import create_app
+
+    uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port,
+                log_level="warning")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option("--format", "fmt", help="Force the input format instead of detecting it.")
+@click.option("--no-index", is_flag=True, help="Only store; run `paperfeed index` later.")
+@pass_context
+def ingest(ctx: Context, paths: tuple[Path, ...], fmt: str | None, no_index: bool) -> None:
+    """Ingest files: page captures, arXiv JSON lines (.jsonl[.xz|.gz]), BibTeX."""
+    from .sources import read_source
+
+    catalog = ctx.catalog(load_demo=False)
+    files = [p for path in paths for p in (sorted(path.iterdir()) if path.is_dir() else [path])
+             if p.is_file()]
+    started = time.perf_counter()
+    skipped_total = 0
+    for path in files:
+        with tqdm(desc=path.name, unit="paper", disable=None, file=sys.stderr) as bar:
+            report = catalog.ingest(read_source(path, fmt), on_batch=bar.update)
+        for record in report.skipped[:20]:
+            click.echo(f"skipped {record.source_ref}: {record.reason}", err=True)
+        if len(report.skipped) > 20:
+            click.echo(f"... and {len(report.skipped) - 20} more skipped", err=True)
+        skipped_total += len(report.skipped)
+        s = report.stats
+        click.echo(f"{path}: {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged, "
+                   f"{len(report.skipped)} skipped")
+    stored = time.perf_counter() - started
+    if not no_index:
+        _index(catalog)
+    click.echo(f"stored in {stored:.1f}s; {catalog.store.count()} papers in the store")
+
+
+def _index(catalog: Catalog) -> None:
+    report = catalog.reindex(progress=True)
+    if report.indexed:
+        click.echo(f"indexed {report.indexed} papers in {report.seconds:.1f}s "
+                   f"({report.embedded} embedded in {report.embed_seconds:.1f}s, "
+                   f"{report.from_cache} from cache)")
+
+
+@cli.command()
+@pass_context
+def index(ctx: Context) -> None:
+    """Bring the keyword and vector indexes up to date (resumable)."""
+    catalog = ctx.catalog()
+    _index(catalog)
+    click.echo(f"{catalog.indexes.meta.count} papers indexed with {catalog.indexes.meta.embedder}")
+
+
+@cli.group()
+def harvest() -> None:
+    """Harvest papers from remote servers."""
+
+
+@harvest.command("arxiv")
+@click.option("--set", "set_spec", default="cs", show_default=True, help="OAI set, e.g. cs, math.")
+@click.option("--from", "from_date", help="First datestamp (YYYY-MM-DD).")
+@click.option("--until", "until", help="Last datestamp (YYYY-MM-DD).")
+@click.option("--url", default="https://oaipmh.arxiv.org/oai", show_default=True,
+              help="OAI-PMH endpoint.")
+@click.option("--delay", type=float, default=3.0, show_default=True,
+              help="Seconds between requests (arXiv asks for 3).")
+@click.option("--restart", is_flag=True, help="Ignore a saved resumption token.")
+@click.option("--no-index", is_flag=True, help="Only store; run `paperfeed index` later.")
+@pass_context
+def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str | None,
+                  url: str, delay: float, restart: bool, no_index: bool) -> None:
+    """Harvest arXiv metadata by OAI-PMH; resumes an interrupted harvest."""
+    from .sources.arxiv_oai import OaiHarvester
+
+    catalog = ctx.catalog(load_demo=False)
+    name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
+    state = None if restart else catalog.store.harvest_state(name)
+    token = state["resumption_token"] if state else None
+    pages = int(state["pages"]) if state and token else 0
+    records = int(state["records"]) if state and token else 0
+    if token:
+        click.echo(f"resuming after page {pages} ({records} records so far)", err=True)
+    harvester = OaiHarvester(base_url=url, set_spec=set_spec, from_date=from_date,
+                             until=until, delay_s=delay)
+    with tqdm(desc=f"arXiv {set_spec}", unit="paper", disable=None, file=sys.stderr) as bar:
+        for page in harvester.iter_pages(resumption_token=token):
+            if page.complete_list_size and bar.total is None:
+                bar.total = page.complete_list_size
+            report = catalog.ingest(page.papers)
+            pages += 1
+            records += len(page.papers)
+            # Only after the page is stored: a crash redoes at most one page.
+            catalog.store.save_harvest_state(name, resumption_token=page.next_token,
+                                             from_date=from_date, pages=pages, records=records)
+            for record in page.skipped:
+                click.echo(f"skipped {record.source_ref}: {record.reason}", err=True)
+            bar.update(report.seen)
+    click.echo(f"harvested {records} records in {pages} pages")
+    if not no_index:
+        _index(catalog)
+
+
+def _print_ranked(items: list[dict], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        click.echo("no results")
+    for rank, item in enumerate(items, start=1):
+        published = item.get("published") or ""
+        click.echo(f"{rank:>3}. {item['title']}")
+        click.echo(f"     {item['id']}  {published}  score {item['score']:.4f}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid",
+              show_default=True)
+@click.option("--from", "date_from", help="Published on or after (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Published on or before (YYYY-MM-DD).")
+@click.option("--category", help="Category, e.g. cs.LG (comma-separated for several).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, in rank order.")
+@pass_context
+def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | None,
+           date_to: str | None, category: str | None, as_json: bool) -> None:
+    """Search papers by meaning and by words."""
+    from .discover.search import search as run_search
+    from .web.views import search_filters
+
+    hits = run_search(ctx.catalog(), query, limit=limit, mode=mode,
+                      filters=search_filters(date_from, date_to, category))
+    _print_ranked([{"id": h.paper.id, "title": h.paper.title, "score": h.score,
+                    "published": h.paper.published.isoformat() if h.paper.published else None,
+                    "ranks": h.ranks, "authors": h.paper.authors} for h in hits], as_json)
+
+
+@cli.command()
+@click.argument("paper_id")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, in rank order.")
+@pass_context
+def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
+    """Papers similar to PAPER_ID (paperfeed or arXiv id)."""
+    from .discover.similar import similar as find_similar
+    from .errors import NotFound
+
+    catalog = ctx.catalog()
+    paper = catalog.store.get(paper_id)
+    if paper is None:
+        raise NotFound(f"no paper with id {paper_id!r}")
+    _print_ranked([{"id": p.id, "title": p.title, "score": score,
+                    "published": p.published.isoformat() if p.published else None}
+                   for p, score in find_similar(catalog, paper, limit)], as_json)
+
+
+@cli.command("settings")
+@pass_context
+def show_settings(ctx: Context) -> None:
+    """Print the settings in force."""
+    helps = {s.name: s.help for s in SETTINGS}
+    for f in fields(ctx.settings):
+        click.echo(f"{f.name:<10} = {getattr(ctx.settings, f.name)!s:<24} # {helps[f.name]}")
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PaperfeedError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: rerun the same command to resume", err=True)
+        sys.exit(130)

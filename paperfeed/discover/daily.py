@@ -1,0 +1,100 @@
+"""Daily, weekly and monthly lists of papers, with navigation between them."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from ..errors import BadRequest
+from ..store import Store
+
+Kind = Literal["day", "week", "month"]
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: Kind
+    start: date
+    end: date
+
+    @property
+    def key(self) -> str:
+        """The URL form: 2025-08-01, 2025-W31, 2025-08."""
+        if self.kind == "day":
+            return self.start.isoformat()
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "day":
+            return self.start.strftime("%A, %B %-d, %Y")
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return (f"Week {week}, {year} · {self.start.strftime('%b %-d')} – "
+                    f"{self.end.strftime('%b %-d')}")
+        return self.start.strftime("%B %Y")
+
+    def containing(self, day: date) -> Period:
+        return period_of(self.kind, day)
+
+
+def period_of(kind: Kind, day: date) -> Period:
+    if kind == "day":
+        return Period("day", day, day)
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        return Period("week", start, start + timedelta(days=6))
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Period("month", day.replace(day=1), day.replace(day=last))
+
+
+def parse_period(*, day: str | None = None, week: str | None = None,
+                 month: str | None = None) -> Period | None:
+    """From `date=2025-08-01`, `week=2025-W31` or `month=2025-08`; None if none given."""
+    given = [(k, v) for k, v in (("day", day), ("week", week), ("month", month)) if v]
+    if len(given) > 1:
+        raise BadRequest("give only one of date, week, month")
+    if not given:
+        return None
+    kind, value = given[0]
+    try:
+        if kind == "day":
+            return period_of("day", date.fromisoformat(value))
+        if kind == "week":
+            match = re.fullmatch(r"(\d{4})-W(\d{1,2})", value)
+            if not match:
+                raise ValueError
+            return period_of("week", date.fromisocalendar(int(match[1]), int(match[2]), 1))
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})", value)
+        if not match:
+            raise ValueError
+        return period_of("month", date(int(match[1]), int(match[2]), 1))
+    except ValueError:
+        examples = {"day": "2025-08-01", "week": "2025-W31", "month": "2025-08"}
+        raise BadRequest(f"{'date' if kind == 'day' else kind}={value!r} is not valid; "
+                         f"expected e.g. {examples[kind]}") from None
+
+
+def latest_period(store: Store, kind: Kind = "day") -> Period | None:
+    latest = store.latest_date()
+    return period_of(kind, latest) if latest else None
+
+
+@dataclass
+class Neighbours:
+    older: Period | None
+    newer: Period | None
+
+
+def neighbours(store: Store, period: Period) -> Neighbours:
+    """The nearest periods of the same kind, before and after, that have papers."""
+    older = store.nearest_date(period.start, before=True)
+    newer = store.nearest_date(period.end, before=False)
+    return Neighbours(period.containing(older) if older else None,
+                      period.containing(newer) if newer else None)

@@ -1,0 +1,131 @@
+"""Hybrid search: BM25 and dense retrieval fused into one ranking.
+
+Each retriever returns its top `CANDIDATES`; reciprocal rank fusion
+(score = sum 1/(k + rank)) merges them. RRF needs no score calibration between
+BM25 and cosine, and is robust when one retriever returns nothing (a query of
+rare words, or of words the keyword index has never seen). Filters run inside
+tantivy for keywords; for vectors, a selective filter is searched exactly over
+the papers it leaves, a broad one by over-fetching from the ANN index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from markupsafe import Markup
+
+from ..catalog import Catalog
+from ..errors import BadRequest
+from ..models import StoredPaper
+from .highlight import highlight, query_stems, snippet
+
+Mode = Literal["hybrid", "keyword", "semantic"]
+MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
+CANDIDATES = 100
+RRF_K = 60
+EXACT_FILTER_CAP = 20_000  # below this many filtered papers, vectors are searched exactly
+MAX_QUERY_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date | None = None
+    date_to: date | None = None
+    categories: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.date_from or self.date_to or self.categories)
+
+    def admits(self, paper: StoredPaper) -> bool:
+        if self.date_from and (paper.published is None or paper.published < self.date_from):
+            return False
+        if self.date_to and (paper.published is None or paper.published > self.date_to):
+            return False
+        return not self.categories or bool(set(self.categories) & set(paper.categories))
+
+
+@dataclass
+class Hit:
+    paper: StoredPaper
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)  # retriever -> 1-based rank
+    title_html: Markup = Markup("")
+    snippet_html: Markup = Markup("")
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.paper.id, "title": self.paper.title, "score": round(self.score, 6),
+                "ranks": self.ranks, "paper": self.paper.to_json()}
+
+
+def rrf(rankings: dict[str, Sequence[int]], k: int = RRF_K) -> list[tuple[int, float, dict]]:
+    """Reciprocal rank fusion of several rankings of rowids."""
+    scores: dict[int, float] = {}
+    ranks: dict[int, dict[str, int]] = {}
+    for name, ranking in rankings.items():
+        for position, rowid in enumerate(ranking, start=1):
+            scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (k + position)
+            ranks.setdefault(rowid, {})[name] = position
+    ordered = sorted(scores.items(), key=lambda item: -item[1])
+    return [(rowid, score, ranks[rowid]) for rowid, score in ordered]
+
+
+def keyword_ranking(catalog: Catalog, query: str, filters: Filters,
+                    depth: int = CANDIDATES) -> list[tuple[int, float]]:
+    return catalog.indexes.fulltext.search(query, depth, date_from=filters.date_from,
+                                           date_to=filters.date_to,
+                                           categories=filters.categories)
+
+
+def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
+                     depth: int = CANDIDATES) -> list[tuple[int, float]]:
+    vectors = catalog.indexes.vectors
+    if not len(vectors):
+        return []
+    query_vector = catalog.indexes.embed_query(query)
+    if not filters.active:
+        return vectors.search(query_vector, depth)
+    allowed = catalog.store.rowids_matching(filters.date_from, filters.date_to,
+                                            list(filters.categories), EXACT_FILTER_CAP)
+    if allowed is not None:
+        return vectors.search_exact(query_vector, allowed, depth)
+    # Broad filter: over-fetch, then keep what passes.
+    found = vectors.search(query_vector, depth * 10)
+    papers = {p.rowid: p for p in catalog.store.get_many([r for r, _ in found])}
+    return [(r, s) for r, s in found if r in papers and filters.admits(papers[r])][:depth]
+
+
+def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
+           mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
+    """Ranked hits for `query`; highlights computed for the returned page only."""
+    query = query.strip()
+    if not query:
+        return []
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"query is too long ({len(query)} characters, at most "
+                         f"{MAX_QUERY_CHARS})")
+    if mode not in MODES:
+        raise BadRequest(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+    filters = filters or Filters()
+    depth = max(CANDIDATES, offset + limit)
+    rankings: dict[str, list[tuple[int, float]]] = {}
+    if mode in ("hybrid", "keyword"):
+        rankings["keyword"] = keyword_ranking(catalog, query, filters, depth)
+    if mode in ("hybrid", "semantic"):
+        rankings["semantic"] = semantic_ranking(catalog, query, filters, depth)
+    if mode == "hybrid":
+        fused = rrf({name: [r for r, _ in ranking] for name, ranking in rankings.items()})
+    else:
+        (name, ranking), = rankings.items()
+        fused = [(r, s, {name: i}) for i, (r, s) in enumerate(ranking, start=1)]
+    page = fused[offset:offset + limit]
+    papers = {p.rowid: p for p in catalog.store.get_many([r for r, _, _ in page])}
+    stems = query_stems(query)
+    return [
+        Hit(papers[r], score, ranks, highlight(papers[r].title, stems),
+            snippet(papers[r].abstract, stems))
+        for r, score, ranks in page if r in papers
+    ]

@@ -1,0 +1,92 @@
+"""Every setting paperfeed reads, declared once.
+
+Precedence, later wins: defaults, `PAPERFEED_*` environment variables, explicit
+overrides (CLI flags). The `Settings` object is passed down explicitly; nothing
+reads the environment behind its back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", "./paperfeed-data", "Data directory: SQLite store and index files (PAPERFEED_HOME)."),
+    Setting("embedder", "static-minilm", "Embedding model for documents and queries."),
+    Setting("load_demo", True, "Load the bundled demo corpus when the store is empty."),
+    Setting("host", "127.0.0.1", "Address `paperfeed serve` listens on."),
+    Setting("port", 8000, "Port `paperfeed serve` listens on."),
+    Setting("page_size", 30, "Papers per page on the web site and default API limit."),
+    Setting("max_limit", 100, "Largest `limit` a request may ask for."),
+    Setting("new_hours", 24, "A paper first seen less than this many hours ago is marked new."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("./paperfeed-data")
+    embedder: str = "static-minilm"
+    load_demo: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    page_size: int = 30
+    max_limit: int = 100
+    new_hours: int = 24
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "paperfeed.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+    except ValueError:
+        raise ConfigError(f"PAPERFEED_{name.upper()}={raw!r} is not a valid {type(default).__name__}")
+    return raw
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then PAPERFEED_* variables, then `overrides` (e.g. CLI flags)."""
+    env = os.environ if environ is None else environ
+    declared = {s.name: s for s in SETTINGS}
+    assert declared.keys() == {f.name for f in fields(Settings)}, "SETTINGS and Settings drifted"
+    values: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith("PAPERFEED_") or key == "PAPERFEED_SHARED":
+            continue
+        name = key.removeprefix("PAPERFEED_").lower()
+        if name not in declared:
+            raise ConfigError(f"unknown setting {key}; known: "
+                              + ", ".join(f"PAPERFEED_{n.upper()}" for n in declared))
+        values[name] = _coerce(name, raw, declared[name].default)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "home" in values:
+        values["home"] = Path(values["home"]).expanduser()
+    return Settings(**values)

@@ -1,0 +1,5 @@
+"""Stage 2: the store. The only code that writes SQL."""
+
+from .sqlite import Store, UpsertStats
+
+__all__ = ["Store", "UpsertStats"]

@@ -1,0 +1,126 @@
+"""HTML pages. Each handler gathers data from `discover` and renders a template."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from ..catalog import Catalog
+from ..discover import daily
+from ..discover.search import MODES, Filters, search as run_search
+from ..discover.similar import similar
+from ..errors import BadRequest, NotFound
+from .render import render
+
+
+def _catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+def _page_number(raw: str | None) -> int:
+    if raw is None:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise BadRequest(f"p={raw!r} is not a page number")
+    return int(raw)
+
+
+def _render_period(request: Request, period: daily.Period | None) -> HTMLResponse:
+    catalog = _catalog(request)
+    page_size = request.app.state.settings.page_size
+    page = _page_number(request.query_params.get("p"))
+    papers, total, neighbours = [], 0, None
+    if period:
+        total = catalog.store.count_between(period.start, period.end)
+        papers = catalog.store.between(period.start, period.end, page_size,
+                                       (page - 1) * page_size)
+        neighbours = daily.neighbours(catalog.store, period)
+    return render(request, "daily.html", period=period, papers=papers, total=total,
+                  neighbours=neighbours, page=page, pages=max(1, math.ceil(total / page_size)),
+                  active=period.kind if period else "day")
+
+
+def home(request: Request) -> HTMLResponse:
+    return _render_period(request, daily.latest_period(_catalog(request).store, "day"))
+
+
+def latest(request: Request, kind: str) -> HTMLResponse:
+    if kind not in ("week", "month"):
+        return paper(request, kind)
+    return _render_period(request, daily.latest_period(_catalog(request).store, kind))
+
+
+def by_day(request: Request, day: str) -> HTMLResponse:
+    return _render_period(request, daily.parse_period(day=day))
+
+
+def by_week(request: Request, week: str) -> HTMLResponse:
+    return _render_period(request, daily.parse_period(week=week))
+
+
+def by_month(request: Request, month: str) -> HTMLResponse:
+    return _render_period(request, daily.parse_period(month=month))
+
+
+def paper(request: Request, paper_id: str) -> HTMLResponse:
+    catalog = _catalog(request)
+    found = catalog.store.get(paper_id)
+    if found is None:
+        raise NotFound(f"no paper with id {paper_id!r}")
+    return render(request, "paper.html", paper=found, similar=similar(catalog, found, 10),
+                  sources=catalog.store.sources_of(found.rowid))
+
+
+def _parse_date(name: str, raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name}={raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def search_filters(date_from: str | None, date_to: str | None,
+                   category: str | None) -> Filters:
+    categories = tuple(c for c in (category or "").split(",") if c.strip())
+    return Filters(_parse_date("from", date_from), _parse_date("to", date_to),
+                   tuple(c.strip() for c in categories))
+
+
+def search(request: Request, q: str = "", mode: str = "hybrid", category: str = "",
+           p: str | None = None) -> HTMLResponse:
+    catalog = _catalog(request)
+    params = request.query_params
+    page = _page_number(p)
+    page_size = request.app.state.settings.page_size
+    error = None
+    hits = []
+    try:
+        filters = search_filters(params.get("from"), params.get("to"), category)
+        if q.strip() or filters.active:
+            hits = run_search(catalog, q or category, limit=page_size + 1,
+                              offset=(page - 1) * page_size, mode=mode, filters=filters)
+    except BadRequest as exc:
+        error = str(exc)
+    more = len(hits) > page_size
+    next_params = {k: v for k, v in params.items() if k != "p"} | {"p": str(page + 1)}
+    return render(request, "search.html", status=400 if error else 200, query=q, hits=hits[:page_size],
+                  mode=mode if mode in MODES else "hybrid", modes=MODES, error=error,
+                  date_from=params.get("from"), date_to=params.get("to"), category=category,
+                  categories=catalog.store.categories(), more=more,
+                  next_url="/search?" + urlencode(next_params))
+
+
+def subscribe(request: Request) -> HTMLResponse:
+    return render(request, "subscribe.html")
+
+
+def healthz(request: Request) -> JSONResponse:
+    catalog = _catalog(request)
+    return JSONResponse({"papers": catalog.store.count(),
+                         "indexed": catalog.indexes.meta.count,
+                         "embedder": catalog.indexes.meta.embedder})

@@ -1,0 +1,87 @@
+"""Shared fixtures: real SQLite stores in tmp dirs, the demo corpus, a served app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from paperfeed.catalog import Catalog
+from paperfeed.settings import Settings, load_settings
+from paperfeed.web import create_app
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("PAPERFEED_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if not (path / "pages").is_dir():
+        pytest.skip(f"shared data not found at {path} (set PAPERFEED_SHARED)")
+    return path
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    return load_settings(environ={}, home=home, **overrides)
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """A data directory opened for the first time: the demo corpus loads and indexes."""
+    return Catalog(make_settings(tmp_path_factory.mktemp("demo")))
+
+
+@pytest.fixture(scope="session")
+def client(demo_catalog: Catalog) -> TestClient:
+    return TestClient(create_app(demo_catalog.settings, demo_catalog))
+
+
+@pytest.fixture
+def empty_catalog(tmp_path: Path) -> Catalog:
+    return Catalog(make_settings(tmp_path / "data", load_demo=False))
+
+
+class LiveServer:
+    def __init__(self, catalog: Catalog) -> None:
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        config = uvicorn.Config(create_app(catalog.settings, catalog), host="127.0.0.1",
+                                port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_catalog: Catalog) -> Iterator[LiveServer]:
+    with LiveServer(demo_catalog) as server:
+        yield server
