@@ -1,0 +1,108 @@
+"""Stage 1: sources. Parse inputs into `Paper`s (or `SkippedRecord`s); never write.
+
+Local files go through `read_source(path, fmt=None)`; the format is detected
+from the file name, then from the first bytes. Remote sources are
+`arxiv_oai.OaiHarvester` (bulk OAI-PMH harvest) and `arxiv_api.fetch_by_ids`
+/ `arxiv_api.search` (query API).
+
+    FORMATS      name        files
+    capture      page capture (*.txt with a date line and title/abstract pairs)
+    arxiv-jsonl  arXiv metadata snapshot (*.jsonl, *.json, optionally .xz/.gz/.bz2)
+    bibtex       BibTeX (*.bib)
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import SourceError
+from ..models import Paper, SkippedRecord
+from .arxiv_jsonl import read_arxiv_jsonl
+from .bibtex import read_bibtex
+from .captured import HEADER_LINES, read_capture
+
+__all__ = ["FORMATS", "detect_format", "read_source"]
+
+FORMATS: dict[str, str] = {
+    "capture": "page capture: header lines, a date line, then title/abstract paragraphs",
+    "arxiv-jsonl": "arXiv metadata snapshot, one JSON object per line (.xz/.gz/.bz2 ok)",
+    "bibtex": "BibTeX entries (.bib)",
+}
+_ALIASES = {
+    "captured": "capture",
+    "page": "capture",
+    "txt": "capture",
+    "jsonl": "arxiv-jsonl",
+    "json": "arxiv-jsonl",
+    "arxiv": "arxiv-jsonl",
+    "bib": "bibtex",
+}
+_COMPRESSED = {".xz": lzma.open, ".gz": gzip.open, ".bz2": bz2.open}
+
+
+def _normalise_fmt(fmt: str) -> str:
+    name = fmt.strip().lower()
+    name = _ALIASES.get(name, name)
+    if name not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise SourceError(f"unknown source format {fmt!r} (known: {known})")
+    return name
+
+
+def _head(path: Path, size: int = 4096) -> str:
+    opener = _COMPRESSED.get(path.suffix.lower())
+    try:
+        if opener:
+            with opener(path, "rb") as handle:
+                data = handle.read(size)
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(size)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from exc
+    return data.decode("utf-8", errors="replace")
+
+
+def detect_format(path: str | Path) -> str:
+    """Name of the format of a local file; SourceError if missing or unrecognised."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"no such file: {path}")
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in (".jsonl", ".ndjson", ".json"):
+        return "arxiv-jsonl"
+    if last == ".bib":
+        return "bibtex"
+    head = _head(path)
+    stripped = head.lstrip()
+    if stripped.startswith("{"):
+        return "arxiv-jsonl"
+    if stripped.startswith("@") or "\n@" in head:
+        return "bibtex"
+    first_lines = {line.strip().lower() for line in head.splitlines()[:12] if line.strip()}
+    if first_lines & HEADER_LINES or last == ".txt":
+        return "capture"
+    raise SourceError(
+        f"cannot tell the format of {path}: expected one of {', '.join(FORMATS)}; "
+        "pass the format explicitly"
+    )
+
+
+def read_source(path: str | Path, fmt: str | None = None) -> Iterator[Paper | SkippedRecord]:
+    """Yield the records of one local file; `fmt` (a FORMATS name) overrides detection."""
+    path = Path(path)
+    name = _normalise_fmt(fmt) if fmt else detect_format(path)
+    if not path.is_file():
+        raise SourceError(f"no such file: {path}")
+    if name == "capture":
+        return read_capture(path)
+    if name == "arxiv-jsonl":
+        return read_arxiv_jsonl(path)
+    return read_bibtex(path)
