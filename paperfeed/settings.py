@@ -23,8 +23,8 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("home", "./paperfeed-data", "Data directory: SQLite store and index files (PAPERFEED_HOME)."),
-    Setting("embedder", "static-minilm", "Embedding model for documents and queries."),
+    Setting("home", "./paperfeed-data", "Data directory: SQLite store and index files."),
+    Setting("embedder", "static-minilm-384", "Embedding model for documents and queries."),
     Setting("load_demo", True, "Load the bundled demo corpus when the store is empty."),
     Setting("host", "127.0.0.1", "Address `paperfeed serve` listens on."),
     Setting("port", 8000, "Port `paperfeed serve` listens on."),
@@ -37,7 +37,7 @@ SETTINGS: tuple[Setting, ...] = (
 @dataclass(frozen=True)
 class Settings:
     home: Path = Path("./paperfeed-data")
-    embedder: str = "static-minilm"
+    embedder: str = "static-minilm-384"
     load_demo: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
@@ -68,7 +68,8 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, int):
             return int(raw)
     except ValueError:
-        raise ConfigError(f"PAPERFEED_{name.upper()}={raw!r} is not a valid {type(default).__name__}")
+        kind = type(default).__name__
+        raise ConfigError(f"PAPERFEED_{name.upper()}={raw!r} is not a valid {kind}") from None
     return raw
 
 

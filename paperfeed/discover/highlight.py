@@ -14,10 +14,10 @@ import Stemmer
 from markupsafe import Markup, escape
 
 WORD = re.compile(r"(\w+)")
-STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it of on or that the this to was were "
-    "with we our via".split()
-)
+STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
+    "it", "of", "on", "or", "that", "the", "this", "to", "was", "were", "with", "we", "our", "via",
+})
 
 
 @lru_cache(maxsize=1)

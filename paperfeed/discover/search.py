@@ -117,7 +117,7 @@ def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
     if mode in ("hybrid", "semantic"):
         rankings["semantic"] = semantic_ranking(catalog, query, filters, depth)
     if mode == "hybrid":
-        fused = rrf({name: [r for r, _ in ranking] for name, ranking in rankings.items()})
+        fused = rrf({name: [r for r, _ in ranking] for name, ranking in rankings.items()}, RRF_K)
     else:
         (name, ranking), = rankings.items()
         fused = [(r, s, {name: i}) for i, (r, s) in enumerate(ranking, start=1)]

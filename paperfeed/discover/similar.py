@@ -7,7 +7,8 @@ from ..index.embed import paper_text
 from ..models import StoredPaper
 
 
-def similar(catalog: Catalog, paper: StoredPaper, limit: int = 10) -> list[tuple[StoredPaper, float]]:
+def similar(catalog: Catalog, paper: StoredPaper,
+            limit: int = 10) -> list[tuple[StoredPaper, float]]:
     """The `limit` papers nearest to `paper`, most similar first, itself excluded."""
     vectors = catalog.indexes.vectors
     vector = vectors.vector(paper.rowid)

@@ -21,7 +21,7 @@ from ..store.sqlite import IndexRow
 # text can never be read as tantivy query syntax.
 QUERY_TOKEN = re.compile(r'"([^"]+)"|(\w+)')
 MAX_QUERY_TERMS = 32
-TITLE_BOOST = 2.0
+TITLE_BOOST = 1.0  # measured on SciFact: 2.0 costs 0.045 nDCG@10
 
 
 def _schema() -> tantivy.Schema:

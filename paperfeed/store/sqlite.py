@@ -66,7 +66,8 @@ def _date(value: str | None) -> date | None:
 
 def _content_hash(row: dict) -> str:
     indexed = (row["title"], row["abstract"], row["authors"], row["categories"], row["published"])
-    return hashlib.blake2b("\x1f".join(str(v) for v in indexed).encode(), digest_size=12).hexdigest()
+    text = "\x1f".join(str(v) for v in indexed)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def row_to_paper(row: sqlite3.Row) -> StoredPaper:
@@ -343,7 +344,7 @@ def _merge(existing: dict, incoming: dict, *, authoritative: bool) -> dict:
             merged[column] = incoming[column]
     if incoming["version"] is not None:
         merged["version"] = max(incoming["version"], existing["version"] or 0)
-    if incoming["updated"] and (existing["updated"] is None or incoming["updated"] > existing["updated"]):
+    if incoming["updated"] and incoming["updated"] > (existing["updated"] or ""):
         merged["updated"] = incoming["updated"]
     links = json.loads(existing["links"])
     for name, url in incoming["links"].items():

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import MODES, Filters, search as run_search
+from ..discover.search import MODES, Filters
+from ..discover.search import search as run_search
 from ..discover.similar import similar
 from ..errors import BadRequest, NotFound
 from .render import render
@@ -108,7 +109,8 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
         error = str(exc)
     more = len(hits) > page_size
     next_params = {k: v for k, v in params.items() if k != "p"} | {"p": str(page + 1)}
-    return render(request, "search.html", status=400 if error else 200, query=q, hits=hits[:page_size],
+    return render(request, "search.html", status=400 if error else 200, query=q,
+                  hits=hits[:page_size],
                   mode=mode if mode in MODES else "hybrid", modes=MODES, error=error,
                   date_from=params.get("from"), date_to=params.get("to"), category=category,
                   categories=catalog.store.categories(), more=more,

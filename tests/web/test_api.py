@@ -1,0 +1,60 @@
+"""The JSON API: shapes, paging, errors, OpenAPI."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from paperfeed.catalog import Catalog
+
+
+def test_daily_papers_latest_and_paging(client: TestClient, demo_catalog: Catalog) -> None:
+    items = client.get("/api/daily_papers", params={"limit": 5}).json()
+    assert len(items) == 5
+    assert {"id", "title", "publishedAt", "paper"} <= items[0].keys()
+    assert items[0]["paper"]["summary"]
+    page2 = client.get("/api/daily_papers", params={"limit": 5, "p": 1}).json()
+    assert not {i["id"] for i in items} & {i["id"] for i in page2}
+    latest = demo_catalog.store.latest_date()
+    assert latest is not None
+    by_date = client.get("/api/daily_papers", params={"date": latest.isoformat(), "limit": 100})
+    assert len(by_date.json()) == min(100, demo_catalog.store.count_between(latest, latest))
+    month = client.get("/api/daily_papers", params={"month": latest.strftime("%Y-%m")})
+    assert month.status_code == 200 and month.json()
+
+
+def test_search_api_is_ranked(client: TestClient) -> None:
+    items = client.get("/api/papers/search", params={"q": "self-supervised learning",
+                                                     "limit": 7}).json()
+    assert len(items) == 7
+    scores = [i["score"] for i in items]
+    assert scores == sorted(scores, reverse=True)
+    assert "<mark>" in items[0]["highlights"]["title"] + items[0]["highlights"]["summary"]
+
+
+def test_paper_and_similar(client: TestClient) -> None:
+    first = client.get("/api/daily_papers", params={"limit": 1}).json()[0]
+    paper = client.get(f"/api/papers/{first['id']}").json()
+    assert paper["title"] == first["title"]
+    similar = client.get(f"/api/papers/{first['id']}/similar", params={"limit": 5}).json()
+    assert len(similar) == 5 and first["id"] not in {s["id"] for s in similar}
+    assert all(-1.0 <= s["score"] <= 1.0 for s in similar)
+
+
+def test_error_envelope(client: TestClient) -> None:
+    missing = client.get("/api/papers/nope")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": {"status": 404, "message": "no paper with id 'nope'"}}
+    for params in ({"limit": 1000}, {"date": "2025-02-30"}, {"week": "x"},
+                   {"date": "2025-01-01", "month": "2025-01"}):
+        response = client.get("/api/daily_papers", params=params)
+        assert response.status_code == 400, params
+        assert response.json()["error"]["status"] == 400
+    assert client.get("/api/papers/search", params={"q": ""}).status_code == 400
+    assert client.get("/api/papers/search", params={"q": "a", "mode": "magic"}).status_code == 400
+
+
+def test_openapi_describes_the_api(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    paths = set(spec["paths"])
+    assert {"/api/daily_papers", "/api/papers/search", "/api/papers/{paper_id}",
+            "/api/papers/{paper_id}/similar"} <= paths

@@ -1,0 +1,82 @@
+"""The site in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from paperfeed.catalog import Catalog
+from paperfeed.models import Paper
+
+from ..conftest import LiveServer, make_settings
+from .test_pages import HOSTILE_TITLE
+
+CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(),
+                                reason=f"Chromium not found at {CHROMIUM}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+def test_search_then_open_paper(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server.url + "/")
+    assert page.locator("article.paper").count() > 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "daily.png"))
+    page.fill("input[name=q]", "pairwise ranking loss")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=pairwise*")
+    results = page.locator("article.paper")
+    assert results.count() >= 10
+    assert page.locator("article.paper mark").count() > 0
+    page.screenshot(path=str(SCREENSHOTS / "search.png"))
+    first = results.first.locator("h2 a")
+    title = first.inner_text().strip()
+    first.click()
+    page.wait_for_url("**/papers/**")
+    assert page.locator("h1").inner_text().strip() == title
+    assert page.locator("section.similar article").count() == 10
+    page.screenshot(path=str(SCREENSHOTS / "paper.png"), full_page=False)
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.goto(live_server.url + "/")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "no horizontal scrolling on a phone"
+    phone.screenshot(path=str(SCREENSHOTS / "daily-phone.png"))
+
+
+def test_hostile_title_is_inert_in_browser(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.ingest([Paper(title=HOSTILE_TITLE, abstract="About graphs.",
+                          published=date(2025, 1, 2), source="test", source_ref="t")])
+    catalog.reindex()
+    with LiveServer(catalog) as server:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(server.url + "/search?q=hostile")
+        link = page.locator("article.paper h2 a").first
+        assert "<script>" in link.inner_text()  # shown as text
+        link.click()
+        page.wait_for_url("**/papers/**")
+        assert page.locator("h1").inner_text() == HOSTILE_TITLE.strip()
+        assert page.locator("img[src=x]").count() == 0
+        assert dialogs == []
