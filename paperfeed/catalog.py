@@ -7,12 +7,12 @@ captures), so a new user sees a working site.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .index.sync import IndexReport, Indexes
+from .index.sync import Indexes, IndexReport
 from .models import Paper, SkippedRecord
 from .settings import Settings
 from .store import Store, UpsertStats
@@ -53,7 +53,7 @@ class Catalog:
         return self.ingest(records)
 
     def ingest(self, records: Iterable[Paper | SkippedRecord],
-               on_batch: callable | None = None) -> IngestReport:  # type: ignore[valid-type]
+               on_batch: Callable[[int], object] | None = None) -> IngestReport:
         """Upsert papers in batches (one transaction each); collect skipped records."""
         report = IngestReport()
         for batch in _batches(records, report.skipped):

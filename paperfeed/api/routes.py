@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import Hit, search as run_search
+from ..discover.search import Hit
+from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
 from ..errors import BadRequest, NotFound
 from ..models import StoredPaper
