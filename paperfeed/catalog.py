@@ -65,8 +65,9 @@ class Catalog:
     def reindex(self, *, progress: bool = False) -> IndexReport:
         return self.indexes.update(self.store, progress=progress)
 
-    def refresh(self) -> None:
-        self.indexes.refresh()
+    def refresh(self) -> bool:
+        """Pick up index checkpoints written by other processes."""
+        return self.indexes.refresh()
 
 
 def _batches(records: Iterable[Paper | SkippedRecord],

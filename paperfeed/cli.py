@@ -135,11 +135,14 @@ def harvest() -> None:
               help="OAI-PMH endpoint.")
 @click.option("--delay", type=float, default=3.0, show_default=True,
               help="Seconds between requests (arXiv asks for 3).")
+@click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
+              help="Retries of a failed request (with backoff) before giving up.")
 @click.option("--restart", is_flag=True, help="Ignore a saved resumption token.")
 @click.option("--no-index", is_flag=True, help="Only store; run `paperfeed index` later.")
 @pass_context
 def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str | None,
-                  url: str, delay: float, restart: bool, no_index: bool) -> None:
+                  url: str, delay: float, max_retries: int, restart: bool,
+                  no_index: bool) -> None:
     """Harvest arXiv metadata by OAI-PMH; resumes an interrupted harvest."""
     from .sources.arxiv_oai import OaiHarvester
 
@@ -152,7 +155,7 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
     if token:
         click.echo(f"resuming after page {pages} ({records} records so far)", err=True)
     harvester = OaiHarvester(base_url=url, set_spec=set_spec, from_date=from_date,
-                             until=until, delay_s=delay)
+                             until=until, delay_s=delay, max_retries=max_retries)
     with tqdm(desc=f"arXiv {set_spec}", unit="paper", disable=None, file=sys.stderr) as bar:
         for page in harvester.iter_pages(resumption_token=token):
             if page.complete_list_size and bar.total is None:

@@ -94,11 +94,12 @@ class Indexes:
         os.replace(tmp, self.meta_path)
         self._meta_mtime = self._meta_stamp()
 
-    def _meta_stamp(self) -> float:
+    def _meta_stamp(self) -> tuple[int, int]:
         try:
-            return self.meta_path.stat().st_mtime
+            stat = self.meta_path.stat()
         except FileNotFoundError:
-            return 0.0
+            return (0, 0)
+        return (stat.st_ino, stat.st_mtime_ns)  # meta.json is replaced, never rewritten
 
     def _reset(self, embedder_name: str) -> IndexMeta:
         for name in ("fulltext", "vectors.usearch", "meta.json"):
