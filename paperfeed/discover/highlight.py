@@ -1,64 +1,78 @@
 """Mark query words in titles and abstracts, safely.
 
-Text is split into words and the rest; everything is HTML-escaped and only
-words whose English stem matches a query stem are wrapped in <mark>. The same
-Snowball stemmer as the keyword index, so what matched is what lights up.
+Only words whose English stem matches a query stem are wrapped in <mark>;
+everything else is HTML-escaped. The same Snowball stemmer as the keyword
+index, so what matched is what lights up.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
 import Stemmer
 from markupsafe import Markup, escape
 
-WORD = re.compile(r"(\w+)")
+WORD = re.compile(r"\w+")
+SENTENCE_END = re.compile(r"[.!?]\s+")
 STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
     "it", "of", "on", "or", "that", "the", "this", "to", "was", "were", "with", "we", "our", "via",
 })
+_STEMMER = Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word.lower())
 
 
 def query_stems(query: str) -> frozenset[str]:
-    words = [w.lower() for w in WORD.findall(query) if w.lower() not in STOPWORDS]
-    return frozenset(_stemmer().stemWords(words))
+    return frozenset(_stem(w) for w in WORD.findall(query) if w.lower() not in STOPWORDS)
+
+
+@lru_cache(maxsize=1024)
+def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
+    # A stem is (nearly) a prefix of its words ("happi" <- "happy"): let the regex engine
+    # find candidate words by prefix, then confirm each with the stemmer.
+    prefixes = sorted({re.escape(s[: max(3, len(s) - 1)]) for s in stems}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(prefixes) + r")\w*", re.IGNORECASE)
+
+
+def _matches(text: str, stems: frozenset[str]) -> list[re.Match[str]]:
+    return [m for m in _candidates(stems).finditer(text) if _stem(m.group()) in stems]
 
 
 def highlight(text: str, stems: frozenset[str]) -> Markup:
     if not stems:
         return escape(text)
-    parts = WORD.split(text)
-    words = _stemmer().stemWords([p.lower() for p in parts[1::2]])
-    out: list[str] = []
-    for i, part in enumerate(parts):
-        if i % 2 and words[i // 2] in stems:
-            out.append(f"<mark>{escape(part)}</mark>")
-        else:
-            out.append(str(escape(part)))
-    return Markup("".join(out))
+    out: list[Markup] = []
+    last = 0
+    for match in _matches(text, stems):
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup("<mark>%s</mark>") % match.group())
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def snippet(text: str, stems: frozenset[str], width: int = 320) -> Markup:
-    """The `width`-character window of `text` with the most query words, highlighted."""
+    """The `width`-character window of `text` with the most query words, highlighted.
+
+    Windows start at sentence starts, so a snippet never begins mid-sentence.
+    """
     if len(text) <= width:
         return highlight(text, stems)
+    positions = [m.start() for m in _matches(text, stems)] if stems else []
     best_start, best_hits = 0, -1
-    sentence_starts = [0] + [m.end() for m in re.finditer(r"[.!?]\s+", text)]
-    for start in sentence_starts:
-        window = text[start:start + width]
-        hits = sum(1 for w in _stemmer().stemWords([x.lower() for x in WORD.findall(window)])
-                   if w in stems)
+    for start in [0] + [m.end() for m in SENTENCE_END.finditer(text)]:
+        hits = (bisect.bisect_left(positions, start + width) - bisect.bisect_left(positions, start))
         if hits > best_hits:
             best_start, best_hits = start, hits
     window = text[best_start:best_start + width]
     cut = window.rfind(" ")
     if cut > width // 2:
         window = window[:cut]
-    prefix = "… " if best_start else ""
-    return Markup(prefix) + highlight(window, stems) + Markup(" …")
+    prefix = Markup("… ") if best_start else Markup("")
+    return prefix + highlight(window, stems) + Markup(" …")

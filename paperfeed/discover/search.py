@@ -26,7 +26,8 @@ Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100
 RRF_K = 60
-EXACT_FILTER_CAP = 20_000  # below this many filtered papers, vectors are searched exactly
+EXACT_FILTER_CAP = 5_000  # at most this many filtered papers: vectors are searched exactly
+MAX_OVERFETCH = 5_000
 MAX_QUERY_CHARS = 500
 
 
@@ -39,13 +40,6 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(self.date_from or self.date_to or self.categories)
-
-    def admits(self, paper: StoredPaper) -> bool:
-        if self.date_from and (paper.published is None or paper.published < self.date_from):
-            return False
-        if self.date_to and (paper.published is None or paper.published > self.date_to):
-            return False
-        return not self.categories or bool(set(self.categories) & set(paper.categories))
 
 
 @dataclass
@@ -88,14 +82,15 @@ def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
     query_vector = catalog.indexes.embed_query(query)
     if not filters.active:
         return vectors.search(query_vector, depth)
-    allowed = catalog.store.rowids_matching(filters.date_from, filters.date_to,
-                                            list(filters.categories), EXACT_FILTER_CAP)
+    window = (filters.date_from, filters.date_to, list(filters.categories))
+    allowed, passing = catalog.store.rowids_matching(*window, EXACT_FILTER_CAP)
     if allowed is not None:
         return vectors.search_exact(query_vector, allowed, depth)
-    # Broad filter: over-fetch, then keep what passes.
-    found = vectors.search(query_vector, depth * 10)
-    papers = {p.rowid: p for p in catalog.store.get_many([r for r, _ in found])}
-    return [(r, s) for r, s in found if r in papers and filters.admits(papers[r])][:depth]
+    # Broad filter: over-fetch in proportion to how few papers pass, keep those that do.
+    fetch = min(MAX_OVERFETCH, int(depth * 2 * len(vectors) / max(passing, 1)))
+    found = vectors.search(query_vector, max(fetch, depth))
+    keep = catalog.store.keep_matching([r for r, _ in found], *window)
+    return [(r, s) for r, s in found if r in keep][:depth]
 
 
 def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,

@@ -188,7 +188,9 @@ class Store:
                 " :added_at)",
                 {**row, "seq": seq, "added_at": now},
             )
-            return "inserted", int(cur.lastrowid or 0)
+            rowid = int(cur.lastrowid or 0)
+            self._set_categories(conn, rowid, paper.categories)
+            return "inserted", rowid
         merged = _merge(dict(existing), incoming, authoritative=paper.arxiv_id is not None)
         merged["content_hash"] = _content_hash(merged)
         columns = ("arxiv_id", "doi", "title", "title_key", "abstract", "authors", "categories",
@@ -202,7 +204,15 @@ class Store:
             + ", content_hash = :content_hash, seq = :seq WHERE rowid = :rowid",
             {**merged, "seq": new_seq, "rowid": existing["rowid"]},
         )
+        if merged["categories"] != existing["categories"]:
+            conn.execute("DELETE FROM paper_categories WHERE paper_rowid = ?", (existing["rowid"],))
+            self._set_categories(conn, existing["rowid"], merged["categories"].split())
         return "updated", existing["rowid"]
+
+    @staticmethod
+    def _set_categories(conn: sqlite3.Connection, rowid: int, categories: list[str]) -> None:
+        conn.executemany("INSERT OR IGNORE INTO paper_categories (category, paper_rowid)"
+                         " VALUES (?, ?)", [(c, rowid) for c in categories])
 
     # -- reads --------------------------------------------------------------
 
@@ -258,10 +268,11 @@ class Store:
                else "SELECT min(published) FROM papers WHERE published > ?")
         return _date(self.conn.execute(sql, (day.isoformat(),)).fetchone()[0])
 
-    def rowids_matching(self, start: date | None, end: date | None,
-                        categories: list[str], cap: int) -> list[int] | None:
-        """Rowids passing a date/category filter, or None when more than `cap` pass."""
-        where, args = ["1"], []
+    @staticmethod
+    def _filter_sql(start: date | None, end: date | None,
+                    categories: list[str]) -> tuple[list[str], list[object]]:
+        where: list[str] = []
+        args: list[object] = []
         if start:
             where.append("published >= ?")
             args.append(start.isoformat())
@@ -269,13 +280,36 @@ class Store:
             where.append("published <= ?")
             args.append(end.isoformat())
         if categories:
-            where.append("(" + " OR ".join("(' ' || categories || ' ') LIKE ?"
-                                           for _ in categories) + ")")
-            args += [f"% {c} %" for c in categories]
+            marks = ",".join("?" * len(categories))
+            where.append(f"rowid IN (SELECT paper_rowid FROM paper_categories"
+                         f" WHERE category IN ({marks}))")
+            args += categories
+        return where or ["1"], args
+
+    def rowids_matching(self, start: date | None, end: date | None,
+                        categories: list[str], cap: int) -> tuple[list[int] | None, int]:
+        """Rowids passing a date/category filter (None if more than `cap`), and their count."""
+        where, args = self._filter_sql(start, end, categories)
         rows = self.conn.execute(
             f"SELECT rowid FROM papers WHERE {' AND '.join(where)} LIMIT ?", (*args, cap + 1)
         ).fetchall()
-        return None if len(rows) > cap else [r[0] for r in rows]
+        if len(rows) <= cap:
+            return [r[0] for r in rows], len(rows)
+        count = self.conn.execute(f"SELECT count(*) FROM papers WHERE {' AND '.join(where)}",
+                                  args).fetchone()[0]
+        return None, count
+
+    def keep_matching(self, rowids: list[int], start: date | None, end: date | None,
+                      categories: list[str]) -> set[int]:
+        """The subset of `rowids` that passes a date/category filter."""
+        if not rowids:
+            return set()
+        where, args = self._filter_sql(start, end, categories)
+        marks = ",".join("?" * len(rowids))
+        rows = self.conn.execute(
+            f"SELECT rowid FROM papers WHERE rowid IN ({marks}) AND {' AND '.join(where)}",
+            (*rowids, *args)).fetchall()
+        return {r[0] for r in rows}
 
     def changed_since(self, seq: int, batch_size: int = 2000) -> Iterator[list[IndexRow]]:
         """Papers whose indexed content changed after `seq`, in seq order, in batches."""

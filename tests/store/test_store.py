@@ -105,5 +105,12 @@ def test_between_and_navigation(store: Store) -> None:
 def test_filter_candidates_respect_cap(store: Store) -> None:
     store.upsert([arxiv_paper(arxiv_id=f"2501.0001{i}", title=f"Another paper number {i} here",
                               categories=["cs.IR" if i % 2 else "math.CO"]) for i in range(6)])
-    assert len(store.rowids_matching(None, None, ["cs.IR"], cap=10) or []) == 3
-    assert store.rowids_matching(None, None, [], cap=2) is None
+    matching, count = store.rowids_matching(None, None, ["cs.IR"], cap=10)
+    assert count == 3 and matching is not None and len(matching) == 3
+    assert store.rowids_matching(None, None, [], cap=2) == (None, 6)
+    assert store.rowids_matching(None, None, ["cs.IR", "math.CO"], cap=5) == (None, 6)
+    assert len(store.keep_matching(list(range(1, 7)), None, None, ["math.CO"])) == 3
+    # categories follow a paper's new version
+    store.upsert([arxiv_paper(arxiv_id="2501.00011", version=2, categories=["math.CO"],
+                              title="Another paper number 1 here")])
+    assert store.rowids_matching(None, None, ["cs.IR"], cap=10)[1] == 2

@@ -22,6 +22,14 @@ CREATE INDEX papers_doi ON papers (doi) WHERE doi IS NOT NULL;
 CREATE INDEX papers_published ON papers (published, rowid);
 CREATE INDEX papers_seq ON papers (seq);
 
+-- Category membership, for filters (papers.categories keeps the display order).
+CREATE TABLE paper_categories (
+    category TEXT NOT NULL,
+    paper_rowid INTEGER NOT NULL REFERENCES papers (rowid) ON DELETE CASCADE,
+    PRIMARY KEY (category, paper_rowid)
+) WITHOUT ROWID;
+CREATE INDEX paper_categories_paper ON paper_categories (paper_rowid);
+
 -- Where each paper was seen: provenance, and the rank on a ranked page capture.
 CREATE TABLE paper_sources (
     paper_rowid INTEGER NOT NULL REFERENCES papers (rowid) ON DELETE CASCADE,
