@@ -31,7 +31,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         summary="Research papers: daily lists, hybrid search, similar papers.",
         version="0.1.0",
         openapi_url="/api/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # Swagger UI loads its assets from a CDN; /api is rendered here instead
         redoc_url=None,
     )
     app.state.catalog = catalog
@@ -59,6 +59,8 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
                       include_in_schema=False)
     app.add_api_route("/subscribe", views.subscribe, methods=["GET"],
                       response_class=HTMLResponse, include_in_schema=False)
+    app.add_api_route("/api", views.api_docs, methods=["GET"], response_class=HTMLResponse,
+                      include_in_schema=False)
     app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
     app.include_router(api.router, prefix="/api")
 

@@ -121,6 +121,10 @@ def subscribe(request: Request) -> HTMLResponse:
     return render(request, "subscribe.html")
 
 
+def api_docs(request: Request) -> HTMLResponse:
+    return render(request, "api.html", spec=request.app.openapi())
+
+
 def healthz(request: Request) -> JSONResponse:
     catalog = _catalog(request)
     return JSONResponse({"papers": catalog.store.count(),

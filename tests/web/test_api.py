@@ -58,3 +58,11 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
     paths = set(spec["paths"])
     assert {"/api/daily_papers", "/api/papers/search", "/api/papers/{paper_id}",
             "/api/papers/{paper_id}/similar"} <= paths
+
+
+def test_api_page_lists_every_endpoint_offline(client: TestClient) -> None:
+    page = client.get("/api")
+    assert page.status_code == 200
+    for path in ("/api/daily_papers", "/api/papers/search", "/api/papers/{paper_id}/similar"):
+        assert f"GET {path}" in page.text
+    assert "cdn" not in page.text.lower()
