@@ -299,6 +299,16 @@ class Store:
                                   args).fetchone()[0]
         return None, count
 
+    def newest_matching(self, start: date | None, end: date | None, categories: list[str],
+                        limit: int, offset: int = 0) -> list[StoredPaper]:
+        """Papers passing a date/category filter, newest first (a filter with no query)."""
+        where, args = self._filter_sql(start, end, categories)
+        rows = self.conn.execute(
+            f"SELECT {PAPER_COLUMNS} FROM papers WHERE {' AND '.join(where)}"
+            " ORDER BY published DESC, rowid DESC LIMIT ? OFFSET ?", (*args, limit, offset)
+        ).fetchall()
+        return [row_to_paper(r) for r in rows]
+
     def keep_matching(self, rowids: list[int], start: date | None, end: date | None,
                       categories: list[str]) -> set[int]:
         """The subset of `rowids` that passes a date/category filter."""

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import MODES, Filters
+from ..discover.search import MODES, Filters, Hit
 from ..discover.search import search as run_search
 from ..discover.similar import similar
 from ..errors import BadRequest, NotFound
@@ -102,9 +102,13 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
     hits = []
     try:
         filters = search_filters(params.get("from"), params.get("to"), category)
-        if q.strip() or filters.active:
-            hits = run_search(catalog, q or category, limit=page_size + 1,
-                              offset=(page - 1) * page_size, mode=mode, filters=filters)
+        if q.strip():
+            hits = run_search(catalog, q, limit=page_size + 1, offset=(page - 1) * page_size,
+                              mode=mode, filters=filters)
+        elif filters.active:  # no query: the newest papers that pass the filter
+            hits = [Hit(paper, 0.0) for paper in catalog.store.newest_matching(
+                filters.date_from, filters.date_to, list(filters.categories), page_size + 1,
+                (page - 1) * page_size)]
     except BadRequest as exc:
         error = str(exc)
     more = len(hits) > page_size

@@ -60,6 +60,18 @@ def test_search_modes_and_errors(client: TestClient) -> None:
     assert bad_date.status_code == 400 and "is not a date" in bad_date.text
 
 
+def test_category_without_query_lists_newest(tmp_path: Path) -> None:
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.ingest([Paper(arxiv_id=f"2501.0000{i}", title=f"Paper {i} on some topic or other",
+                          published=date(2025, 1, 1 + i), categories=[cat], source="t",
+                          source_ref=str(i)) for i, cat in enumerate(["cs.IR", "cs.LG", "cs.IR"])])
+    catalog.reindex()
+    client = TestClient(create_app(catalog.settings, catalog))
+    html = client.get("/search", params={"q": "", "category": "cs.IR"}).text
+    assert "Newest papers in cs.IR" in html
+    assert html.index("Paper 2 on") < html.index("Paper 0 on") and "Paper 1 on" not in html
+
+
 def test_paper_page_has_details_and_similar(client: TestClient, demo_catalog: Catalog) -> None:
     paper = demo_catalog.store.between(date(1900, 1, 1), date(2100, 1, 1), 1)[0]
     response = client.get(f"/papers/{paper.id}")
