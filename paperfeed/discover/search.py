@@ -30,7 +30,7 @@ CANDIDATES = 100
 # Weight of the keyword score in the fused score, by embedder (tuned on SciFact).
 KEYWORD_WEIGHT = {"static-minilm-384": 0.8, "minilm-l6-v2-int8": 0.6}
 DEFAULT_KEYWORD_WEIGHT = 0.7
-EXACT_FILTER_CAP = 5_000  # at most this many filtered papers: vectors are searched exactly
+EXACT_FILTER_CAP = 50_000  # at most this many filtered papers: vectors are searched exactly
 MAX_OVERFETCH = 5_000
 MAX_QUERY_CHARS = 500
 
