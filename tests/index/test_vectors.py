@@ -1,0 +1,44 @@
+"""The HNSW vector index: approximate search, exact filtered search, replacement, files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from paperfeed.index.vectors import VectorIndex
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_exact_subset_search_matches_brute_force(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    vectors = unit(rng.normal(size=(500, 32)))
+    rowids = list(range(10, 510))
+    index = VectorIndex(tmp_path / "v.usearch", 32)
+    index.add(rowids, vectors)
+    query = vectors[3]
+    subset = rowids[::3] + [99_999]  # an unknown rowid is ignored
+    found = index.search_exact(query, subset, 5)
+    scores = vectors[::3] @ query
+    expected = [rowids[::3][i] for i in np.argsort(-scores)[:5]]
+    assert [r for r, _ in found] == expected
+    assert found[0] == (13, found[0][1]) and abs(found[0][1] - 1.0) < 1e-2
+    assert [r for r, _ in index.search(query, 1)] == [13]
+
+
+def test_re_adding_replaces_and_invalidates_dense_copy(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    vectors = unit(rng.normal(size=(50, 16)))
+    index = VectorIndex(tmp_path / "v.usearch", 16)
+    index.add(list(range(1, 51)), vectors)
+    assert index.search_exact(vectors[0], [1, 2], 1)[0][0] == 1
+    index.add([2], vectors[:1])  # paper 2 changed: now identical to paper 1
+    assert len(index) == 50
+    top = index.search_exact(vectors[0], [2, 3], 1)
+    assert top[0][0] == 2 and abs(top[0][1] - 1.0) < 1e-2
+    index.save()
+    reopened = VectorIndex(tmp_path / "v.usearch", 16, view=True)
+    assert len(reopened) == 50 and reopened.search(vectors[0], 2)[0][0] in (1, 2)
