@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -58,7 +57,6 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
     started = time.perf_counter()
     catalog = Catalog(settings)  # loads the demo corpus into an empty store, indexes it
     catalog.indexes.embed_query("warm up")  # load the model now, not on the first search
-    threading.Thread(target=catalog.indexes.vectors.dense, daemon=True).start()  # for filters
     click.echo(f"paperfeed: {catalog.store.count()} papers in {settings.home} "
                f"(ready in {time.perf_counter() - started:.1f}s) — "
                f"http://{settings.host}:{settings.port}/", err=True)

@@ -108,8 +108,8 @@ class VectorIndex:
 
         `Index.get` of many keys is slow (one array per key); a filtered search over tens
         of thousands of papers gathers rows from this matrix instead. Costs the index's size
-        in RAM again (0.45 GB at 588k papers) and ~3 s to build, so `serve` builds it in the
-        background at start.
+        in RAM again (0.45 GB at 588k papers) and ~4 s, paid by the first filtered search
+        (building it at start-up would triple `serve`'s cold start for a feature many never use).
         """
         with self._dense_lock:
             if self._dense is None:
