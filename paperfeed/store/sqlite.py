@@ -12,13 +12,16 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..models import Paper, StoredPaper, title_key
 from .migrate import migrate
+
+T = TypeVar("T")
 
 # Below this length a title is too generic ("Introduction") to identify a paper.
 MIN_TITLE_KEY = 20
@@ -93,6 +96,7 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._memos: dict[str, tuple[int, Any]] = {}
         migrate(self.conn)
 
     @property
@@ -216,8 +220,21 @@ class Store:
 
     # -- reads --------------------------------------------------------------
 
+    def _memo(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per state of the store: every insert or change bumps max(seq).
+
+        For whole-table aggregates shown on every page (0.15-2.5 s each at 588k papers).
+        """
+        seq = self.max_seq()
+        cached = self._memos.get(name)
+        if cached is None or cached[0] != seq:
+            cached = (seq, compute())
+            self._memos[name] = cached
+        return cached[1]
+
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        return self._memo("count", lambda: self.conn.execute(
+            "SELECT count(*) FROM papers").fetchone()[0])
 
     def max_seq(self) -> int:
         return self.conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0]
@@ -348,12 +365,11 @@ class Store:
         return [dict(r) for r in rows]
 
     def categories(self, limit: int = 50) -> list[tuple[str, int]]:
-        """Most common primary categories, for the filter menu."""
-        rows = self.conn.execute(
-            "SELECT substr(categories, 1, instr(categories || ' ', ' ') - 1) AS c, count(*) AS n"
-            " FROM papers WHERE categories != '' GROUP BY c ORDER BY n DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [(r["c"], r["n"]) for r in rows]
+        """Most common categories, for the filter menu."""
+        return self._memo(f"categories:{limit}", lambda: [
+            (r[0], r[1]) for r in self.conn.execute(
+                "SELECT category, count(*) FROM paper_categories GROUP BY category"
+                " ORDER BY count(*) DESC, category LIMIT ?", (limit,))])
 
     # -- harvest cursors ----------------------------------------------------
 

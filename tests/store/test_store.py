@@ -114,3 +114,11 @@ def test_filter_candidates_respect_cap(store: Store) -> None:
     store.upsert([arxiv_paper(arxiv_id="2501.00011", version=2, categories=["math.CO"],
                               title="Another paper number 1 here")])
     assert store.rowids_matching(None, None, ["cs.IR"], cap=10)[1] == 2
+
+
+def test_page_aggregates_follow_changes(store: Store) -> None:
+    store.upsert([arxiv_paper(categories=["cs.IR", "cs.LG"])])
+    assert (store.count(), store.categories()) == (1, [("cs.IR", 1), ("cs.LG", 1)])
+    store.upsert([arxiv_paper(arxiv_id="2601.00003", title="A third paper about ranking items",
+                              categories=["cs.IR"])])
+    assert (store.count(), store.categories()) == (2, [("cs.IR", 2), ("cs.LG", 1)])
