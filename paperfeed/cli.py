@@ -200,11 +200,11 @@ def _print_ranked(items: list[dict], as_json: bool) -> None:
 def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | None,
            date_to: str | None, category: str | None, as_json: bool) -> None:
     """Search papers by meaning and by words."""
+    from .discover.search import parse_filters
     from .discover.search import search as run_search
-    from .web.views import search_filters
 
     hits = run_search(ctx.catalog(), query, limit=limit, mode=mode,
-                      filters=search_filters(date_from, date_to, category))
+                      filters=parse_filters(date_from, date_to, category))
     _print_ranked([{"id": h.paper.id, "title": h.paper.title, "score": h.score,
                     "published": h.paper.published.isoformat() if h.paper.published else None,
                     "ranks": h.ranks, "authors": h.paper.authors} for h in hits], as_json)

@@ -15,12 +15,11 @@ from pydantic import BaseModel
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import Hit
+from ..discover.search import Hit, parse_filters
 from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
 from ..errors import BadRequest, NotFound
 from ..models import StoredPaper
-from ..web.views import search_filters
 
 router = APIRouter(tags=["papers"])
 MAX_LIMIT = 100
@@ -116,7 +115,7 @@ def search_papers(request: Request, q: Annotated[str, Query(max_length=500)],
                   date_from: Annotated[str | None, Query(alias="from")] = None,
                   date_to: Annotated[str | None, Query(alias="to")] = None,
                   category: str | None = None) -> list[dict]:
-    filters = search_filters(date_from, date_to, category)
+    filters = parse_filters(date_from, date_to, category)
     if not q.strip():
         raise BadRequest("q must not be empty")
     hits = run_search(_catalog(request), q, limit=limit, mode=mode, filters=filters)

@@ -46,6 +46,23 @@ class Filters:
         return bool(self.date_from or self.date_to or self.categories)
 
 
+def _parse_date(name: str, raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name}={raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_filters(date_from: str | None, date_to: str | None,
+                  category: str | None) -> Filters:
+    """Filters from request/CLI strings: ISO dates, comma-separated categories."""
+    categories = tuple(c for c in (category or "").split(",") if c.strip())
+    return Filters(_parse_date("from", date_from), _parse_date("to", date_to),
+                   tuple(c.strip() for c in categories))
+
+
 @dataclass
 class Hit:
     paper: StoredPaper

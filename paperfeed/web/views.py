@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import MODES, Filters, Hit
+from ..discover.search import MODES, Hit, parse_filters
 from ..discover.search import search as run_search
 from ..discover.similar import similar
 from ..errors import BadRequest, NotFound
@@ -76,22 +75,6 @@ def paper(request: Request, paper_id: str) -> HTMLResponse:
                   sources=catalog.store.sources_of(found.rowid))
 
 
-def _parse_date(name: str, raw: str | None) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name}={raw!r} is not a date (YYYY-MM-DD)") from None
-
-
-def search_filters(date_from: str | None, date_to: str | None,
-                   category: str | None) -> Filters:
-    categories = tuple(c for c in (category or "").split(",") if c.strip())
-    return Filters(_parse_date("from", date_from), _parse_date("to", date_to),
-                   tuple(c.strip() for c in categories))
-
-
 def search(request: Request, q: str = "", mode: str = "hybrid", category: str = "",
            p: str | None = None) -> HTMLResponse:
     catalog = _catalog(request)
@@ -101,7 +84,7 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
     error = None
     hits = []
     try:
-        filters = search_filters(params.get("from"), params.get("to"), category)
+        filters = parse_filters(params.get("from"), params.get("to"), category)
         if q.strip():
             hits = run_search(catalog, q, limit=page_size + 1, offset=(page - 1) * page_size,
                               mode=mode, filters=filters)
