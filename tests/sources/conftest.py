@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,16 +11,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from ..conftest import shared_dir
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 
 Reply = tuple[int, dict[str, str], bytes]
-
-
-def shared_dir() -> Path:
-    """PAPERFEED_SHARED, else <repo>/../shared (the layout the project is developed in)."""
-    env = os.environ.get("PAPERFEED_SHARED")
-    return Path(env) if env else (REPO.parent / "shared").resolve()
 
 
 @pytest.fixture(scope="session")
