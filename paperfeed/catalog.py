@@ -16,6 +16,7 @@ from .index.sync import Indexes, IndexReport
 from .models import Paper, SkippedRecord
 from .settings import Settings
 from .store import Store, UpsertStats
+from .store.community import Community
 
 INGEST_BATCH = 2000
 
@@ -35,6 +36,8 @@ class Catalog:
     def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
         self.settings = settings
         self.store = Store(settings.db_path)
+        self.community = Community(self.store)
+        self.read_only = read_only
         if settings.load_demo and self.store.count() == 0 and not read_only:
             self.load_demo()
         self.indexes = Indexes(settings.index_dir, settings.embedder, read_only=read_only)
@@ -64,6 +67,12 @@ class Catalog:
 
     def reindex(self, *, progress: bool = False) -> IndexReport:
         return self.indexes.update(self.store, progress=progress)
+
+    def index_if_writable(self) -> None:
+        """Index new papers now; a read-only (multi-worker) process leaves it to the
+        process that owns the index, which follows the store (see `cli.serve`)."""
+        if not self.read_only:
+            self.reindex()
 
     def refresh(self) -> bool:
         """Pick up index checkpoints written by other processes."""

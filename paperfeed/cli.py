@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
@@ -14,6 +15,9 @@ from tqdm import tqdm
 from .catalog import Catalog
 from .errors import PaperfeedError
 from .settings import SETTINGS, Settings, load_settings
+
+if TYPE_CHECKING:
+    from .members import Accounts
 
 
 class Context:
@@ -62,7 +66,11 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
                f"http://{settings.host}:{settings.port}/", err=True)
     if workers > 1:
         import os
+        import threading
 
+        # Workers open the index read-only; this process keeps it following the
+        # store, so papers members submit become searchable within seconds.
+        threading.Thread(target=_follow_store, args=(catalog,), daemon=True).start()
         os.environ["PAPERFEED_HOME"] = str(settings.home)
         os.environ["PAPERFEED_EMBEDDER"] = settings.embedder
         uvicorn.run("paperfeed.web.asgi:app", host=settings.host, port=settings.port,
@@ -72,6 +80,16 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
 
     uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port,
                 log_level="warning")
+
+
+def _follow_store(catalog: Catalog, every_s: float = 3.0) -> None:
+    while True:
+        time.sleep(every_s)
+        try:
+            if catalog.store.max_seq() > catalog.indexes.meta.last_seq:
+                catalog.reindex()
+        except Exception as exc:  # keep serving; report and try again next round
+            click.echo(f"paperfeed: indexing new papers failed: {exc}", err=True)
 
 
 @cli.command()
@@ -232,10 +250,83 @@ def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
 @cli.command("settings")
 @pass_context
 def show_settings(ctx: Context) -> None:
-    """Print the settings in force."""
+    """Print the settings in force (secrets masked)."""
     helps = {s.name: s.help for s in SETTINGS}
     for f in fields(ctx.settings):
-        click.echo(f"{f.name:<10} = {getattr(ctx.settings, f.name)!s:<24} # {helps[f.name]}")
+        value = getattr(ctx.settings, f.name)
+        if f.name in ("secret_key", "smtp_password") and value:
+            value = "********"
+        click.echo(f"{f.name:<24} = {value!s:<32} # {helps[f.name]}")
+
+
+@cli.group()
+def user() -> None:
+    """Manage members: add, list, set a password, make admin."""
+
+
+def _accounts(ctx: Context) -> Accounts:
+    from .members import Accounts
+    from .store import Store
+    from .store.community import Community
+
+    return Accounts(Community(Store(ctx.settings.db_path)), ctx.settings)
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--email", required=True)
+@click.option("--admin", is_flag=True, help="Can hide submissions.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="PAPERFEED_NEW_PASSWORD",
+              help="Prompted for if not given (or $PAPERFEED_NEW_PASSWORD).")
+@pass_context
+def user_add(ctx: Context, username: str, email: str, admin: bool, password: str) -> None:
+    """Create a member (the first member is an admin anyway)."""
+    created = _accounts(ctx).sign_up(username, email, password, is_admin=admin or None)
+    click.echo(f"added {created.username}{' (admin)' if created.is_admin else ''}")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="PAPERFEED_NEW_PASSWORD")
+@pass_context
+def user_password(ctx: Context, username: str, password: str) -> None:
+    """Set a member's password (ends their sessions)."""
+    from .errors import NotFound
+    from .members.accounts import hash_password
+
+    accounts = _accounts(ctx)
+    found = accounts.community.user_by_name(username)
+    if found is None:
+        raise NotFound(f"no member called {username!r}")
+    accounts.community.set_password(found.id, hash_password(password))
+    click.echo(f"password set for {found.username}")
+
+
+@user.command("admin")
+@click.argument("username")
+@click.option("--revoke", is_flag=True, help="Take the admin role away.")
+@pass_context
+def user_admin(ctx: Context, username: str, revoke: bool) -> None:
+    """Give a member the admin role."""
+    from .errors import NotFound
+
+    accounts = _accounts(ctx)
+    found = accounts.community.user_by_name(username)
+    if found is None:
+        raise NotFound(f"no member called {username!r}")
+    accounts.community.set_admin(found.id, not revoke)
+    click.echo(f"{found.username} is {'no longer' if revoke else 'now'} an admin")
+
+
+@user.command("list")
+@pass_context
+def user_list(ctx: Context) -> None:
+    """List members."""
+    for member in _accounts(ctx).community.users():
+        click.echo(f"{member.username:<24} {member.email:<32} "
+                   f"{'admin' if member.is_admin else '':<6} {member.created_at}")
 
 
 def main() -> None:

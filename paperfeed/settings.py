@@ -31,6 +31,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_size", 30, "Papers per page on the web site and default API limit."),
     Setting("max_limit", 100, "Largest `limit` a request may ask for."),
     Setting("new_hours", 24, "A paper first seen less than this many hours ago is marked new."),
+    Setting("base_url", "", "Public URL of the site, for links in emails and feeds "
+            "(default: http://HOST:PORT)."),
+    Setting("secret_key", "", "Signs tokens in emailed links; default: a random key kept in "
+            "HOME/secret_key."),
+    Setting("cookie_secure", False, "Send session cookies over HTTPS only (set behind TLS)."),
+    Setting("trending_half_life_hours", 24, "A paper's votes count half as much after this "
+            "many hours."),
+    Setting("arxiv_api_url", "https://export.arxiv.org/api/query",
+            "arXiv query API, asked when a member submits a paper the store lacks."),
+    Setting("smtp_host", "", "SMTP server for outgoing mail; empty disables email."),
+    Setting("smtp_port", 587, "SMTP port (587 STARTTLS, 465 SSL, 25 plain)."),
+    Setting("smtp_security", "starttls", "none, starttls or ssl."),
+    Setting("smtp_username", "", "SMTP login; empty for no authentication."),
+    Setting("smtp_password", "", "SMTP password."),
+    Setting("smtp_timeout", 20, "Seconds before an SMTP connection or command gives up."),
+    Setting("mail_from", "paperfeed <paperfeed@localhost>", "From: of every email."),
+    Setting("mail_reply_to", "", "Reply-To: of every email; empty for none."),
 )
 
 
@@ -44,6 +61,19 @@ class Settings:
     page_size: int = 30
     max_limit: int = 100
     new_hours: int = 24
+    base_url: str = ""
+    secret_key: str = ""
+    cookie_secure: bool = False
+    trending_half_life_hours: int = 24
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: int = 20
+    mail_from: str = "paperfeed <paperfeed@localhost>"
+    mail_reply_to: str = ""
 
     @property
     def db_path(self) -> Path:
@@ -52,6 +82,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def public_url(self) -> str:
+        """Absolute site URL without a trailing slash, for emails and feeds."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

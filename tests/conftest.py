@@ -6,8 +6,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +19,11 @@ from paperfeed.catalog import Catalog
 from paperfeed.settings import Settings, load_settings
 from paperfeed.web import create_app
 
+from .smtp_server import smtp_sink  # noqa: F401 - a fixture for every test package
+
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+Reply = tuple[int, dict[str, str], bytes]
 
 
 def shared_dir() -> Path:
@@ -85,3 +92,43 @@ class LiveServer:
 def live_server(demo_catalog: Catalog) -> Iterator[LiveServer]:
     with LiveServer(demo_catalog) as server:
         yield server
+
+
+@dataclass
+class LocalServer:
+    """A real HTTP server on 127.0.0.1; `route(params)` decides each reply."""
+
+    route: Callable[[dict[str, str]], Reply]
+    requests: list[dict[str, str]] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def local_server() -> Iterator[LocalServer]:
+    server_state = LocalServer(route=lambda params: (404, {}, b"no route"))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+            server_state.requests.append(params)
+            status, headers, body = server_state.route(params)
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # keep test output clean
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}/oai"
+    try:
+        yield server_state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from ..catalog import Catalog
@@ -18,8 +18,10 @@ from ..discover import daily
 from ..discover.search import Hit, parse_filters
 from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
+from ..discover.trending import trending as rank_trending
 from ..errors import BadRequest, NotFound
 from ..models import StoredPaper
+from ..web.session import require_member, verify_csrf
 
 router = APIRouter(tags=["papers"])
 MAX_LIMIT = 100
@@ -47,7 +49,19 @@ class ListItem(BaseModel):
     id: str
     title: str
     publishedAt: str | None
+    upvotes: int
     paper: PaperOut
+
+
+class TrendingItem(ListItem):
+    score: float
+    listedOn: str
+
+
+class VoteOut(BaseModel):
+    id: str
+    upvotes: int
+    voted: bool
 
 
 class RankedItem(ListItem):
@@ -66,6 +80,8 @@ class ErrorOut(BaseModel):
 
 
 ERRORS = {400: {"model": ErrorOut}, 404: {"model": ErrorOut}}
+MEMBER_ERRORS = {**ERRORS, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
+SORT_TO_ORDER = {"trending": "votes", "newest": "newest"}
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 
 
@@ -80,13 +96,23 @@ def paper_out(paper: StoredPaper) -> PaperOut:
     )
 
 
-def _item(paper: StoredPaper) -> dict:
+def _item(paper: StoredPaper, votes: dict[int, int]) -> dict:
     out = paper_out(paper)
-    return {"id": paper.id, "title": paper.title, "publishedAt": out.publishedAt, "paper": out}
+    return {"id": paper.id, "title": paper.title, "publishedAt": out.publishedAt,
+            "upvotes": votes.get(paper.rowid, 0), "paper": out}
 
 
 def _catalog(request: Request) -> Catalog:
     return request.app.state.catalog
+
+
+def _votes(request: Request, papers: list[StoredPaper]) -> dict[int, int]:
+    return _catalog(request).community.vote_counts([p.rowid for p in papers])
+
+
+def _visible(request: Request, papers: list[StoredPaper]) -> list[StoredPaper]:
+    hidden = _catalog(request).community.hidden([p.rowid for p in papers])
+    return [p for p in papers if p.rowid not in hidden]
 
 
 @router.get("/daily_papers", response_model=list[ListItem], responses=ERRORS,
@@ -94,16 +120,47 @@ def _catalog(request: Request) -> Catalog:
 def daily_papers(request: Request, date: str | None = None, week: str | None = None,
                  month: str | None = None, limit: Limit = 50,
                  p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
-                 ) -> list[dict]:
+                 sort: Annotated[str, Query(pattern="^(trending|newest)$",
+                                            description="trending: most upvoted first")]
+                 = "trending") -> list[dict]:
     store = _catalog(request).store
     period = daily.parse_period(day=date, week=week, month=month) or daily.latest_period(store)
     if period is None:
         return []
-    return [_item(paper) for paper in store.between(period.start, period.end, limit, p * limit)]
+    papers = store.between(period.start, period.end, limit, p * limit,
+                           sort=SORT_TO_ORDER[sort])
+    votes = _votes(request, papers)
+    return [_item(paper, votes) for paper in papers]
 
 
-def _ranked(hit: Hit) -> dict:
-    return {**_item(hit.paper), "score": hit.score, "ranks": hit.ranks,
+@router.get("/trending", response_model=list[TrendingItem], responses=ERRORS,
+            summary="Trending: upvotes decayed with the paper's age (see README)")
+def trending_papers(request: Request, limit: Limit = 50,
+                    p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
+                    ) -> list[dict]:
+    catalog = _catalog(request)
+    ranked = rank_trending(catalog.community, request.app.state.settings.trending_half_life_hours,
+                           limit, p * limit)
+    papers = {paper.rowid: paper for paper in
+              catalog.store.get_many([t.paper_rowid for t in ranked])}
+    votes = {t.paper_rowid: t.votes for t in ranked}
+    return [{**_item(papers[t.paper_rowid], votes), "score": round(t.score, 4),
+             "listedOn": t.listed_on.isoformat()} for t in ranked if t.paper_rowid in papers]
+
+
+@router.post("/papers/{paper_id:path}/vote", response_model=VoteOut, responses=MEMBER_ERRORS,
+             dependencies=[Depends(verify_csrf)],
+             summary="Upvote: toggle, or set with ?up=true|false. Needs a session cookie "
+                     "and the X-CSRF-Token header (the pf_csrf cookie's value)")
+def vote(request: Request, paper_id: str, up: bool | None = None) -> VoteOut:
+    paper = _get(request, paper_id)
+    user = require_member(request)
+    state = _catalog(request).community.vote(user.id, paper.rowid, up)
+    return VoteOut(id=paper.id, upvotes=state.votes, voted=state.voted)
+
+
+def _ranked(hit: Hit, votes: dict[int, int]) -> dict:
+    return {**_item(hit.paper, votes), "score": hit.score, "ranks": hit.ranks,
             "highlights": {"title": str(hit.title_html), "summary": str(hit.snippet_html)}}
 
 
@@ -119,7 +176,10 @@ def search_papers(request: Request, q: Annotated[str, Query(max_length=500)],
     if not q.strip():
         raise BadRequest("q must not be empty")
     hits = run_search(_catalog(request), q, limit=limit, mode=mode, filters=filters)
-    return [_ranked(hit) for hit in hits]
+    visible = {p.rowid for p in _visible(request, [hit.paper for hit in hits])}
+    hits = [hit for hit in hits if hit.paper.rowid in visible]
+    votes = _votes(request, [hit.paper for hit in hits])
+    return [_ranked(hit, votes) for hit in hits]
 
 
 def _get(request: Request, paper_id: str) -> StoredPaper:
@@ -133,8 +193,11 @@ def _get(request: Request, paper_id: str) -> StoredPaper:
             responses=ERRORS, summary="Papers most similar to a paper (cosine of embeddings)")
 def similar_papers(request: Request, paper_id: str, limit: Limit = 10) -> list[dict]:
     paper = _get(request, paper_id)
-    return [{**_item(other), "score": score}
-            for other, score in find_similar(_catalog(request), paper, limit)]
+    found = find_similar(_catalog(request), paper, limit)
+    visible = {p.rowid for p in _visible(request, [other for other, _ in found])}
+    votes = _votes(request, [other for other, _ in found])
+    return [{**_item(other, votes), "score": score}
+            for other, score in found if other.rowid in visible]
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS,

@@ -251,6 +251,11 @@ class Store:
                 f"SELECT {PAPER_COLUMNS} FROM papers WHERE arxiv_id = ?", (bare,)).fetchone()
         return row_to_paper(row) if row else None
 
+    def find(self, paper: Paper) -> StoredPaper | None:
+        """The stored paper `paper` is (or would be merged into), by the upsert's rules."""
+        row = self._find(self.conn, paper, title_key(paper.title))
+        return self.get(row["id"]) if row else None
+
     def get_many(self, rowids: list[int]) -> list[StoredPaper]:
         """Papers for `rowids`, in the order given (missing ones dropped)."""
         if not rowids:
@@ -261,29 +266,70 @@ class Store:
         by_rowid = {row["rowid"]: row_to_paper(row) for row in rows}
         return [by_rowid[r] for r in rowids if r in by_rowid]
 
-    def between(self, start: date, end: date, limit: int, offset: int = 0) -> list[StoredPaper]:
-        """Papers published in [start, end], newest day first, capture/ingest order within."""
+    # A period's list: papers first published in it, plus papers members submitted
+    # ("featured") in it; a paper an admin hid is in no list.
+    _LISTED = (
+        "SELECT rowid FROM papers WHERE published BETWEEN :start AND :end"
+        " UNION SELECT paper_rowid FROM submissions"
+        " WHERE featured_on BETWEEN :start AND :end AND hidden = 0"
+    )
+    _LIST_ORDER = {
+        "newest": "listed_on DESC, p.rowid ASC",
+        "votes": "coalesce(v.votes, 0) DESC, listed_on DESC, p.rowid ASC",
+    }
+
+    def between(self, start: date, end: date, limit: int, offset: int = 0,
+                *, sort: str = "newest") -> list[StoredPaper]:
+        """The list of [start, end]: newest (day listed, then capture/ingest order) or
+        most upvoted first."""
+        columns = ", ".join(f"p.{c}" for c in PAPER_COLUMNS.split(", "))
         rows = self.conn.execute(
-            f"SELECT {PAPER_COLUMNS} FROM papers WHERE published BETWEEN ? AND ?"
-            " ORDER BY published DESC, rowid ASC LIMIT ? OFFSET ?",
-            (start.isoformat(), end.isoformat(), limit, offset),
+            f"SELECT {columns}, max(coalesce(p.published, ''), coalesce(s.featured_on, ''))"
+            f" AS listed_on FROM ({self._LISTED}) AS l JOIN papers p ON p.rowid = l.rowid"
+            " LEFT JOIN submissions s ON s.paper_rowid = p.rowid"
+            " LEFT JOIN paper_votes v ON v.paper_rowid = p.rowid"
+            " WHERE coalesce(s.hidden, 0) = 0"
+            f" ORDER BY {self._LIST_ORDER[sort]} LIMIT :limit OFFSET :offset",
+            {"start": start.isoformat(), "end": end.isoformat(), "limit": limit,
+             "offset": offset},
         ).fetchall()
         return [row_to_paper(r) for r in rows]
 
     def count_between(self, start: date, end: date) -> int:
         return self.conn.execute(
-            "SELECT count(*) FROM papers WHERE published BETWEEN ? AND ?",
-            (start.isoformat(), end.isoformat()),
+            f"SELECT count(*) FROM ({self._LISTED}) AS l WHERE NOT EXISTS"
+            " (SELECT 1 FROM submissions s WHERE s.paper_rowid = l.rowid AND s.hidden = 1)",
+            {"start": start.isoformat(), "end": end.isoformat()},
         ).fetchone()[0]
 
     def latest_date(self) -> date | None:
-        return _date(self.conn.execute("SELECT max(published) FROM papers").fetchone()[0])
+        return _date(self.conn.execute(
+            "SELECT max(day) FROM (SELECT max(published) AS day FROM papers"
+            " UNION ALL SELECT max(featured_on) FROM submissions WHERE hidden = 0)").fetchone()[0])
 
     def nearest_date(self, day: date, *, before: bool) -> date | None:
-        """The closest day strictly before/after `day` that has papers."""
-        sql = ("SELECT max(published) FROM papers WHERE published < ?" if before
-               else "SELECT min(published) FROM papers WHERE published > ?")
-        return _date(self.conn.execute(sql, (day.isoformat(),)).fetchone()[0])
+        """The closest day strictly before/after `day` that has a list."""
+        pick, op = ("max", "<") if before else ("min", ">")
+        return _date(self.conn.execute(
+            f"SELECT {pick}(day) FROM (SELECT {pick}(published) AS day FROM papers"
+            f" WHERE published {op} :day UNION ALL SELECT {pick}(featured_on) FROM submissions"
+            f" WHERE hidden = 0 AND featured_on {op} :day)", {"day": day.isoformat()}
+        ).fetchone()[0])
+
+    def add_links(self, rowid: int, links: dict[str, str]) -> None:
+        """Add links (code, project page) to a paper. Links are not indexed: seq stays."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT links FROM papers WHERE rowid = ?", (rowid,)).fetchone()
+            if row is not None:
+                merged = {**json.loads(row["links"]), **links}
+                conn.execute("UPDATE papers SET links = ? WHERE rowid = ?",
+                             (json.dumps(merged), rowid))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _filter_sql(start: date | None, end: date | None,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,11 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..api import routes as api
 from ..catalog import Catalog
 from ..errors import BadRequest, NotFound, PaperfeedError
+from ..members import Accounts, TooManyAttempts
 from ..settings import Settings
-from . import views
+from . import account_views, community_views, feed_views, views
 from .render import error_response
+from .session import Forbidden, LoginRequired, set_csrf_cookie, verify_csrf
 
 MAX_URL_BYTES = 4096
+MAX_BODY_BYTES = 256 * 1024  # the largest form (a hand-entered paper) is ~20 kB
 REFRESH_EVERY_S = 1.0
 
 
@@ -41,27 +45,8 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(folder / "static")), name="static")
 
-    # Route table: HTML pages, then the JSON API. Date routes come before the
-    # catch-all paper route because old-style arXiv ids contain a slash.
-    app.add_api_route("/", views.home, methods=["GET"], response_class=HTMLResponse,
-                      include_in_schema=False)
-    app.add_api_route("/papers/{kind}", views.latest, methods=["GET"],
-                      response_class=HTMLResponse, include_in_schema=False)
-    app.add_api_route("/papers/date/{day}", views.by_day, methods=["GET"],
-                      response_class=HTMLResponse, include_in_schema=False)
-    app.add_api_route("/papers/week/{week}", views.by_week, methods=["GET"],
-                      response_class=HTMLResponse, include_in_schema=False)
-    app.add_api_route("/papers/month/{month}", views.by_month, methods=["GET"],
-                      response_class=HTMLResponse, include_in_schema=False)
-    app.add_api_route("/papers/{paper_id:path}", views.paper, methods=["GET"],
-                      response_class=HTMLResponse, include_in_schema=False)
-    app.add_api_route("/search", views.search, methods=["GET"], response_class=HTMLResponse,
-                      include_in_schema=False)
-    app.add_api_route("/subscribe", views.subscribe, methods=["GET"],
-                      response_class=HTMLResponse, include_in_schema=False)
-    app.add_api_route("/api", views.api_docs, methods=["GET"], response_class=HTMLResponse,
-                      include_in_schema=False)
-    app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
+    app.state.accounts = Accounts(catalog.community, settings)
+    _add_routes(app)
     app.include_router(api.router, prefix="/api")
 
     _install_error_handlers(app)
@@ -69,7 +54,68 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     return app
 
 
+def _add_routes(app: FastAPI) -> None:
+    """The route table. Every route that changes state gets the CSRF check.
+
+    Date routes come before the catch-all paper route because old-style arXiv
+    ids contain a slash.
+    """
+    def page(path: str, endpoint: Any, methods: tuple[str, ...] = ("GET",)) -> None:
+        changes = any(m not in ("GET", "HEAD") for m in methods)
+        app.add_api_route(path, endpoint, methods=list(methods), include_in_schema=False,
+                          response_class=HTMLResponse,
+                          dependencies=[Depends(verify_csrf)] if changes else None)
+
+    post = ("POST",)
+    page("/", views.home)
+    page("/trending", views.trending)
+    page("/papers/{kind}", views.latest)
+    page("/papers/date/{day}", views.by_day)
+    page("/papers/week/{week}", views.by_week)
+    page("/papers/month/{month}", views.by_month)
+    page("/papers/{paper_id:path}/vote", community_views.vote_form, post)
+    page("/papers/{paper_id:path}/hide", community_views.hide, post)
+    page("/papers/{paper_id:path}", views.paper)
+    page("/search", views.search)
+    page("/submit", community_views.submit_form)
+    page("/submit", community_views.submit, post)
+    page("/submit/manual", community_views.submit_manual, post)
+    page("/members/{username}", community_views.member)
+    page("/signup", account_views.signup_form)
+    page("/signup", account_views.signup, post)
+    page("/login", account_views.login_form)
+    page("/login", account_views.login, post)
+    page("/logout", account_views.logout, post)
+    page("/forgot", account_views.forgot_form)
+    page("/forgot", account_views.forgot, post)
+    page("/reset", account_views.reset_form)
+    page("/reset", account_views.reset, post)
+    page("/feeds/daily.atom", feed_views.daily_feed)
+    page("/feeds/trending.atom", feed_views.trending_feed)
+    page("/feeds/search.atom", feed_views.search_feed)
+    page("/feeds/members/{username}/upvotes.atom", feed_views.member_feed)
+    page("/subscribe", views.subscribe)
+    page("/api", views.api_docs)
+    app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/api"):
+            return error_response(request, 401, "log in first: this needs a member's session")
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return error_response(request, 403, str(exc))
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, exc: TooManyAttempts) -> Response:
+        response = error_response(request, 429, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+
     @app.exception_handler(PaperfeedError)
     async def paperfeed_error(request: Request, exc: PaperfeedError) -> Response:
         status = 404 if isinstance(exc, NotFound) else 400 if isinstance(exc, BadRequest) else 500
@@ -94,9 +140,15 @@ def _install_middleware(app: FastAPI) -> None:
     async def guard_and_refresh(request: Request, call_next: Any) -> Response:
         if len(str(request.url)) > MAX_URL_BYTES:
             return error_response(request, 414, f"the URL is longer than {MAX_URL_BYTES} bytes")
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return error_response(request, 413, f"the request body is larger than "
+                                  f"{MAX_BODY_BYTES // 1024} kB")
         now = time.monotonic()
         if now - last_refresh[0] > REFRESH_EVERY_S:
             # Another process may have ingested: pick up its index checkpoint.
             last_refresh[0] = now
             request.app.state.catalog.refresh()
-        return await call_next(request)
+        response = await call_next(request)
+        set_csrf_cookie(request, response, secure=request.app.state.settings.cookie_secure)
+        return response

@@ -9,7 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..catalog import Catalog
+from ..models import StoredPaper
 from ..settings import Settings
+from .session import csrf_token, current_user
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -19,17 +21,30 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         timespec="seconds")
     context.setdefault("active", None)
     context.setdefault("query", "")
+    context.setdefault("votes", {})
+    context.setdefault("voted", set())
     return request.app.state.templates.TemplateResponse(
         request, template,
-        {"new_since": new_since, "paper_count": catalog.store.count(), **context},
+        {"new_since": new_since, "paper_count": catalog.store.count(),
+         "user": current_user(request), "csrf_token": csrf_token(request), **context},
         status_code=status,
     )
+
+
+def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
+    """`votes` (rowid → count) and `voted` (rowids the visitor upvoted) for paper cards."""
+    community = request.app.state.catalog.community
+    rowids = [p.rowid for p in papers]
+    user = current_user(request)
+    return {"votes": community.vote_counts(rowids),
+            "voted": community.voted_by(user.id, rowids) if user else set()}
 
 
 def error_response(request: Request, status: int, message: str) -> Response:
     if request.url.path.startswith("/api"):
         return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
-    titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
-              414: "Request too long", 500: "Something went wrong"}
+    titles = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
+              405: "Method not allowed", 413: "Request too large", 414: "Request too long",
+              429: "Too many attempts", 500: "Something went wrong", 503: "Unavailable"}
     return render(request, "error.html", status=status, status_code=status,
                   title=titles.get(status, "Error"), message=message)

@@ -13,8 +13,20 @@ from ..discover import daily
 from ..discover.search import MODES, Hit, parse_filters
 from ..discover.search import search as run_search
 from ..discover.similar import similar
+from ..discover.trending import trending as rank_trending
 from ..errors import BadRequest, NotFound
-from .render import render
+from .render import render, vote_state
+from .session import current_user
+
+SORTS = {"trending": "votes", "newest": "newest"}
+
+
+def _sort(raw: str | None) -> str:
+    if raw is None:
+        return "trending"
+    if raw not in SORTS:
+        raise BadRequest(f"sort={raw!r}: use one of {', '.join(SORTS)}")
+    return raw
 
 
 def _catalog(request: Request) -> Catalog:
@@ -33,15 +45,29 @@ def _render_period(request: Request, period: daily.Period | None) -> HTMLRespons
     catalog = _catalog(request)
     page_size = request.app.state.settings.page_size
     page = _page_number(request.query_params.get("p"))
+    sort = _sort(request.query_params.get("sort"))
     papers, total, neighbours = [], 0, None
     if period:
         total = catalog.store.count_between(period.start, period.end)
         papers = catalog.store.between(period.start, period.end, page_size,
-                                       (page - 1) * page_size)
+                                       (page - 1) * page_size, sort=SORTS[sort])
         neighbours = daily.neighbours(catalog.store, period)
     return render(request, "daily.html", period=period, papers=papers, total=total,
                   neighbours=neighbours, page=page, pages=max(1, math.ceil(total / page_size)),
-                  active=period.kind if period else "day")
+                  active=period.kind if period else "day", sort=sort,
+                  **vote_state(request, papers))
+
+
+def trending(request: Request) -> HTMLResponse:
+    catalog = _catalog(request)
+    settings = request.app.state.settings
+    page = _page_number(request.query_params.get("p"))
+    ranked = rank_trending(catalog.community, settings.trending_half_life_hours,
+                           settings.page_size + 1, (page - 1) * settings.page_size)
+    papers = catalog.store.get_many([t.paper_rowid for t in ranked[:settings.page_size]])
+    return render(request, "trending.html", papers=papers, page=page,
+                  more=len(ranked) > settings.page_size, active="trending",
+                  half_life=settings.trending_half_life_hours, **vote_state(request, papers))
 
 
 def home(request: Request) -> HTMLResponse:
@@ -71,8 +97,17 @@ def paper(request: Request, paper_id: str) -> HTMLResponse:
     found = catalog.store.get(paper_id)
     if found is None:
         raise NotFound(f"no paper with id {paper_id!r}")
-    return render(request, "paper.html", paper=found, similar=similar(catalog, found, 10),
-                  sources=catalog.store.sources_of(found.rowid))
+    submission = catalog.community.submission(found.rowid)
+    user = current_user(request)
+    if submission and submission.hidden and not (user and user.is_admin):
+        raise NotFound(f"no paper with id {paper_id!r}")
+    related = similar(catalog, found, 12)
+    hidden = catalog.community.hidden([other.rowid for other, _ in related])
+    related = [(other, score) for other, score in related if other.rowid not in hidden][:10]
+    return render(request, "paper.html", paper=found, similar=related,
+                  sources=catalog.store.sources_of(found.rowid), submission=submission,
+                  notice=request.query_params.get("notice"),
+                  **vote_state(request, [found, *(other for other, _ in related)]))
 
 
 def search(request: Request, q: str = "", mode: str = "hybrid", category: str = "",
@@ -94,6 +129,8 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
                 (page - 1) * page_size)]
     except BadRequest as exc:
         error = str(exc)
+    hidden = _catalog(request).community.hidden([h.paper.rowid for h in hits])
+    hits = [h for h in hits if h.paper.rowid not in hidden]
     more = len(hits) > page_size
     next_params = {k: v for k, v in params.items() if k != "p"} | {"p": str(page + 1)}
     return render(request, "search.html", status=400 if error else 200, query=q,
@@ -101,7 +138,8 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
                   mode=mode if mode in MODES else "hybrid", modes=MODES, error=error,
                   date_from=params.get("from"), date_to=params.get("to"), category=category,
                   categories=catalog.store.categories(), more=more,
-                  next_url="/search?" + urlencode(next_params))
+                  next_url="/search?" + urlencode(next_params),
+                  **vote_state(request, [h.paper for h in hits[:page_size]]))
 
 
 def subscribe(request: Request) -> HTMLResponse:

@@ -89,3 +89,28 @@ def test_harvest_resumes_after_a_failure(tmp_path: Path,
     # The resumed run asked for page 2 by token, never for page 1 again.
     assert local_server.requests[-1] == {"verb": "ListRecords", "resumptionToken": TOKEN}
     assert sum(1 for r in local_server.requests if "resumptionToken" not in r) == 1
+
+
+def test_user_add_admin_password_and_list(tmp_path: Path) -> None:
+    from paperfeed.members import Accounts
+    from paperfeed.store import Store
+    from paperfeed.store.community import Community
+
+    from ..conftest import make_settings
+
+    ok = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "user", "add", "ada",
+                                  "--email", "ada@example.org"],
+                            input="correct horse battery\ncorrect horse battery\n")
+    assert ok.exit_code == 0 and "added ada (admin)" in ok.output, ok.output
+    second = run(tmp_path, "user", "add", "bob", "--email", "bob@example.org",
+                 "--password", "another long password")
+    assert "added bob" in second.output and "(admin)" not in second.output
+    assert "bob is now an admin" in run(tmp_path, "user", "admin", "bob").output
+    run(tmp_path, "user", "password", "bob", "--password", "a changed password")
+    listing = run(tmp_path, "user", "list").output
+    assert "ada@example.org" in listing and listing.count("admin") == 2
+    accounts = Accounts(Community(Store(tmp_path / "paperfeed.sqlite")), make_settings(tmp_path))
+    assert accounts.log_in("bob", "a changed password", "127.0.0.1").is_admin
+    taken = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "user", "add", "ada",
+                                     "--email", "x@example.org", "--password", "long enough pw"])
+    assert taken.exit_code != 0 and "already registered" in str(taken.exception)

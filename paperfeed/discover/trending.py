@@ -1,0 +1,54 @@
+"""Trending: recent papers ranked by upvotes that fade with the paper's age.
+
+    score = votes × 2^(−age_hours / half_life)        (half-life: 24 h by default)
+
+Age counts from the day a paper was listed: the day a member submitted it,
+else the day its first version appeared. So a paper needs twice the votes of
+a paper one half-life younger to rank level with it.
+
+Why exponential decay rather than Hacker News' `votes / (age + 2)^1.8`: every
+paper's score decays at the same rate, so the order of two papers never flips
+while time passes, only when votes arrive. The ranking is the order of
+`log2(votes) − age_hours / half_life`, which needs no clock at all, so it can
+be cached until the next vote, and it is the same for every reader and every
+worker process. A half-life (rather than a gravity exponent) is also a knob a
+site owner can reason about: PAPERFEED_TRENDING_HALF_LIFE_HOURS.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from ..store.community import Community
+
+
+@dataclass(frozen=True)
+class Trend:
+    paper_rowid: int
+    votes: int
+    listed_on: date
+    score: float  # the decayed vote count, now
+
+
+def trend_key(votes: int, listed_on: date, half_life_hours: float) -> float:
+    """log2 of the score, up to a constant shared by all papers: time-invariant."""
+    hours = (listed_on - date(1970, 1, 1)).days * 24
+    return math.log2(votes) + hours / half_life_hours
+
+
+def trending(community: Community, half_life_hours: float, limit: int, offset: int = 0,
+             now: datetime | None = None) -> list[Trend]:
+    now = now or datetime.now(UTC)
+    ranked = sorted(community.voted_papers(),
+                    key=lambda v: (trend_key(v.votes, v.listed_on, half_life_hours),
+                                   v.votes, -v.paper_rowid), reverse=True)
+    out = []
+    for voted in ranked[offset:offset + limit]:
+        listed = datetime(voted.listed_on.year, voted.listed_on.month, voted.listed_on.day,
+                          tzinfo=UTC)
+        age_hours = max(0.0, (now - listed).total_seconds() / 3600)
+        out.append(Trend(voted.paper_rowid, voted.votes, voted.listed_on,
+                         voted.votes * 2 ** (-age_hours / half_life_hours)))
+    return out

@@ -1,0 +1,186 @@
+"""Accounts: sign-up rules, password hashing, sessions, login throttling, reset tokens.
+
+- Passwords are hashed with argon2id (argon2-cffi's defaults follow RFC 9106's
+  low-memory profile); a hash made with older parameters is upgraded at login.
+- A session is a random 256-bit token in an HttpOnly cookie; the store keeps
+  only its SHA-256, so a leaked database does not hand out logins.
+- Failed logins are counted per account and per client address in the
+  database, so the limit holds across worker processes.
+- Password-reset links carry an itsdangerous token signed with the site
+  secret, valid for an hour, and bound to the current password hash, so a
+  link stops working once it has been used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..errors import BadRequest, PaperfeedError
+from ..settings import Settings
+from ..store.community import Community, User
+
+SESSION_DAYS = 30
+RESET_MAX_AGE_S = 3600
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 takes anything; this bounds the work a request can ask for
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
+# Login throttling: failures allowed within the window, per account and per address.
+ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW_S = 5, 20, 15 * 60
+
+_hasher = PasswordHasher()
+
+
+class TooManyAttempts(PaperfeedError):
+    def __init__(self, retry_after_s: int) -> None:
+        minutes = max(1, round(retry_after_s / 60))
+        super().__init__(f"Too many failed logins. Try again in {minutes} minute"
+                         f"{'s' if minutes != 1 else ''}.")
+        self.retry_after_s = retry_after_s
+
+
+class LoginFailed(PaperfeedError):
+    pass
+
+
+def site_secret(settings: Settings) -> str:
+    """PAPERFEED_SECRET_KEY, else a random key made once and kept in the data directory."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.home / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: two processes starting at once agree on one key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return _hasher.hash(password)
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(f"Use a password of at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise BadRequest(f"Use a password of at most {MAX_PASSWORD} characters.")
+
+
+def check_signup(username: str, email: str) -> tuple[str, str]:
+    username, email = username.strip(), email.strip()
+    if not USERNAME.match(username):
+        raise BadRequest("A username is 2–32 letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit.")
+    name, address = parseaddr(email)
+    if (name or address != email or len(email) > 254
+            or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
+        raise BadRequest("That does not look like an email address.")
+    return username, email
+
+
+@dataclass
+class Accounts:
+    community: Community
+    settings: Settings
+
+    def __post_init__(self) -> None:
+        self._reset_tokens = URLSafeTimedSerializer(site_secret(self.settings),
+                                                    salt="password-reset")
+
+    def sign_up(self, username: str, email: str, password: str,
+                *, is_admin: bool | None = None) -> User:
+        username, email = check_signup(username, email)
+        password_hash = hash_password(password)
+        taken = self.community.name_or_email_taken(username, email)
+        if taken:
+            raise BadRequest(f"That {taken} is already registered.")
+        try:
+            return self.community.add_user(username, email, password_hash, is_admin=is_admin)
+        except sqlite3.IntegrityError:  # lost a race with an identical sign-up
+            raise BadRequest("That username or email is already registered.") from None
+
+    def log_in(self, login: str, password: str, address: str) -> User:
+        """The member, or LoginFailed / TooManyAttempts. Counts failures either way."""
+        keys = [f"account:{login.strip().lower()}", f"address:{address}"]
+        now = time.time()
+        for key, allowed in zip(keys, (ACCOUNT_FAILURES, ADDRESS_FAILURES), strict=True):
+            count, oldest = self.community.login_failures(key, now - FAILURE_WINDOW_S)
+            if count >= allowed and oldest is not None:
+                raise TooManyAttempts(int(oldest + FAILURE_WINDOW_S - now) + 1)
+        user = self.community.user_by_login(login.strip())
+        if user is None:
+            _hasher.hash(password[:MAX_PASSWORD])  # same cost as a real check: no name probing
+        if user is None or len(password) > MAX_PASSWORD or not _verify(user, password):
+            self.community.record_login_failure(keys)
+            raise LoginFailed("Wrong username or password.")
+        if _hasher.check_needs_rehash(user.password_hash):
+            self.community.set_password(user.id, _hasher.hash(password))
+        self.community.clear_login_failures(keys[0])
+        return user
+
+    # -- sessions ---------------------------------------------------------------
+
+    def start_session(self, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        expires = datetime.now(UTC) + timedelta(days=SESSION_DAYS)
+        self.community.add_session(_digest(token), user.id,
+                                   expires.isoformat(timespec="seconds"))
+        return token
+
+    def session_user(self, token: str | None) -> User | None:
+        if not token or len(token) > 100:
+            return None
+        return self.community.session_user(_digest(token))
+
+    def end_session(self, token: str | None) -> None:
+        if token:
+            self.community.end_session(_digest(token))
+
+    # -- password reset ---------------------------------------------------------
+
+    def reset_token(self, user: User) -> str:
+        return self._reset_tokens.dumps({"u": user.id, "h": _digest(user.password_hash)[:16]})
+
+    def user_for_reset(self, token: str) -> User:
+        try:
+            data = self._reset_tokens.loads(token, max_age=RESET_MAX_AGE_S)
+        except SignatureExpired:
+            raise BadRequest("This reset link has expired. Ask for a new one.") from None
+        except BadSignature:
+            raise BadRequest("This reset link is not valid. Ask for a new one.") from None
+        user = self.community.user_by_id(int(data.get("u", 0)))
+        if user is None or _digest(user.password_hash)[:16] != data.get("h"):
+            raise BadRequest("This reset link has already been used. Ask for a new one.")
+        return user
+
+    def reset_password(self, token: str, password: str) -> User:
+        user = self.user_for_reset(token)
+        self.community.set_password(user.id, hash_password(password))
+        return user
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _verify(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,125 @@
+"""Member actions: submit a paper, upvote, hide (admins); a member's page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..errors import BadRequest, NotFound
+from ..members import ArxivUnavailable, ManualPaper, Submissions
+from ..members.submit import extra_links, parse_authors
+from ..models import StoredPaper
+from .render import render, vote_state
+from .session import current_user, require_admin, require_member, safe_next
+
+
+def _submissions(request: Request) -> Submissions:
+    catalog = request.app.state.catalog
+    return Submissions(catalog, request.app.state.settings.arxiv_api_url)
+
+
+def _paper(request: Request, paper_id: str) -> StoredPaper:
+    paper = request.app.state.catalog.store.get(paper_id)
+    if paper is None:
+        raise NotFound(f"no paper with id {paper_id!r}")
+    return paper
+
+
+def _paper_url(paper: StoredPaper, notice: str) -> str:
+    return f"/papers/{quote(paper.id)}?notice={notice}"
+
+
+def submit_form(request: Request) -> HTMLResponse:
+    require_member(request)
+    return render(request, "submit.html", form={}, manual=False, active="submit")
+
+
+def submit(request: Request, ref: str = Form(""), code: str = Form(""),
+           project: str = Form("")) -> Response:
+    user = require_member(request, "/submit")
+    form = {"ref": ref, "code": code, "project": project}
+    submissions = _submissions(request)
+    try:
+        links = extra_links(code, project)
+        existing = submissions.existing(ref)
+        if existing:
+            return RedirectResponse(_paper_url(existing.paper, "already-submitted"), 303)
+        result = submissions.by_arxiv_id(user, ref, links)
+    except ArxivUnavailable as exc:
+        return render(request, "submit.html", status=503, form=form, manual=True,
+                      active="submit",
+                      error=f"{exc} You can enter the paper by hand below; it will be merged "
+                            "with arXiv's record when the paper is harvested.")
+    except BadRequest as exc:
+        return render(request, "submit.html", status=400, form=form, manual=False,
+                      active="submit", error=str(exc))
+    notice = "submitted" if result.created else "already-submitted"
+    return RedirectResponse(_paper_url(result.paper, notice), 303)
+
+
+def submit_manual(request: Request, ref: str = Form(""), title: str = Form(""),
+                  abstract: str = Form(""), authors: str = Form(""), code: str = Form(""),
+                  project: str = Form("")) -> Response:
+    user = require_member(request, "/submit")
+    form = {"ref": ref, "title": title, "abstract": abstract, "authors": authors,
+            "code": code, "project": project}
+    try:
+        entry = ManualPaper(title=title, abstract=abstract, authors=parse_authors(authors),
+                            arxiv_id=ref.strip() or None, links=extra_links(code, project))
+        result = _submissions(request).manual(user, entry)
+    except BadRequest as exc:
+        return render(request, "submit.html", status=400, form=form, manual=True,
+                      active="submit", error=str(exc))
+    notice = "submitted" if result.created else "already-submitted"
+    return RedirectResponse(_paper_url(result.paper, notice), 303)
+
+
+def _back(request: Request, default: str) -> str:
+    """Where a plain-form vote returns to: the page it was cast on, if ours."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return default
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(path, default)
+
+
+def vote_form(request: Request, paper_id: str) -> Response:
+    """The no-JavaScript vote: toggle, then back to the page it came from."""
+    paper = _paper(request, paper_id)
+    back = _back(request, f"/papers/{quote(paper.id)}")
+    user = require_member(request, back)
+    request.app.state.catalog.community.vote(user.id, paper.rowid)
+    return RedirectResponse(f"{back}#paper-{paper.rowid}" if "#" not in back else back, 303)
+
+
+def vote_api(request: Request, paper_id: str, up: bool | None = None) -> JSONResponse:
+    """Toggle (no `up`), or set (`?up=true|false`): idempotent for retrying clients."""
+    paper = _paper(request, paper_id)
+    user = require_member(request, f"/papers/{quote(paper.id)}")
+    state = request.app.state.catalog.community.vote(user.id, paper.rowid, up)
+    return JSONResponse({"id": paper.id, "upvotes": state.votes, "voted": state.voted})
+
+
+def hide(request: Request, paper_id: str, hidden: str = Form("1")) -> Response:
+    require_admin(request)
+    paper = _paper(request, paper_id)
+    community = request.app.state.catalog.community
+    if community.submission(paper.rowid) is None:
+        raise BadRequest("Only a submitted paper can be hidden.")
+    community.set_hidden(paper.rowid, hidden == "1")
+    return RedirectResponse(_paper_url(paper, "hidden" if hidden == "1" else "shown"), 303)
+
+
+def member(request: Request, username: str) -> HTMLResponse:
+    community = request.app.state.catalog.community
+    found = community.user_by_name(username)
+    if found is None:
+        raise NotFound(f"no member called {username!r}")
+    page_size = request.app.state.settings.page_size
+    rowids = community.upvoted(found.id, page_size)
+    hidden = community.hidden(rowids)
+    papers = request.app.state.catalog.store.get_many([r for r in rowids if r not in hidden])
+    return render(request, "member.html", member=found, papers=papers,
+                  is_self=current_user(request) == found, **vote_state(request, papers))

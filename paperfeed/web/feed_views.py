@@ -1,0 +1,77 @@
+"""Atom feeds: the daily list, trending, any search, a member's upvotes."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from ..discover import daily
+from ..discover.search import parse_filters
+from ..discover.search import search as run_search
+from ..discover.trending import trending
+from ..errors import BadRequest, NotFound
+from ..feeds import atom_feed
+from ..models import StoredPaper
+
+FEED_SIZE = 50
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def _feed(request: Request, *, title: str, subtitle: str, html_path: str,
+          papers: list[StoredPaper]) -> Response:
+    community = request.app.state.catalog.community
+    hidden = community.hidden([p.rowid for p in papers])
+    papers = [p for p in papers if p.rowid not in hidden]
+    query = request.url.query
+    body = atom_feed(title=title, subtitle=subtitle,
+                     feed_path=request.url.path + (f"?{query}" if query else ""),
+                     html_path=html_path, papers=papers,
+                     site_url=request.app.state.settings.public_url,
+                     votes=community.vote_counts([p.rowid for p in papers]))
+    return Response(body, media_type=ATOM)
+
+
+def daily_feed(request: Request, date: str | None = None) -> Response:
+    store = request.app.state.catalog.store
+    period = daily.parse_period(day=date) or daily.latest_period(store)
+    papers = store.between(period.start, period.end, FEED_SIZE, sort="votes") if period else []
+    label = period.label if period else "no papers yet"
+    html_path = f"/papers/date/{period.key}" if period else "/"
+    return _feed(request, title=f"paperfeed · daily papers · {label}",
+                 subtitle="The day's papers, most upvoted first.", html_path=html_path,
+                 papers=papers)
+
+
+def trending_feed(request: Request) -> Response:
+    catalog = request.app.state.catalog
+    ranked = trending(catalog.community, request.app.state.settings.trending_half_life_hours,
+                      FEED_SIZE)
+    return _feed(request, title="paperfeed · trending papers",
+                 subtitle="Recent papers by upvotes, fading with age.", html_path="/trending",
+                 papers=catalog.store.get_many([t.paper_rowid for t in ranked]))
+
+
+def search_feed(request: Request, q: str = "", category: str = "") -> Response:
+    if not q.strip():
+        raise BadRequest("q must not be empty: /feeds/search.atom?q=your+query")
+    if len(q) > 500:
+        raise BadRequest("q is longer than 500 characters")
+    params = request.query_params
+    filters = parse_filters(params.get("from"), params.get("to"), category)
+    hits = run_search(request.app.state.catalog, q, limit=FEED_SIZE, filters=filters)
+    return _feed(request, title=f"paperfeed · search: {q}",
+                 subtitle="Papers matching the search, best first.",
+                 html_path="/search?" + urlencode({"q": q}), papers=[h.paper for h in hits])
+
+
+def member_feed(request: Request, username: str) -> Response:
+    catalog = request.app.state.catalog
+    member = catalog.community.user_by_name(username)
+    if member is None:
+        raise NotFound(f"no member called {username!r}")
+    papers = catalog.store.get_many(catalog.community.upvoted(member.id, FEED_SIZE))
+    return _feed(request, title=f"paperfeed · upvoted by {member.username}",
+                 subtitle=f"Papers {member.username} upvoted, most recent first.",
+                 html_path=f"/members/{quote(member.username)}", papers=papers)

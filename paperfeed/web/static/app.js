@@ -1,0 +1,29 @@
+// Upvotes without a page reload. Without JavaScript the same forms post and redirect back.
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form.vote");
+  if (!form) return;
+  event.preventDefault();
+  const button = form.querySelector("button");
+  const token = form.querySelector("input[name=csrf_token]").value;
+  button.disabled = true;
+  try {
+    const response = await fetch(form.dataset.api, {
+      method: "POST", headers: { "X-CSRF-Token": token }, credentials: "same-origin",
+    });
+    if (response.status === 401) {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+      return;
+    }
+    if (!response.ok) { form.submit(); return; }
+    const state = await response.json();
+    // The same paper may be listed twice on a page (e.g. paper + similar): update all.
+    for (const other of document.querySelectorAll(`form.vote[data-api="${CSS.escape(form.dataset.api)}"]`)) {
+      const b = other.querySelector("button");
+      b.setAttribute("aria-pressed", String(state.voted));
+      b.querySelector(".count").textContent = state.upvotes;
+      b.title = state.voted ? "Remove your upvote" : "Upvote";
+    }
+  } finally {
+    button.disabled = false;
+  }
+});
