@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from .catalog import Catalog
 from .errors import PaperfeedError
+from .harvest import DEFAULT_OAI_URL
 from .settings import SETTINGS, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def harvest() -> None:
 @click.option("--set", "set_spec", default="cs", show_default=True, help="OAI set, e.g. cs, math.")
 @click.option("--from", "from_date", help="First datestamp (YYYY-MM-DD).")
 @click.option("--until", "until", help="Last datestamp (YYYY-MM-DD).")
-@click.option("--url", default="https://oaipmh.arxiv.org/oai", show_default=True,
+@click.option("--url", default=DEFAULT_OAI_URL, show_default=True,
               help="OAI-PMH endpoint.")
 @click.option("--delay", type=float, default=3.0, show_default=True,
               help="Seconds between requests (arXiv asks for 3).")
@@ -163,32 +164,26 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
                   url: str, delay: float, max_retries: int, restart: bool,
                   no_index: bool) -> None:
     """Harvest arXiv metadata by OAI-PMH; resumes an interrupted harvest."""
-    from .sources.arxiv_oai import OaiHarvester
+    from .harvest import harvest_arxiv
 
     catalog = ctx.catalog(load_demo=False)
     name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
     state = None if restart else catalog.store.harvest_state(name)
-    token = state["resumption_token"] if state else None
-    pages = int(state["pages"]) if state and token else 0
-    records = int(state["records"]) if state and token else 0
-    if token:
-        click.echo(f"resuming after page {pages} ({records} records so far)", err=True)
-    harvester = OaiHarvester(base_url=url, set_spec=set_spec, from_date=from_date,
-                             until=until, delay_s=delay, max_retries=max_retries)
+    if state and state["resumption_token"]:
+        click.echo(f"resuming after page {state['pages']} ({state['records']} records so far)",
+                   err=True)
     with tqdm(desc=f"arXiv {set_spec}", unit="paper", disable=None, file=sys.stderr) as bar:
-        for page in harvester.iter_pages(resumption_token=token):
+        def on_page(page, report) -> None:  # type: ignore[no-untyped-def]
             if page.complete_list_size and bar.total is None:
                 bar.total = page.complete_list_size
-            report = catalog.ingest(page.papers)
-            pages += 1
-            records += len(page.papers)
-            # Only after the page is stored: a crash redoes at most one page.
-            catalog.store.save_harvest_state(name, resumption_token=page.next_token,
-                                             from_date=from_date, pages=pages, records=records)
             for record in page.skipped:
                 click.echo(f"skipped {record.source_ref}: {record.reason}", err=True)
             bar.update(report.seen)
-    click.echo(f"harvested {records} records in {pages} pages")
+
+        result = harvest_arxiv(catalog, set_spec=set_spec, from_date=from_date, until=until,
+                               url=url, delay_s=delay, max_retries=max_retries, restart=restart,
+                               on_page=on_page)
+    click.echo(f"harvested {result.records} records in {result.pages} pages")
     if not no_index:
         _index(catalog)
 
@@ -257,6 +252,68 @@ def show_settings(ctx: Context) -> None:
         if f.name in ("secret_key", "smtp_password") and value:
             value = "********"
         click.echo(f"{f.name:<24} = {value!s:<32} # {helps[f.name]}")
+
+
+@cli.group()
+def digest() -> None:
+    """Email digests: send them, see the outbox."""
+
+
+@digest.command("send")
+@click.option("--period", type=click.Choice(["daily", "weekly"]), default="daily",
+              show_default=True, help="Which subscriptions are due.")
+@click.option("--dry-run", is_flag=True, help="Count what would be sent; send and record nothing.")
+@click.option("--max-wait", type=float, default=600, show_default=True,
+              help="Keep retrying temporary failures for up to this many seconds.")
+@pass_context
+def digest_send(ctx: Context, period: str, dry_run: bool, max_wait: float) -> None:
+    """Plan and send this period's digests. Safe to rerun: nothing is sent twice."""
+    from .digests import DigestSender
+
+    sender = DigestSender(ctx.catalog(), ctx.settings)
+    due = len(sender.digests.due(period))
+    if dry_run:
+        report = sender.plan(period, dry_run=True)
+        click.echo(f"dry run, {period}: {due} active subscriptions; {report.planned} would get "
+                   f"a digest, {report.empty} have nothing new, {report.already_planned} were "
+                   "sent this period already")
+        return
+    with tqdm(total=due, desc="planning", unit="sub", disable=None, file=sys.stderr) as plan_bar, \
+            tqdm(desc="sending", unit="mail", disable=None, file=sys.stderr) as send_bar:
+        report = sender.send(period, max_wait_s=max_wait, plan_progress=plan_bar.update,
+                             send_progress=send_bar.update)
+    click.echo(f"{period} digests: {report.summary()}")
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+    if timings:
+        click.echo(f"time: {timings}", err=True)
+    if report.failed:
+        sys.exit(2)
+
+
+@digest.command("status")
+@pass_context
+def digest_status(ctx: Context) -> None:
+    """Outbox counts by status."""
+    from .store.digests import DigestStore
+
+    counts = DigestStore(ctx.catalog().store).counts()
+    click.echo(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "empty")
+
+
+@cli.command()
+@pass_context
+def worker(ctx: Context) -> None:
+    """Run harvesting and digests on their schedules (PAPERFEED_SCHEDULE_*)."""
+    import logging
+
+    from .worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    running = Worker(ctx.settings)
+    scheduler = running.scheduler()
+    for job in scheduler.get_jobs():
+        click.echo(f"{job.id:<14} {job.trigger}", err=True)
+    scheduler.start()
 
 
 @cli.group()

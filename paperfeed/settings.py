@@ -48,6 +48,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_timeout", 20, "Seconds before an SMTP connection or command gives up."),
     Setting("mail_from", "paperfeed <paperfeed@localhost>", "From: of every email."),
     Setting("mail_reply_to", "", "Reply-To: of every email; empty for none."),
+    Setting("digest_size", 10, "Papers per digest section, at most."),
+    Setting("digest_retry_base_s", 60.0, "First retry of a temporarily failed digest after "
+            "this many seconds, doubling each time."),
+    Setting("digest_max_attempts", 6, "Attempts before a digest is given up."),
+    Setting("digest_pause_after", 3, "Hard delivery failures in a row that pause a "
+            "subscription."),
+    Setting("schedule_harvest", "0 5 * * *", "When `paperfeed worker` harvests arXiv (cron)."),
+    Setting("schedule_daily_digest", "0 7 * * *", "When daily digests go out (cron, UTC)."),
+    Setting("schedule_weekly_digest", "0 7 * * mon", "When weekly digests go out (cron, UTC)."),
+    Setting("harvest_set", "", "arXiv OAI set the worker harvests, e.g. cs; empty: no "
+            "harvesting."),
 )
 
 
@@ -74,6 +85,14 @@ class Settings:
     smtp_timeout: int = 20
     mail_from: str = "paperfeed <paperfeed@localhost>"
     mail_reply_to: str = ""
+    digest_size: int = 10
+    digest_retry_base_s: float = 60.0
+    digest_max_attempts: int = 6
+    digest_pause_after: int = 3
+    schedule_harvest: str = "0 5 * * *"
+    schedule_daily_digest: str = "0 7 * * *"
+    schedule_weekly_digest: str = "0 7 * * mon"
+    harvest_set: str = ""
 
     @property
     def db_path(self) -> Path:
@@ -102,6 +121,8 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
             raise ValueError(raw)
         if isinstance(default, int):
             return int(raw)
+        if isinstance(default, float):
+            return float(raw)
     except ValueError:
         kind = type(default).__name__
         raise ConfigError(f"PAPERFEED_{name.upper()}={raw!r} is not a valid {kind}") from None

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import random
@@ -75,6 +76,8 @@ class SmtpSink:
     recipients that always get `fail_code`. Injected refusals are counted in `.failures`.
     drop_connection_after: close a connection right after accepting that many messages on
     it, as an idle timeout or per-connection limit would.
+    rcpt_delay_s: answer each RCPT this much later: a slow server, so that a sender killed
+    at a random moment is most likely killed mid-conversation.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class SmtpSink:
         refuse: Collection[str] = (),
         seed: int = 0,
         drop_connection_after: int | None = None,
+        rcpt_delay_s: float = 0.0,
     ) -> None:
         if starttls and implicit_tls:
             raise ValueError("choose starttls or implicit_tls, not both")
@@ -100,6 +104,7 @@ class SmtpSink:
         self.fail_on = {stage.upper() for stage in fail_on}
         self.refuse = {addr.lower() for addr in refuse}
         self.drop_connection_after = drop_connection_after
+        self.rcpt_delay_s = rcpt_delay_s
         self.failures = 0
         self.connections = 0
         self.client_context: ssl.SSLContext | None = None
@@ -223,6 +228,8 @@ class SmtpSink:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
+        if self.rcpt_delay_s:
+            await asyncio.sleep(self.rcpt_delay_s)
         failure = self._injected_failure("RCPT", address)
         if failure:
             return failure

@@ -68,6 +68,7 @@ class Hit:
     paper: StoredPaper
     score: float
     ranks: dict[str, int] = field(default_factory=dict)  # retriever -> 1-based rank
+    raw: dict[str, float] = field(default_factory=dict)  # retriever -> its own score (BM25, cosine)
     title_html: Markup = Markup("")
     snippet_html: Markup = Markup("")
 
@@ -151,8 +152,9 @@ def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
     page = fused[offset:offset + limit]
     papers = {p.rowid: p for p in catalog.store.get_many([r for r, _, _ in page])}
     stems = query_stems(query)
+    raw = {name: dict(ranking) for name, ranking in rankings.items()}
     return [
-        Hit(papers[r], score, ranks, highlight(papers[r].title, stems),
-            snippet(papers[r].abstract, stems))
+        Hit(papers[r], score, ranks, {name: raw[name][r] for name in ranks},
+            highlight(papers[r].title, stems), snippet(papers[r].abstract, stems))
         for r, score, ranks in page if r in papers
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -99,13 +100,34 @@ def compose(
 
 
 class _Tracking:
-    """Remembers whether DATA was begun: after that a lost connection may have delivered."""
+    """Remembers whether DATA was begun: after that a lost connection may have delivered.
+
+    With `before_final_dot` set, DATA is sent in two steps, the message and then its
+    terminating "." line, and the hook runs in between: the last moment the sender can
+    record "handed over" while the server still cannot have accepted the message
+    (a server discards a DATA whose "." never came).
+    """
 
     data_started = False
+    before_final_dot: Callable[[], None] | None = None
 
     def data(self, msg: Any) -> tuple[int, bytes]:
         self.data_started = True
-        return super().data(msg)  # type: ignore[misc]
+        hook = self.before_final_dot
+        if hook is None:
+            return super().data(msg)  # type: ignore[misc]
+        self.putcmd("data")  # type: ignore[attr-defined]
+        code, reply = self.getreply()  # type: ignore[attr-defined]
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = msg if isinstance(msg, bytes) else msg.encode("utf-8")
+        body = re.sub(rb"(?m)^\.", b"..", body)  # dot-stuffing, RFC 5321 4.5.2
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.send(body)  # type: ignore[attr-defined]
+        hook()
+        self.send(b".\r\n")  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
 
 
 class _SMTP(_Tracking, smtplib.SMTP):
@@ -227,7 +249,10 @@ class MailConnection:
         self._client: _Client | None = None
         self.connects = 0
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *,
+             before_final_dot: Callable[[], None] | None = None) -> None:
+        """Send one message. `before_final_dot` runs just before the server can accept
+        it (see `_Tracking`): an outbox records the hand-over there."""
         for attempt in (1, 2):
             reused = self._client is not None
             if self._client is None:
@@ -235,6 +260,7 @@ class MailConnection:
                 self.connects += 1
             client = self._client
             client.data_started = False
+            client.before_final_dot = before_final_dot
             try:
                 refused = client.send_message(message)
             except (smtplib.SMTPException, OSError) as exc:

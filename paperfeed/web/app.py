@@ -19,7 +19,7 @@ from ..catalog import Catalog
 from ..errors import BadRequest, NotFound, PaperfeedError
 from ..members import Accounts, TooManyAttempts
 from ..settings import Settings
-from . import account_views, community_views, feed_views, views
+from . import account_views, community_views, digest_views, feed_views, views
 from .render import error_response
 from .session import Forbidden, LoginRequired, set_csrf_cookie, verify_csrf
 
@@ -60,11 +60,12 @@ def _add_routes(app: FastAPI) -> None:
     Date routes come before the catch-all paper route because old-style arXiv
     ids contain a slash.
     """
-    def page(path: str, endpoint: Any, methods: tuple[str, ...] = ("GET",)) -> None:
+    def page(path: str, endpoint: Any, methods: tuple[str, ...] = ("GET",),
+             *, csrf: bool = True) -> None:
         changes = any(m not in ("GET", "HEAD") for m in methods)
         app.add_api_route(path, endpoint, methods=list(methods), include_in_schema=False,
                           response_class=HTMLResponse,
-                          dependencies=[Depends(verify_csrf)] if changes else None)
+                          dependencies=[Depends(verify_csrf)] if changes and csrf else None)
 
     post = ("POST",)
     page("/", views.home)
@@ -94,7 +95,17 @@ def _add_routes(app: FastAPI) -> None:
     page("/feeds/trending.atom", feed_views.trending_feed)
     page("/feeds/search.atom", feed_views.search_feed)
     page("/feeds/members/{username}/upvotes.atom", feed_views.member_feed)
-    page("/subscribe", views.subscribe)
+    page("/subscribe", digest_views.subscribe_form)
+    page("/subscribe", digest_views.subscribe, post)
+    page("/subscribe/confirm", digest_views.confirm)
+    page("/unsubscribe", digest_views.unsubscribe_page)
+    # RFC 8058 one-click: mail providers POST here with neither session nor CSRF cookie;
+    # the signed token in the URL is the authority. The only POST without the CSRF check.
+    page("/unsubscribe", digest_views.unsubscribe, post, csrf=False)
+    page("/subscriptions", digest_views.manage)
+    page("/subscriptions/{subscription_id}/status", digest_views.change, post)
+    page("/subscriptions/{subscription_id}/preview", digest_views.preview_mine)
+    page("/digest/preview", digest_views.preview_by_token)
     page("/api", views.api_docs)
     app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
 

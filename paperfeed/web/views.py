@@ -142,10 +142,6 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
                   **vote_state(request, [h.paper for h in hits[:page_size]]))
 
 
-def subscribe(request: Request) -> HTMLResponse:
-    return render(request, "subscribe.html")
-
-
 def api_docs(request: Request) -> HTMLResponse:
     return render(request, "api.html", spec=request.app.openapi())
 

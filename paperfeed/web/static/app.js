@@ -5,7 +5,10 @@ document.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = form.querySelector("button");
   const token = form.querySelector("input[name=csrf_token]").value;
-  button.disabled = true;
+  // Not `disabled`: disabling the focused button would drop keyboard focus to <body>.
+  if (form.dataset.busy) return;
+  form.dataset.busy = "1";
+  button.setAttribute("aria-disabled", "true");
   try {
     const response = await fetch(form.dataset.api, {
       method: "POST", headers: { "X-CSRF-Token": token }, credentials: "same-origin",
@@ -24,6 +27,7 @@ document.addEventListener("submit", async (event) => {
       b.title = state.voted ? "Remove your upvote" : "Upvote";
     }
   } finally {
-    button.disabled = false;
+    delete form.dataset.busy;
+    button.removeAttribute("aria-disabled");
   }
 });

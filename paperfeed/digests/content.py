@@ -1,0 +1,80 @@
+"""What goes into a digest: the period it covers and the papers it offers.
+
+- Trending: the period's papers ranked as the site's "trending" sort ranks
+  them (most upvoted first, then the list's own order), so a digest shows what
+  the site shows.
+- Saved search: the period's papers ranked by the same hybrid search as the
+  site, kept only if they are relevant in absolute terms. Fused scores are
+  normalised per query (the best hit always scores 1.0), so they cannot tell
+  a good week from an empty one; the cosine similarity between query and
+  paper can. A paper is kept if its cosine is at least STRONG, or at least
+  WEAK and the paper also matches the query's words. An empty period then
+  sends nothing rather than the least bad papers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from ..catalog import Catalog
+from ..discover.search import Filters, search
+
+# (STRONG, WEAK) cosine thresholds per embedder; see docs/digests.md for the measurement.
+RELEVANCE = {"static-minilm-384": (0.45, 0.30), "minilm-l6-v2-int8": (0.50, 0.35)}
+DEFAULT_RELEVANCE = (0.45, 0.30)
+CANDIDATES = 60  # more than a digest shows: some were sent before, to this address
+
+
+@dataclass(frozen=True)
+class DigestPeriod:
+    frequency: str
+    key: str  # 'daily:2026-11-24', 'weekly:2026-W48': one digest per subscription per key
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        return period_label(self.key)
+
+
+def period_label(key: str) -> str:
+    """'daily:2026-11-24' → 'Tuesday, November 24, 2026'; 'weekly:2026-W48' → 'Week 48, 2026'."""
+    kind, _, value = key.partition(":")
+    if kind == "daily":
+        return date.fromisoformat(value).strftime("%A, %B %-d, %Y")
+    year, _, week = value.partition("-W")
+    return f"Week {int(week)}, {year}"
+
+
+def digest_period(frequency: str, now: datetime | None = None) -> DigestPeriod:
+    """The period a digest sent `now` covers: the last two days for a daily digest
+    (arXiv lists papers a day after submission), the last seven for a weekly one."""
+    today = (now or datetime.now(UTC)).date()
+    if frequency == "daily":
+        return DigestPeriod("daily", f"daily:{today.isoformat()}", today - timedelta(days=1),
+                            today)
+    year, week, _ = today.isocalendar()
+    return DigestPeriod("weekly", f"weekly:{year}-W{week:02d}", today - timedelta(days=6),
+                        today)
+
+
+def trending_candidates(catalog: Catalog, period: DigestPeriod,
+                        limit: int = CANDIDATES) -> list[int]:
+    papers = catalog.store.between(period.start, period.end, limit, sort="votes")
+    return [p.rowid for p in papers]
+
+
+def search_candidates(catalog: Catalog, query: str, period: DigestPeriod,
+                      limit: int = CANDIDATES) -> list[int]:
+    strong, weak = RELEVANCE.get(catalog.indexes.meta.embedder, DEFAULT_RELEVANCE)
+    hits = search(catalog, query, limit=limit,
+                  filters=Filters(date_from=period.start, date_to=period.end))
+    hidden = catalog.community.hidden([h.paper.rowid for h in hits])
+    keep = []
+    for hit in hits:
+        cosine = hit.raw.get("semantic", 0.0)
+        if hit.paper.rowid not in hidden and (
+                cosine >= strong or (cosine >= weak and "keyword" in hit.raw)):
+            keep.append(hit.paper.rowid)
+    return keep

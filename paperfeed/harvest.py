@@ -1,0 +1,45 @@
+"""Harvesting arXiv by OAI-PMH into the store: resumable, one page per transaction.
+
+Used by `paperfeed harvest arxiv` and by the worker's schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .catalog import Catalog, IngestReport
+from .sources.arxiv_oai import HarvestPage, OaiHarvester
+
+DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
+
+
+@dataclass
+class HarvestResult:
+    pages: int
+    records: int
+    resumed: bool
+
+
+def harvest_arxiv(catalog: Catalog, *, set_spec: str, from_date: str | None = None,
+                  until: str | None = None, url: str = DEFAULT_OAI_URL, delay_s: float = 3.0,
+                  max_retries: int = 5, restart: bool = False,
+                  on_page: Callable[[HarvestPage, IngestReport], object] | None = None,
+                  ) -> HarvestResult:
+    name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
+    state = None if restart else catalog.store.harvest_state(name)
+    token = state["resumption_token"] if state else None
+    pages = int(state["pages"]) if state and token else 0
+    records = int(state["records"]) if state and token else 0
+    harvester = OaiHarvester(base_url=url, set_spec=set_spec, from_date=from_date,
+                             until=until, delay_s=delay_s, max_retries=max_retries)
+    for page in harvester.iter_pages(resumption_token=token):
+        report = catalog.ingest(page.papers)
+        pages += 1
+        records += len(page.papers)
+        # Only after the page is stored: a crash redoes at most one page.
+        catalog.store.save_harvest_state(name, resumption_token=page.next_token,
+                                         from_date=from_date, pages=pages, records=records)
+        if on_page:
+            on_page(page, report)
+    return HarvestResult(pages, records, resumed=bool(token))
