@@ -1,13 +1,15 @@
 """paperfeed: self-hosted research-paper discovery.
 
 The stable surface is the data model and the errors; everything else may move.
-Stages, in data-flow order: sources -> store -> index -> discover -> web/api/cli.
+Stages, in data-flow order: sources -> store -> index -> discover -> members/digests
+-> web/api/cli (mail and feeds are the outgoing formats).
 """
 
 from .errors import (
     BadRequest,
     ConfigError,
     HarvestError,
+    MailError,
     NotFound,
     PaperfeedError,
     SourceError,
@@ -18,6 +20,7 @@ __all__ = [
     "BadRequest",
     "ConfigError",
     "HarvestError",
+    "MailError",
     "NotFound",
     "Paper",
     "PaperfeedError",

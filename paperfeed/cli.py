@@ -18,7 +18,10 @@ from .harvest import DEFAULT_OAI_URL
 from .settings import SETTINGS, Settings, load_settings
 
 if TYPE_CHECKING:
+    from .catalog import IngestReport
     from .members import Accounts
+    from .sources.arxiv_oai import HarvestPage
+    from .store.community import User
 
 
 class Context:
@@ -173,7 +176,7 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
         click.echo(f"resuming after page {state['pages']} ({state['records']} records so far)",
                    err=True)
     with tqdm(desc=f"arXiv {set_spec}", unit="paper", disable=None, file=sys.stderr) as bar:
-        def on_page(page, report) -> None:  # type: ignore[no-untyped-def]
+        def on_page(page: HarvestPage, report: IngestReport) -> None:
             if page.complete_list_size and bar.total is None:
                 bar.total = page.complete_list_size
             for record in page.skipped:
@@ -329,6 +332,15 @@ def _accounts(ctx: Context) -> Accounts:
     return Accounts(Community(Store(ctx.settings.db_path)), ctx.settings)
 
 
+def _member(accounts: Accounts, username: str) -> User:
+    from .errors import NotFound
+
+    found = accounts.community.user_by_name(username)
+    if found is None:
+        raise NotFound(f"no member called {username!r}")
+    return found
+
+
 @user.command("add")
 @click.argument("username")
 @click.option("--email", required=True)
@@ -350,13 +362,10 @@ def user_add(ctx: Context, username: str, email: str, admin: bool, password: str
 @pass_context
 def user_password(ctx: Context, username: str, password: str) -> None:
     """Set a member's password (ends their sessions)."""
-    from .errors import NotFound
     from .members.accounts import hash_password
 
     accounts = _accounts(ctx)
-    found = accounts.community.user_by_name(username)
-    if found is None:
-        raise NotFound(f"no member called {username!r}")
+    found = _member(accounts, username)
     accounts.community.set_password(found.id, hash_password(password))
     click.echo(f"password set for {found.username}")
 
@@ -367,12 +376,8 @@ def user_password(ctx: Context, username: str, password: str) -> None:
 @pass_context
 def user_admin(ctx: Context, username: str, revoke: bool) -> None:
     """Give a member the admin role."""
-    from .errors import NotFound
-
     accounts = _accounts(ctx)
-    found = accounts.community.user_by_name(username)
-    if found is None:
-        raise NotFound(f"no member called {username!r}")
+    found = _member(accounts, username)
     accounts.community.set_admin(found.id, not revoke)
     click.echo(f"{found.username} is {'no longer' if revoke else 'now'} an admin")
 

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -113,6 +114,19 @@ class Store:
             self._local.conn = conn
         return conn
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: writers queue on SQLite's lock instead of racing,
+        and a failure leaves nothing half-written."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -124,9 +138,7 @@ class Store:
     def upsert(self, papers: Iterable[Paper]) -> UpsertStats:
         """Insert or merge `papers` in one transaction. Idempotent."""
         stats = UpsertStats()
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction() as conn:
             seq = conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0]
             now = _now()
             for paper in papers:
@@ -138,10 +150,6 @@ class Store:
                     " VALUES (?, ?, ?, ?, ?)",
                     (rowid, paper.source, paper.source_ref, paper.rank, now),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return stats
 
     def _find(self, conn: sqlite3.Connection, paper: Paper, key: str) -> sqlite3.Row | None:
@@ -318,18 +326,12 @@ class Store:
 
     def add_links(self, rowid: int, links: dict[str, str]) -> None:
         """Add links (code, project page) to a paper. Links are not indexed: seq stays."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction() as conn:
             row = conn.execute("SELECT links FROM papers WHERE rowid = ?", (rowid,)).fetchone()
             if row is not None:
                 merged = {**json.loads(row["links"]), **links}
                 conn.execute("UPDATE papers SET links = ? WHERE rowid = ?",
                              (json.dumps(merged), rowid))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _filter_sql(start: date | None, end: date | None,

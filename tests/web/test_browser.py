@@ -40,8 +40,7 @@ def test_search_then_open_paper(browser, live_server: LiveServer) -> None:  # ty
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(live_server.url + "/")
     assert page.locator("article.paper").count() > 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "daily.png"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # the community pages: test_browser_community
     page.fill("input[name=q]", "pairwise ranking loss")
     page.keyboard.press("Enter")
     page.wait_for_url("**/search?q=pairwise*")
@@ -55,12 +54,10 @@ def test_search_then_open_paper(browser, live_server: LiveServer) -> None:  # ty
     page.wait_for_url("**/papers/**")
     assert page.locator("h1").inner_text().strip() == title
     assert page.locator("section.similar article").count() == 10
-    page.screenshot(path=str(SCREENSHOTS / "paper.png"), full_page=False)
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     phone.goto(live_server.url + "/")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "no horizontal scrolling on a phone"
-    phone.screenshot(path=str(SCREENSHOTS / "daily-phone.png"))
 
 
 def test_hostile_title_is_inert_in_browser(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
