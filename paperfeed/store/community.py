@@ -262,3 +262,7 @@ class Community:
             " LEFT JOIN submissions s ON s.paper_rowid = v.paper_rowid"
             " WHERE v.votes > 0 AND coalesce(s.hidden, 0) = 0").fetchall()
         return [Voted(r[0], r[1], date.fromisoformat(r[2])) for r in rows]
+
+    def version(self) -> int:
+        """Bumped (by triggers) on every vote, submission, hide and link change."""
+        return self.conn.execute("SELECT version FROM community_version").fetchone()[0]

@@ -20,6 +20,7 @@ from ..errors import BadRequest, NotFound, PaperfeedError
 from ..members import Accounts, TooManyAttempts
 from ..settings import Settings
 from . import account_views, community_views, digest_views, feed_views, views
+from .page_cache import PageCache
 from .render import error_response
 from .session import Forbidden, LoginRequired, set_csrf_cookie, verify_csrf
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(folder / "static")), name="static")
 
     app.state.accounts = Accounts(catalog.community, settings)
+    app.state.page_cache = PageCache()
     _add_routes(app)
     app.include_router(api.router, prefix="/api")
 

@@ -6,7 +6,7 @@ import math
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..catalog import Catalog
 from ..discover import daily
@@ -41,7 +41,11 @@ def _page_number(raw: str | None) -> int:
     return int(raw)
 
 
-def _render_period(request: Request, period: daily.Period | None) -> HTMLResponse:
+def _render_period(request: Request, period: daily.Period | None) -> Response:
+    return request.app.state.page_cache.page(request, lambda: _period_page(request, period))
+
+
+def _period_page(request: Request, period: daily.Period | None) -> HTMLResponse:
     catalog = _catalog(request)
     page_size = request.app.state.settings.page_size
     page = _page_number(request.query_params.get("p"))
@@ -58,7 +62,11 @@ def _render_period(request: Request, period: daily.Period | None) -> HTMLRespons
                   **vote_state(request, papers))
 
 
-def trending(request: Request) -> HTMLResponse:
+def trending(request: Request) -> Response:
+    return request.app.state.page_cache.page(request, lambda: _trending_page(request))
+
+
+def _trending_page(request: Request) -> HTMLResponse:
     catalog = _catalog(request)
     settings = request.app.state.settings
     page = _page_number(request.query_params.get("p"))
@@ -70,25 +78,25 @@ def trending(request: Request) -> HTMLResponse:
                   half_life=settings.trending_half_life_hours, **vote_state(request, papers))
 
 
-def home(request: Request) -> HTMLResponse:
+def home(request: Request) -> Response:
     return _render_period(request, daily.latest_period(_catalog(request).store, "day"))
 
 
-def latest(request: Request, kind: str) -> HTMLResponse:
+def latest(request: Request, kind: str) -> Response:
     if kind not in ("week", "month"):
         return paper(request, kind)
     return _render_period(request, daily.latest_period(_catalog(request).store, kind))
 
 
-def by_day(request: Request, day: str) -> HTMLResponse:
+def by_day(request: Request, day: str) -> Response:
     return _render_period(request, daily.parse_period(day=day))
 
 
-def by_week(request: Request, week: str) -> HTMLResponse:
+def by_week(request: Request, week: str) -> Response:
     return _render_period(request, daily.parse_period(week=week))
 
 
-def by_month(request: Request, month: str) -> HTMLResponse:
+def by_month(request: Request, month: str) -> Response:
     return _render_period(request, daily.parse_period(month=month))
 
 

@@ -357,3 +357,27 @@ def test_oversized_and_malformed_requests(catalog: Catalog) -> None:
     assert ada.get("/members/nobody").status_code == 404
     assert ada.get("/reset?token=garbage").status_code == 400
     assert catalog.store.count() == 8, "nothing stored by refused requests"
+
+
+def test_cached_pages_for_visitors_show_new_votes_and_their_own_token(catalog: Catalog) -> None:
+    app = create_app(catalog.settings, catalog)
+    first, second = TestClient(app), TestClient(app)
+    day = (DAY - timedelta(days=1)).isoformat()
+    path = f"/papers/date/{day}"
+    pages = [client.get(path) for client in (first, second, first)]
+    cache = app.state.page_cache
+    assert (cache.misses, cache.hits) == (1, 2)
+    for client, page in zip((first, second), pages, strict=False):
+        token = client.cookies["pf_csrf"]
+        assert f'name="csrf_token" value="{token}"' in page.text
+        assert "__PAPERFEED_CSRF_TOKEN__" not in page.text
+    assert first.cookies["pf_csrf"] != second.cookies["pf_csrf"]
+    voter = TestClient(app)
+    sign_up(voter, "ada")
+    voter.get(path)  # a member's page is never cached
+    assert (cache.misses, cache.hits) == (1, 2)
+    voter.post("/api/papers/2501.00004/vote", headers={"X-CSRF-Token": _csrf(voter)})
+    after = first.get(path)
+    assert cache.misses == 2, "a vote changes the page: rendered again"
+    assert after.text.index('data-id="2501.00004"') < after.text.index('data-id="2501.00001"')
+    assert re.search(r'class="count">1<', after.text)
