@@ -16,9 +16,13 @@ SECTION_TITLES = {"trending": "Trending", "search": "New for “{query}”"}
 def digest_subject(subscription: Subscription, sections: dict[str, list[StoredPaper]],
                    period_label: str) -> str:
     count = sum(len(papers) for papers in sections.values())
-    what = (f"{count} new paper{'s' if count != 1 else ''} for “{subscription.query}”"
-            if list(sections) == ["search"] else
-            f"{count} trending paper{'s' if count != 1 else ''}")
+    papers = f"{count} paper{'s' if count != 1 else ''}"
+    if list(sections) == ["search"]:
+        what = f"{papers} for “{subscription.query}”"
+    elif "search" in sections:
+        what = f"{papers}: trending and new for “{subscription.query}”"
+    else:
+        what = f"{count} trending paper{'s' if count != 1 else ''}"
     return f"paperfeed · {what} · {period_label}"
 
 
