@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from paperfeed.catalog import Catalog
 from paperfeed.models import Paper
 
 from ..conftest import LiveServer, make_settings
+from .browser import SCREENSHOTS, needs_chromium
 from .test_pages import HOSTILE_TITLE
 
-CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+pytestmark = needs_chromium
 
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(),
-                                reason=f"Chromium not found at {CHROMIUM}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 def test_search_then_open_paper(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]

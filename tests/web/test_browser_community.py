@@ -7,10 +7,7 @@ test gets its own data directory and server, so votes never leak between them.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,9 +22,8 @@ from paperfeed.models import Paper
 from paperfeed.store.community import User
 
 from ..conftest import LiveServer, make_settings
+from .browser import SCREENSHOTS, needs_chromium
 
-CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -35,21 +31,8 @@ UNREACHABLE_ARXIV = "http://127.0.0.1:9/api"
 ATOM = "{http://www.w3.org/2005/Atom}"
 LOGIN_URL = re.compile(r"/login\?next=")
 
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(),
-                                reason=f"Chromium not found at {CHROMIUM}")
+pytestmark = needs_chromium
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -11,9 +11,7 @@ in the emails are opened exactly as they were sent.
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,8 +21,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
 from paperfeed.catalog import Catalog
 from paperfeed.digests import DigestSender
 from paperfeed.models import Paper
@@ -32,30 +28,16 @@ from paperfeed.store.digests import DigestStore, Subscription
 
 from ..conftest import LiveServer, make_settings
 from ..smtp_server import SmtpSink
+from .browser import SCREENSHOTS, needs_chromium
 
-CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 EMAIL_WIDTH = {"width": 640, "height": 900}
 QUERY = "pairwise ranking loss"
 
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(),
-                                reason=f"Chromium not found at {CHROMIUM}")
+pytestmark = needs_chromium
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 # -- the corpus: two ranking papers match the saved search, two others trend -----------------
