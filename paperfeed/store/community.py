@@ -10,11 +10,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
-from .sqlite import Store
+from .sqlite import Tables, now_iso
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,6 @@ class Voted:
     listed_on: date
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
 
 def _user(row: sqlite3.Row | None) -> User | None:
     if row is None:
@@ -63,17 +59,7 @@ def _user(row: sqlite3.Row | None) -> User | None:
                 password_hash=row["password_hash"])
 
 
-class Community:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.store.conn
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self.store.transaction()
-
+class Community(Tables):
     # -- members --------------------------------------------------------------
 
     def add_user(self, username: str, email: str, password_hash: str,
@@ -87,7 +73,8 @@ class Community:
                 is_admin = conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
             cur = conn.execute(
                 "INSERT INTO users (username, email, password_hash, is_admin, created_at)"
-                " VALUES (?, ?, ?, ?, ?)", (username, email, password_hash, int(is_admin), _now()))
+                " VALUES (?, ?, ?, ?, ?)",
+                (username, email, password_hash, int(is_admin), now_iso()))
             user_id = int(cur.lastrowid or 0)
         found = self.user_by_id(user_id)
         assert found is not None
@@ -133,13 +120,13 @@ class Community:
     def add_session(self, token_hash: str, user_id: int, expires_at: str) -> None:
         with self._write() as conn:
             conn.execute("INSERT INTO sessions (token_hash, user_id, created_at, expires_at)"
-                         " VALUES (?, ?, ?, ?)", (token_hash, user_id, _now(), expires_at))
-            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (_now(),))
+                         " VALUES (?, ?, ?, ?)", (token_hash, user_id, now_iso(), expires_at))
+            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now_iso(),))
 
     def session_user(self, token_hash: str) -> User | None:
         return _user(self.conn.execute(
             "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id"
-            " WHERE s.token_hash = ? AND s.expires_at > ?", (token_hash, _now())).fetchone())
+            " WHERE s.token_hash = ? AND s.expires_at > ?", (token_hash, now_iso())).fetchone())
 
     def end_session(self, token_hash: str) -> None:
         with self._write() as conn:
@@ -172,7 +159,7 @@ class Community:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO submissions (paper_rowid, user_id, featured_on,"
                 " submitted_at) VALUES (?, ?, ?, ?)",
-                (paper_rowid, user_id, day.isoformat(), _now()))
+                (paper_rowid, user_id, day.isoformat(), now_iso()))
             created = cur.rowcount == 1
         found = self.submission(paper_rowid)
         assert found is not None
@@ -217,7 +204,7 @@ class Community:
             want = (not had) if up is None else up
             if want and not had:
                 conn.execute("INSERT INTO votes (paper_rowid, user_id, created_at)"
-                             " VALUES (?, ?, ?)", (paper_rowid, user_id, _now()))
+                             " VALUES (?, ?, ?)", (paper_rowid, user_id, now_iso()))
             elif had and not want:
                 conn.execute("DELETE FROM votes WHERE paper_rowid = ? AND user_id = ?",
                              (paper_rowid, user_id))

@@ -11,11 +11,9 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from .sqlite import Store
+from .sqlite import Tables, now_iso
 
 FREQUENCIES = ("daily", "weekly")
 
@@ -54,9 +52,6 @@ class OutboxItem:
     last_error: str | None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
 
 def _subscription(row: sqlite3.Row | None) -> Subscription | None:
     if row is None:
@@ -76,17 +71,7 @@ def _item(row: sqlite3.Row) -> OutboxItem:
                       attempts=row["attempts"], last_error=row["last_error"])
 
 
-class DigestStore:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.store.conn
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self.store.transaction()
-
+class DigestStore(Tables):
     # -- subscriptions ----------------------------------------------------------
 
     def add_subscription(self, email: str, frequency: str, trending: bool, query: str | None,
@@ -95,7 +80,7 @@ class DigestStore:
             cur = conn.execute(
                 "INSERT INTO subscriptions (email, user_id, frequency, trending, query,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (email, user_id, frequency, int(trending), query, _now()))
+                (email, user_id, frequency, int(trending), query, now_iso()))
             new_id = int(cur.lastrowid or 0)
         found = self.subscription(new_id)
         assert found is not None
@@ -121,7 +106,7 @@ class DigestStore:
                 "UPDATE subscriptions SET status = ?, failures = CASE WHEN ? = 'active'"
                 " THEN 0 ELSE failures END, confirmed_at = CASE WHEN ? = 'active'"
                 " THEN coalesce(confirmed_at, ?) ELSE confirmed_at END WHERE id = ?",
-                (status, status, status, _now(), subscription_id))
+                (status, status, status, now_iso(), subscription_id))
 
     def due(self, frequency: str) -> list[Subscription]:
         rows = self.conn.execute("SELECT * FROM subscriptions WHERE status = 'active'"
@@ -179,7 +164,7 @@ class DigestStore:
                 "INSERT INTO outbox (subscription_id, period, email, sections, message_id,"
                 " status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (subscription.id, period, subscription.email, json.dumps(sections), message_id,
-                 "queued" if sections else "empty", time.time(), _now()))
+                 "queued" if sections else "empty", time.time(), now_iso()))
             outbox_id = int(cur.lastrowid or 0)
             conn.executemany("INSERT INTO sent_papers (email, paper_rowid, outbox_id)"
                              " VALUES (?, ?, ?)",
@@ -206,7 +191,7 @@ class DigestStore:
                 "UPDATE outbox SET status = 'sent', sent_at = ?, lease_owner = NULL,"
                 " lease_until = NULL, last_error = 'unconfirmed: the sender stopped after"
                 f" handing the message over' WHERE handed_over_at IS NOT NULL AND {abandoned}",
-                (_now(), now, *dead_owners))
+                (now_iso(), now, *dead_owners))
             rows = conn.execute(
                 "UPDATE outbox SET status = 'sending', lease_owner = ?, lease_until = ?"
                 " WHERE id IN (SELECT id FROM outbox WHERE"
@@ -232,7 +217,7 @@ class DigestStore:
                 "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
                 " lease_owner = NULL, lease_until = NULL, last_error = ?"
                 " WHERE id = ? AND status = 'sending' AND lease_owner = ?",
-                (_now(), note, outbox_id, owner))
+                (now_iso(), note, outbox_id, owner))
         return cur.rowcount == 1
 
     def mark_retry(self, outbox_id: int, owner: str, error: str, retry_at: float) -> None:

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -60,7 +60,7 @@ class IndexRow:
     published: date | None
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -140,7 +140,7 @@ class Store:
         stats = UpsertStats()
         with self.transaction() as conn:
             seq = conn.execute("SELECT coalesce(max(seq), 0) FROM papers").fetchone()[0]
-            now = _now()
+            now = now_iso()
             for paper in papers:
                 seq += 1
                 outcome, rowid = self._upsert_one(conn, paper, seq, now)
@@ -433,7 +433,7 @@ class Store:
             " ON CONFLICT (name) DO UPDATE SET resumption_token = excluded.resumption_token,"
             " from_date = excluded.from_date, pages = excluded.pages, records = excluded.records,"
             " last_error = excluded.last_error, updated_at = excluded.updated_at",
-            (name, resumption_token, from_date, pages, records, last_error, _now()),
+            (name, resumption_token, from_date, pages, records, last_error, now_iso()),
         )
 
 
@@ -467,3 +467,18 @@ def _merge(existing: dict, incoming: dict, *, authoritative: bool) -> dict:
             links[name] = url
     merged["links"] = json.dumps(links)
     return merged
+
+
+class Tables:
+    """Base of the stores that share the catalog's database (community, digests):
+    the same per-thread connections, the same transactions."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.store.conn
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self.store.transaction()
