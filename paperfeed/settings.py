@@ -57,6 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("schedule_harvest", "0 5 * * *", "When `paperfeed worker` harvests arXiv (cron)."),
     Setting("schedule_daily_digest", "0 7 * * *", "When daily digests go out (cron, UTC)."),
     Setting("schedule_weekly_digest", "0 7 * * mon", "When weekly digests go out (cron, UTC)."),
+    Setting("arxiv_oai_url", "https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint the "
+            "worker harvests."),
     Setting("harvest_set", "", "arXiv OAI set the worker harvests, e.g. cs; empty: no "
             "harvesting."),
 )
@@ -92,6 +94,7 @@ class Settings:
     schedule_harvest: str = "0 5 * * *"
     schedule_daily_digest: str = "0 7 * * *"
     schedule_weekly_digest: str = "0 7 * * mon"
+    arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
     harvest_set: str = ""
 
     @property

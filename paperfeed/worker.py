@@ -53,7 +53,7 @@ class Worker:
         try:
             since = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
             result = harvest_arxiv(self.catalog, set_spec=self.settings.harvest_set,
-                                   from_date=since)
+                                   from_date=since, url=self.settings.arxiv_oai_url)
             self.catalog.reindex()
             log.info("harvested %d records in %d pages", result.records, result.pages)
         except PaperfeedError as exc:

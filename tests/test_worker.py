@@ -1,0 +1,66 @@
+"""`paperfeed worker`: its schedule, the harvest lease, and digests run twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from paperfeed.errors import ConfigError
+from paperfeed.models import Paper
+from paperfeed.store.digests import DigestStore
+from paperfeed.worker import Worker
+
+from .conftest import LocalServer, make_settings
+from .smtp_server import SmtpSink
+
+PAGE = (Path(__file__).parent / "fixtures" / "oai_listrecords_page2_last.xml").read_bytes()
+
+
+def test_schedule_comes_from_cron_settings(tmp_path: Path) -> None:
+    worker = Worker(make_settings(tmp_path, load_demo=False,
+                                  schedule_weekly_digest="30 6 * * fri"))
+    jobs = {job.id: job for job in worker.scheduler().get_jobs()}
+    assert set(jobs) == {"harvest", "daily-digest", "weekly-digest", "outbox"}
+    friday = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)
+    after = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert jobs["weekly-digest"].trigger.get_next_fire_time(None, after) == friday
+    with pytest.raises(ConfigError, match="PAPERFEED_SCHEDULE_DAILY_DIGEST"):
+        Worker(make_settings(tmp_path, load_demo=False,
+                             schedule_daily_digest="every morning")).scheduler()
+
+
+def test_only_one_process_harvests_at_a_time(tmp_path: Path,
+                                            local_server: LocalServer) -> None:
+    local_server.route = lambda params: (200, {"Content-Type": "text/xml"}, PAGE)
+    settings = make_settings(tmp_path, load_demo=False, harvest_set="physics:hep-th",
+                             arxiv_oai_url=local_server.url)
+    worker = Worker(settings)
+    digests = DigestStore(worker.catalog.store)
+    assert digests.try_lock("harvest", "other-host:1", 3600)
+    worker.harvest()
+    assert local_server.requests == [], "another process holds the harvest lease"
+    digests.unlock("harvest", "other-host:1")
+    worker.harvest()
+    assert local_server.requests and worker.catalog.store.count() == 3
+    assert worker.catalog.indexes.meta.count == 3, "harvested papers are indexed"
+    assert digests.try_lock("harvest", "other-host:1", 3600), "the lease was released"
+
+
+def test_digest_job_twice_sends_once(tmp_path: Path) -> None:
+    with SmtpSink() as sink:
+        worker = Worker(make_settings(tmp_path, load_demo=False, **sink.overrides))
+        today = datetime.now(UTC).date()
+        worker.catalog.ingest([Paper(title="A paper from today about ranking", arxiv_id=
+                                     "2611.00001", published=today, source="t", source_ref="1")])
+        digests = DigestStore(worker.catalog.store)
+        subscription = digests.add_subscription("reader@example.org", "weekly", True, None)
+        digests.set_status(subscription.id, "active")
+        worker.digests("weekly")
+        worker.digests("weekly")  # a second process, or a rerun, on the same schedule
+        worker.retry()
+        [item] = digests.outbox()
+        assert item.status == "sent"
+        [message] = sink.messages
+        assert "A paper from today about ranking" in message.get_body(("plain",)).get_content()
