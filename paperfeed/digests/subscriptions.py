@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..errors import BadRequest, NotFound
 from ..mail import Mailer, compose
 from ..mail.render import render_email
-from ..members.accounts import check_signup, site_secret
+from ..members.accounts import check_email, site_secret
 from ..settings import Settings
 from ..store.community import User
 from ..store.digests import FREQUENCIES, DigestStore, Subscription
@@ -37,7 +37,7 @@ class Request:
 
 
 def check_request(email: str, frequency: str, trending: bool, query: str) -> Request:
-    _, email = check_signup("reader", email)
+    email = check_email(email)
     if frequency not in FREQUENCIES:
         raise BadRequest(f"Choose a frequency: {' or '.join(FREQUENCIES)}.")
     query = " ".join(query.split())

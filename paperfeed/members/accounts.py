@@ -82,16 +82,22 @@ def check_password(password: str) -> None:
         raise BadRequest(f"Use a password of at most {MAX_PASSWORD} characters.")
 
 
-def check_signup(username: str, email: str) -> tuple[str, str]:
-    username, email = username.strip(), email.strip()
-    if not USERNAME.match(username):
-        raise BadRequest("A username is 2–32 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit.")
+def check_email(email: str) -> str:
+    """One plain address (no display name, no header tricks), or BadRequest."""
+    email = email.strip()
     name, address = parseaddr(email)
     if (name or address != email or len(email) > 254
             or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
         raise BadRequest("That does not look like an email address.")
-    return username, email
+    return email
+
+
+def check_signup(username: str, email: str) -> tuple[str, str]:
+    username = username.strip()
+    if not USERNAME.match(username):
+        raise BadRequest("A username is 2–32 letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit.")
+    return username, check_email(email)
 
 
 @dataclass
