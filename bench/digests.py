@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from email.generator import BytesGenerator
@@ -102,6 +102,8 @@ CS_QUERIES = [
 VARIATIONS = ("{q} survey", "efficient {q}", "{q} benchmark", "deep learning for {q}",
               "robust {q}", "scalable {q}")
 SINK_STATS_TIMEOUT_S = 60.0
+PROBE_MESSAGES = 100
+PROBE_CONNECTS = 10
 
 
 def log(message: str) -> None:
@@ -412,9 +414,38 @@ def instrument_sender(sender: Any, timers: Timers) -> None:
     sender.subscriptions.urls = timers.wrap("urls", sender.subscriptions.urls)
 
 
-def instrument_catalog(catalog: Any, timers: Timers) -> None:
+@contextlib.contextmanager
+def render_timers(catalog: Any, timers: Timers) -> Iterator[None]:
+    """Time the store reads of render only (search reads papers through get_many too)."""
     catalog.store.get_many = timers.wrap("get_many", catalog.store.get_many)
     catalog.community.vote_counts = timers.wrap("vote_counts", catalog.community.vote_counts)
+    try:
+        yield
+    finally:
+        del catalog.store.get_many, catalog.community.vote_counts
+
+
+def apply_fixes() -> None:
+    """What-if, in this process only: the two SMTP fixes this bench suggests."""
+    import socket
+    import ssl
+    import types
+    from functools import cache
+
+    from paperfeed.mail import smtp as smtp_mod
+
+    shim = types.ModuleType("ssl")
+    shim.__dict__.update(ssl.__dict__)
+    shim.create_default_context = cache(ssl.create_default_context)  # one per process
+    smtp_mod.ssl = shim  # type: ignore[attr-defined]
+    open_ = smtp_mod.Mailer._open
+
+    def open_nodelay(self: Any) -> Any:
+        client = open_(self)
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return client
+
+    smtp_mod.Mailer._open = open_nodelay  # type: ignore[method-assign]
 
 
 # -- runs ---------------------------------------------------------------------------
@@ -450,9 +481,10 @@ def run(name: str, frequencies: tuple[str, ...], catalog: Any, settings: Any, ma
         t0 = time.perf_counter()
         sender.plan(frequency, now, report=report)
         t1 = time.perf_counter()
-        sender.deliver(report=report,
-                       progress=lambda _n: report.sent % 2000 == 0 and report.sent
-                       and log(f"  {name}: {report.sent} sent"))
+        with render_timers(catalog, timers):
+            sender.deliver(report=report,
+                           progress=lambda _n: report.sent % 2000 == 0 and report.sent
+                           and log(f"  {name}: {report.sent} sent"))
         plan_s += t1 - t0
         deliver_s += time.perf_counter() - t1
     wall = time.perf_counter() - started
@@ -539,7 +571,7 @@ def breakdown(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         add("deliver", label, t[key], c[key])
     add("deliver", "render: rest",
         phase["render s"] - sum(t[key] for key, _ in render_parts))
-    add("deliver", "smtp: connect (EHLO; 1 per batch of 20)", t["smtp connect"],
+    add("deliver", "smtp: connect (Mailer._open, 1 per batch of 20)", t["smtp connect"],
         c["smtp connect"])
     add("deliver", "smtp: flatten message (BytesGenerator)", t["flatten"], c["flatten"])
     add("deliver", "smtp: mark_handed_over (1 IMMEDIATE txn each)", t["mark_handed_over"],
@@ -550,6 +582,55 @@ def breakdown(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         c["mark_sent"])
     add("deliver", "record: rest", phase["record s"] - t["mark_sent"])
     add("total", "wall (plan + deliver)", wall)
+    return rows
+
+
+def smtp_probe(catalog: Any, settings: Any, sink: Sink) -> list[dict[str, Any]]:
+    """Per-message SMTP cost of one real digest, sent PROBE_MESSAGES times on one
+    connection: as the outbox sends it (a hook between the body and the final "."),
+    with smtplib's own one-write DATA, and with the hook and TCP_NODELAY; then the
+    cost of opening a connection and its parts."""
+    import smtplib
+    import socket
+    import ssl
+
+    from paperfeed.digests import DigestSender
+    from paperfeed.mail import Mailer
+
+    sender = DigestSender(catalog, settings)
+    item = next(i for i in sender.digests.outbox() if i.status == "sent")
+    _, message = sender.build(item)
+    mailer = Mailer(settings)
+    rows = []
+    variants = (("DATA with before_final_dot hook (outbox)", True, False),
+                ("DATA in one write (no hook)", False, False),
+                ("hook + TCP_NODELAY on the socket", True, True))
+    for label, hook, nodelay in variants:
+        with mailer.connection() as conn:
+            conn.send(message)  # opens the connection (and warms up)
+            if nodelay:
+                conn._client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            started = time.perf_counter()
+            for _ in range(PROBE_MESSAGES):
+                conn.send(message, before_final_dot=(lambda: None) if hook else None)
+            seconds = time.perf_counter() - started
+        rows.append({"probe": label, "n": PROBE_MESSAGES,
+                     "ms each": round(1000 * seconds / PROBE_MESSAGES, 2)})
+
+    def plain_connect() -> None:
+        smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20,
+                     local_hostname="bench.invalid").close()
+
+    for label, fn in (("Mailer._open() (security=none)", lambda: mailer._open().close()),
+                      ("of which ssl.create_default_context()", ssl.create_default_context),
+                      ("of which socket.getfqdn() (EHLO name)", socket.getfqdn),
+                      ("plain smtplib connect + greeting", plain_connect)):
+        started = time.perf_counter()
+        for _ in range(PROBE_CONNECTS):
+            fn()
+        rows.append({"probe": label, "n": PROBE_CONNECTS,
+                     "ms each": round(1000 * (time.perf_counter() - started) / PROBE_CONNECTS,
+                                      2)})
     return rows
 
 
@@ -575,6 +656,9 @@ def main() -> None:
                         help="Built data dir to copy (only read).")
     parser.add_argument("--now", type=date.fromisoformat, default=None,
                         help="Day the digests are sent (default: latest paper day + 1).")
+    parser.add_argument("--fixes", action="store_true",
+                        help="What-if: apply the suggested SMTP fixes in this process only "
+                        "(TCP_NODELAY, one SSL context per process); writes digests-fixes.")
     args = parser.parse_args()
 
     from paperfeed.catalog import Catalog
@@ -611,8 +695,9 @@ def main() -> None:
         setup["subscribers"] = add_subscribers(catalog, subscribers)
         log(f"setup: {setup}")
 
+        if args.fixes:
+            apply_fixes()
         instrument(timers)
-        instrument_catalog(catalog, timers)
         mailer = Mailer(settings)
         runs = []
         for name, frequencies in (("daily", ("daily",)), ("weekly", ("weekly",))):
@@ -623,6 +708,8 @@ def main() -> None:
         exact = verify(catalog, runs)
         log("rerun (daily + weekly, all planned already)")
         rerun = run("rerun", ("daily", "weekly"), catalog, settings, mailer, sink, now, timers)
+        log("SMTP probe")
+        probe = smtp_probe(catalog, settings, sink)
         sink_stats = sink.stats()
     finally:
         sink.stop()
@@ -635,6 +722,7 @@ def main() -> None:
                 f"now {now:%Y-%m-%d} (daily {daily.start}..{daily.end}, "
                 f"weekly {weekly.start}..{weekly.end})", rows)
     print_table("Where the time goes (daily + weekly runs)", where)
+    print_table("SMTP probe: one digest, one connection", probe)
     print(f"\nexactly once: {exact}")
     print(f"distinct searches: daily {runs[0]['detail']['distinct_searches']}, weekly "
           f"{runs[1]['detail']['distinct_searches']}; with no relevant paper: "
@@ -648,6 +736,7 @@ def main() -> None:
     for r in runs + [rerun]:
         r["detail"].pop("new_message_ids", None)
     name = "digests" if args.subscribers == SUBSCRIBERS else f"digests-{args.subscribers}"
+    name += "-fixes" if args.fixes else ""
     write_json(name, {
         "config": {"subscribers": args.subscribers, "mix": dict(MIX),
                    "daily_share": DAILY_SHARE, "queries": len(query_list),
@@ -658,10 +747,11 @@ def main() -> None:
                    "weekly_period": [weekly.start.isoformat(), weekly.end.isoformat()],
                    "embedder": embedder, "digest_size": settings.digest_size,
                    "home": str(args.home), "source": str(args.source),
-                   "sink": "aiosmtpd in a separate process, counting only"},
+                   "sink": "aiosmtpd in a separate process, counting only",
+                   "fixes_applied": args.fixes},
         "setup": setup, "runs": rows,
         "details": {r["row"]["run"]: r["detail"] for r in runs + [rerun]},
-        "where_the_time_goes": where, "exactly_once": exact,
+        "where_the_time_goes": where, "smtp_probe": probe, "exactly_once": exact,
         "peak_rss_mib": {"bench": round(peak_rss_mib(), 1),
                          "sink": round(sink_stats["peak_rss_mib"], 1)},
         "sink_cpu_s": round(sink_stats["cpu_s"], 2),
