@@ -34,6 +34,11 @@ def _feed(request: Request, *, title: str, subtitle: str, html_path: str,
 
 
 def daily_feed(request: Request, date: str | None = None) -> Response:
+    return request.app.state.page_cache.page(
+        request, lambda: _daily_feed(request, date), same_for_members=True)
+
+
+def _daily_feed(request: Request, date: str | None = None) -> Response:
     store = request.app.state.catalog.store
     period = daily.parse_period(day=date) or daily.latest_period(store)
     papers = store.between(period.start, period.end, FEED_SIZE, sort="votes") if period else []
@@ -45,6 +50,11 @@ def daily_feed(request: Request, date: str | None = None) -> Response:
 
 
 def trending_feed(request: Request) -> Response:
+    return request.app.state.page_cache.page(
+        request, lambda: _trending_feed(request), same_for_members=True)
+
+
+def _trending_feed(request: Request) -> Response:
     catalog = request.app.state.catalog
     ranked = trending(catalog.community, request.app.state.settings.trending_half_life_hours,
                       FEED_SIZE)
@@ -54,6 +64,11 @@ def trending_feed(request: Request) -> Response:
 
 
 def search_feed(request: Request, q: str = "", category: str = "") -> Response:
+    return request.app.state.page_cache.page(
+        request, lambda: _search_feed(request, q, category), same_for_members=True)
+
+
+def _search_feed(request: Request, q: str = "", category: str = "") -> Response:
     if not q.strip():
         raise BadRequest("q must not be empty: /feeds/search.atom?q=your+query")
     if len(q) > 500:
@@ -67,6 +82,11 @@ def search_feed(request: Request, q: str = "", category: str = "") -> Response:
 
 
 def member_feed(request: Request, username: str) -> Response:
+    return request.app.state.page_cache.page(
+        request, lambda: _member_feed(request, username), same_for_members=True)
+
+
+def _member_feed(request: Request, username: str) -> Response:
     catalog = request.app.state.catalog
     member = catalog.community.user_by_name(username)
     if member is None:

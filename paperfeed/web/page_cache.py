@@ -1,4 +1,4 @@
-"""Rendered list pages for logged-out visitors, reused until the data changes.
+"""Rendered list pages (for logged-out visitors) and feeds, reused until the data changes.
 
 Most visitors are not logged in and see the same list pages. Rendering one
 (30 cards, vote buttons) costs ~5 ms of CPU; reusing it costs a dictionary
@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from .session import csrf_token, current_user
 
@@ -33,8 +33,11 @@ class PageCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def page(self, request: Request, build: Callable[[], HTMLResponse]) -> Response:
-        if current_user(request) is not None:
+    def page(self, request: Request, build: Callable[[], Response], *,
+             same_for_members: bool = False) -> Response:
+        """`build()`'s response, or a copy of it. Pages that show who is logged in are
+        built fresh for members; `same_for_members` ones (feeds) are shared by all."""
+        if not same_for_members and current_user(request) is not None:
             return build()
         catalog = request.app.state.catalog
         key = (request.url.path, request.url.query, catalog.store.max_seq(),
