@@ -62,7 +62,7 @@ PAPER_PAGES = 500
 START_TIMEOUT_S = 300.0
 WRK_TIMEOUT = "10s"
 GOAL_RPS, GOAL_P95_MS = 300, 100
-GOAL_SCENARIOS = ("daily", "trending")
+GOAL_SCENARIOS = ("daily", "daily-member", "trending", "trending-member")
 QUIET_CORES = 0.15  # wait before a run until the machine is this idle
 NOISY_CORES = 0.15  # retry a run when other processes used more than this
 
@@ -77,16 +77,20 @@ EXTRA_QUERIES = [
 # name -> (description, how requests are made); see `scenario_requests`.
 SCENARIOS = {
     "healthz": "GET /healthz (the framework's floor: a tiny JSON answer)",
-    "daily": "GET / (the latest day's list)",
-    "trending": "GET /trending",
+    "daily": "GET / (the latest day's list), anonymous",
+    "daily-member": "GET / as one of 50 logged-in members (rotating session cookies)",
+    "trending": "GET /trending, anonymous",
+    "trending-member": "GET /trending as one of 50 logged-in members",
     "search": "GET /search?q=... (50 rotating queries)",
     "api-search": "GET /api/papers/search?q=...&limit=20 (50 rotating queries)",
     "vote": "POST /api/papers/{id}/vote?up=true|false (50 members, rotating papers)",
+    "mixed": "anonymous 40% GET /, 40% GET /trending, 10% search; 10% member votes",
     "api-daily": "GET /api/daily_papers?sort=trending",
     "trending-feed": "GET /feeds/trending.atom",
     "paper": "GET /papers/{id} (rotating papers; similar papers included)",
 }
-DEFAULT_SCENARIOS = "healthz,daily,trending,search,api-search,vote,api-daily,trending-feed"
+DEFAULT_SCENARIOS = ("healthz,daily,daily-member,trending,trending-member,search,api-search,"
+                     "vote,mixed,api-daily,trending-feed")
 
 
 def log(message: str) -> None:
@@ -502,6 +506,9 @@ def scenario_requests(name: str, members: list[Member], corpus: Corpus
         return [("GET", "/", None, None)]
     if name == "trending":
         return [("GET", "/trending", None, None)]
+    if name in ("daily-member", "trending-member"):
+        path = "/" if name == "daily-member" else "/trending"
+        return [("GET", path, {"Cookie": m.headers["Cookie"]}, None) for m in members]
     if name == "search":
         return [("GET", "/search?" + urlencode({"q": q}), None, None) for q in queries()]
     if name == "api-search":
@@ -515,15 +522,28 @@ def scenario_requests(name: str, members: list[Member], corpus: Corpus
         return [("GET", f"/papers/{quote(pid)}", None, None) for pid in corpus.paper_pages]
     if name == "vote":
         rng = random.Random(SEED + 3)
+        return [vote_request(rng, members, corpus) for _ in range(VOTE_REQUESTS)]
+    if name == "mixed":
+        rng = random.Random(SEED + 4)
+        searches = scenario_requests("search", members, corpus)
         items = []
         for _ in range(VOTE_REQUESTS):
-            member = rng.choice(members)
-            _, paper_id = rng.choice(corpus.vote_pool)
-            up = rng.choice(("true", "false"))
-            items.append(("POST", f"/api/papers/{quote(paper_id)}/vote?up={up}",
-                          member.headers | {"Content-Length": "0"}, None))
+            draw = rng.random()
+            items.append(("GET", "/", None, None) if draw < 0.4
+                         else ("GET", "/trending", None, None) if draw < 0.8
+                         else rng.choice(searches) if draw < 0.9
+                         else vote_request(rng, members, corpus))
         return items
     raise ValueError(name)
+
+
+def vote_request(rng: random.Random, members: list[Member], corpus: Corpus
+                 ) -> tuple[str, str, dict[str, str] | None, str | None]:
+    member = rng.choice(members)
+    _, paper_id = rng.choice(corpus.vote_pool)
+    up = rng.choice(("true", "false"))
+    return ("POST", f"/api/papers/{quote(paper_id)}/vote?up={up}",
+            member.headers | {"Content-Length": "0"}, None)
 
 
 def wrk_version() -> str:
@@ -654,6 +674,7 @@ def measure_once(server: Server, name: str, script: Path, distinct: int, args: A
         f"other {row['other CPU %']}"
         + (f", {tracebacks} tracebacks in the log" if tracebacks else ""))
     return {**row, "requests": wrk["requests"], "seconds": round(seconds, 2),
+            "kib_per_response": round(wrk["bytes"] / max(1, wrk["requests"]) / 1024, 1),
             "latency_ms": lat, "statuses": statuses, "socket_errors": wrk["errors"],
             "distinct_requests": distinct, "waited_for_quiet_s": waited,
             "server_cpu_s_per_process": list(per_process.values()), "memory_mib": memory,
@@ -692,8 +713,8 @@ def run_server(home: Path, embedder: str, workers: int, corpus: Corpus, args: Ar
 # -- in-process profile ---------------------------------------------------------
 
 
-def profile(home: Path, embedder: str, scenarios: list[str], corpus: Corpus, n: int = 200,
-            top: int = 25) -> dict[str, Any]:
+def profile(home: Path, embedder: str, scenarios: list[str], members: list[Member],
+            corpus: Corpus, n: int = 200, top: int = 25) -> dict[str, Any]:
     """cProfile over `n` requests of each GET scenario, in process, same data dir.
 
     The app is called through httpx's ASGITransport with anyio's thread offload
@@ -715,20 +736,21 @@ def profile(home: Path, embedder: str, scenarios: list[str], corpus: Corpus, n: 
     app = create_app(settings, Catalog(settings))
     out: dict[str, Any] = {}
 
-    async def run(paths: list[str]) -> tuple[float, float, pstats.Stats]:
+    async def run(requests: list[tuple[str, dict[str, str]]]
+                  ) -> tuple[float, float, pstats.Stats]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://bench") as client:
-            for path in paths[:10]:
-                (await client.get(path)).raise_for_status()
+            for path, headers in requests[:10]:
+                (await client.get(path, headers=headers)).raise_for_status()
             started = time.perf_counter()
-            for path in paths:
-                await client.get(path)
+            for path, headers in requests:
+                await client.get(path, headers=headers)
             plain = time.perf_counter() - started
             prof = cProfile.Profile()
             started = time.perf_counter()
             prof.enable()
-            for path in paths:
-                await client.get(path)
+            for path, headers in requests:
+                await client.get(path, headers=headers)
             prof.disable()
             return plain, time.perf_counter() - started, pstats.Stats(prof)
 
@@ -736,11 +758,12 @@ def profile(home: Path, embedder: str, scenarios: list[str], corpus: Corpus, n: 
     anyio.to_thread.run_sync = inline
     try:
         for name in scenarios:
-            if name == "vote":
+            if name in ("vote", "mixed"):  # writes: measured over HTTP only
                 continue
-            items = scenario_requests(name, [], corpus)
-            paths = [items[i % len(items)][1] for i in range(n)]
-            plain, profiled, stats = asyncio.run(run(paths))
+            items = scenario_requests(name, members, corpus)
+            requests = [(items[i % len(items)][1], items[i % len(items)][2] or {})
+                        for i in range(n)]
+            plain, profiled, stats = asyncio.run(run(requests))
             text = io.StringIO()
             stats.stream = text  # type: ignore[attr-defined]
             stats.sort_stats("tottime").print_stats(top)
@@ -798,7 +821,8 @@ def main() -> None:
         for count in workers:
             members, info = run_server(home, embedder, count, corpus, args, members)
             servers.append(info)
-        prof = profile(home, embedder, scenarios, corpus) if ns.profile else None
+        prof = (profile(home, embedder, scenarios, members, corpus) if ns.profile and members
+                    else None)
 
     table = [{k: r[k] for k in ("scenario", "workers", "req/s", "p50 ms", "p95 ms", "p99 ms",
                                 "errors", "server CPU %", "CPU split %", "wrk CPU %",

@@ -69,16 +69,14 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
                f"(ready in {time.perf_counter() - started:.1f}s) — "
                f"http://{settings.host}:{settings.port}/", err=True)
     if workers > 1:
-        import os
         import threading
+
+        from .web.workers import serve_workers
 
         # Workers open the index read-only; this process keeps it following the
         # store, so papers members submit become searchable within seconds.
         threading.Thread(target=_follow_store, args=(catalog,), daemon=True).start()
-        os.environ["PAPERFEED_HOME"] = str(settings.home)
-        os.environ["PAPERFEED_EMBEDDER"] = settings.embedder
-        uvicorn.run("paperfeed.web.asgi:app", host=settings.host, port=settings.port,
-                    workers=workers, log_level="warning")
+        serve_workers(settings, workers)
         return
     from .web import create_app
 

@@ -28,6 +28,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("load_demo", True, "Load the bundled demo corpus when the store is empty."),
     Setting("host", "127.0.0.1", "Address `paperfeed serve` listens on."),
     Setting("port", 8000, "Port `paperfeed serve` listens on."),
+    Setting("web_threads", 4, "Threads per web process running page handlers; more "
+            "only adds contention for Python's GIL."),
     Setting("page_size", 30, "Papers per page on the web site and default API limit."),
     Setting("max_limit", 100, "Largest `limit` a request may ask for."),
     Setting("new_hours", 24, "A paper first seen less than this many hours ago is marked new."),
@@ -64,6 +66,10 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+# PAPERFEED_* variables that are not settings: read by one command, or by the tests.
+NOT_SETTINGS = frozenset({"PAPERFEED_NEW_PASSWORD", "PAPERFEED_SHARED", "PAPERFEED_CHROMIUM"})
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = Path("./paperfeed-data")
@@ -71,6 +77,7 @@ class Settings:
     load_demo: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    web_threads: int = 4
     page_size: int = 30
     max_limit: int = 100
     new_hours: int = 24
@@ -139,7 +146,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     assert declared.keys() == {f.name for f in fields(Settings)}, "SETTINGS and Settings drifted"
     values: dict[str, Any] = {}
     for key, raw in env.items():
-        if not key.startswith("PAPERFEED_") or key == "PAPERFEED_SHARED":
+        if not key.startswith("PAPERFEED_") or key in NOT_SETTINGS:
             continue
         name = key.removeprefix("PAPERFEED_").lower()
         if name not in declared:

@@ -18,10 +18,11 @@ site owner can reason about: PAPERFEED_TRENDING_HALF_LIFE_HOURS.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ..store.community import Community
+from ..store.community import Community, Voted
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,32 @@ def trend_key(votes: int, listed_on: date, half_life_hours: float) -> float:
     return math.log2(votes) + hours / half_life_hours
 
 
+_ranked: dict[tuple[str, float], tuple[int, list[Voted]]] = {}
+_lock = threading.Lock()
+
+
+def ranked(community: Community, half_life_hours: float) -> list[Voted]:
+    """Every visible voted paper, best first. Cached until the next vote, submission or
+    hide: the order does not depend on the clock (see above)."""
+    cache_key = (str(community.store.path), half_life_hours)
+    version = community.version()
+    with _lock:
+        cached = _ranked.get(cache_key)
+    if cached and cached[0] == version:
+        return cached[1]
+    order = sorted(community.voted_papers(),
+                   key=lambda v: (trend_key(v.votes, v.listed_on, half_life_hours),
+                                  v.votes, -v.paper_rowid), reverse=True)
+    with _lock:
+        _ranked[cache_key] = (version, order)
+    return order
+
+
 def trending(community: Community, half_life_hours: float, limit: int, offset: int = 0,
              now: datetime | None = None) -> list[Trend]:
     now = now or datetime.now(UTC)
-    ranked = sorted(community.voted_papers(),
-                    key=lambda v: (trend_key(v.votes, v.listed_on, half_life_hours),
-                                   v.votes, -v.paper_rowid), reverse=True)
     out = []
-    for voted in ranked[offset:offset + limit]:
+    for voted in ranked(community, half_life_hours)[offset:offset + limit]:
         listed = datetime(voted.listed_on.year, voted.listed_on.month, voted.listed_on.day,
                           tzinfo=UTC)
         age_hours = max(0.0, (now - listed).total_seconds() / 3600)

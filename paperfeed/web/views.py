@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -156,6 +157,6 @@ def api_docs(request: Request) -> HTMLResponse:
 
 def healthz(request: Request) -> JSONResponse:
     catalog = _catalog(request)
-    return JSONResponse({"papers": catalog.store.count(),
+    return JSONResponse({"papers": catalog.store.count(), "pid": os.getpid(),
                          "indexed": catalog.indexes.meta.count,
                          "embedder": catalog.indexes.meta.embedder})

@@ -359,7 +359,11 @@ def test_oversized_and_malformed_requests(catalog: Catalog) -> None:
     assert catalog.store.count() == 8, "nothing stored by refused requests"
 
 
-def test_cached_pages_for_visitors_show_new_votes_and_their_own_token(catalog: Catalog) -> None:
+def test_cached_pages_for_visitors_show_new_votes_and_their_own_token(
+        catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperfeed.web import page_cache
+
+    monkeypatch.setattr(page_cache, "MAX_STALE_S", 0.0)  # no grace period: see the vote now
     app = create_app(catalog.settings, catalog)
     first, second = TestClient(app), TestClient(app)
     day = (DAY - timedelta(days=1)).isoformat()
