@@ -35,7 +35,7 @@ def _feed(request: Request, *, title: str, subtitle: str, html_path: str,
 
 def daily_feed(request: Request, date: str | None = None) -> Response:
     return request.app.state.page_cache.page(
-        request, lambda: _daily_feed(request, date), same_for_members=True)
+        request, lambda: _daily_feed(request, date))
 
 
 def _daily_feed(request: Request, date: str | None = None) -> Response:
@@ -51,7 +51,7 @@ def _daily_feed(request: Request, date: str | None = None) -> Response:
 
 def trending_feed(request: Request) -> Response:
     return request.app.state.page_cache.page(
-        request, lambda: _trending_feed(request), same_for_members=True)
+        request, lambda: _trending_feed(request))
 
 
 def _trending_feed(request: Request) -> Response:
@@ -65,7 +65,7 @@ def _trending_feed(request: Request) -> Response:
 
 def search_feed(request: Request, q: str = "", category: str = "") -> Response:
     return request.app.state.page_cache.page(
-        request, lambda: _search_feed(request, q, category), same_for_members=True)
+        request, lambda: _search_feed(request, q, category))
 
 
 def _search_feed(request: Request, q: str = "", category: str = "") -> Response:
@@ -83,7 +83,7 @@ def _search_feed(request: Request, q: str = "", category: str = "") -> Response:
 
 def member_feed(request: Request, username: str) -> Response:
     return request.app.state.page_cache.page(
-        request, lambda: _member_feed(request, username), same_for_members=True)
+        request, lambda: _member_feed(request, username))
 
 
 def _member_feed(request: Request, username: str) -> Response:

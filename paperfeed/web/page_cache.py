@@ -1,21 +1,25 @@
-"""Rendered list pages (for logged-out visitors) and feeds, reused until the data changes.
+"""Rendered list pages and feeds, shared by all visitors until the data changes.
 
-Most visitors are not logged in and see the same list pages. Rendering one
-(30 cards, vote buttons) costs ~5 ms of CPU; reusing it costs a dictionary
-lookup and two indexed reads. An entry is keyed by the URL and the store's
-`seq`, and remembers the community counter (bumped by triggers on every vote,
-submission and hide) it was rendered at. After a change it is rendered again,
-but at most once every `MAX_STALE_S`: on a busy site votes arrive many times
-a second, and re-rendering every page after each one would cost more than
-the cache saves (measured: 10% votes cut page throughput 5-fold). A member
-sees their own vote at once: pages for members are never cached. Entries also
-expire after `TTL_S`, which bounds time-based details ("new" badges). The
-visitor's CSRF token is the only per-visitor part of such a page: it is
-rendered as a placeholder and filled in per response.
+Rendering a list page (30 cards with vote buttons) costs ~3-5 ms of CPU; a
+shared copy costs a dictionary lookup and a few string replacements. A page is
+rendered once for everybody, with markers where it differs per visitor: the
+account menu (`<!--pf:account-->`), each vote button's pressed state
+(`aria-pressed="pf:voted:ROWID"`) and the CSRF token. Each response fills them
+in: a small template, one indexed query for the visitor's votes, a token.
+
+An entry is keyed by the URL and the store's `seq`, and remembers the community
+counter (bumped by triggers on every vote, submission and hide) it was rendered
+at. After a change it is rendered again; for logged-out visitors at most once
+every `MAX_STALE_S`, because on a busy site votes arrive many times a second
+and re-rendering after each one would cost more than the cache saves
+(measured: 10% votes cut page throughput 5-fold). Members always get a page
+rendered after their own latest vote. Entries expire after `TTL_S`, which
+bounds time-based details ("new" badges).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +34,8 @@ TTL_S = 30.0
 MAX_STALE_S = 1.0
 MAX_ENTRIES = 512
 CSRF_PLACEHOLDER = "__PAPERFEED_CSRF_TOKEN__"
+ACCOUNT_MARK = b"<!--pf:account-->"
+VOTED_MARK = re.compile(rb'aria-pressed="pf:voted:(\d+)"')
 
 
 class PageCache:
@@ -39,12 +45,9 @@ class PageCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def page(self, request: Request, build: Callable[[], Response], *,
-             same_for_members: bool = False) -> Response:
-        """`build()`'s response, or a copy of it. Pages that show who is logged in are
-        built fresh for members; `same_for_members` ones (feeds) are shared by all."""
-        if not same_for_members and current_user(request) is not None:
-            return build()
+    def page(self, request: Request, build: Callable[[], Response]) -> Response:
+        """`build()`'s response for this visitor, from a shared copy when there is one."""
+        user = current_user(request)
         catalog = request.app.state.catalog
         key = (request.url.path, request.url.query, catalog.store.max_seq())
         version = catalog.community.version()
@@ -52,7 +55,7 @@ class PageCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry and now - entry[0] < TTL_S and (
-                    entry[1] == version or now - entry[0] < MAX_STALE_S):
+                    entry[1] == version or (user is None and now - entry[0] < MAX_STALE_S)):
                 self._entries.move_to_end(key)
                 self.hits += 1
             else:
@@ -60,8 +63,10 @@ class PageCache:
         if entry is None:
             self.misses += 1
             request.state.csrf_token = CSRF_PLACEHOLDER
+            request.state.shared_render = True
             response = build()
             del request.state.csrf_token
+            request.state.shared_render = False
             if response.status_code != 200:
                 return response
             entry = (now, version, bytes(response.body), response.headers["content-type"])
@@ -69,7 +74,21 @@ class PageCache:
                 self._entries[key] = entry
                 while len(self._entries) > MAX_ENTRIES:
                     self._entries.popitem(last=False)
-        body, media_type = entry[2], entry[3]
-        token = csrf_token(request).encode()
-        return Response(body.replace(CSRF_PLACEHOLDER.encode(), token),
-                        headers={"content-type": media_type})
+        return Response(self._fill(request, entry[2]), headers={"content-type": entry[3]})
+
+    @staticmethod
+    def _fill(request: Request, body: bytes) -> bytes:
+        """This visitor's parts of a shared page: account menu, pressed votes, CSRF token."""
+        user = current_user(request)
+        token = csrf_token(request)
+        if ACCOUNT_MARK in body:
+            account = request.app.state.templates.get_template("_account.html").render(
+                user=user, csrf_token=token, request=request, active=None)
+            body = body.replace(ACCOUNT_MARK, account.encode())
+        marked = [int(m) for m in VOTED_MARK.findall(body)]
+        voted = (request.app.state.catalog.community.voted_by(user.id, marked)
+                 if user and marked else set())
+        body = VOTED_MARK.sub(
+            lambda m: b'aria-pressed="%s"' % (b"true" if int(m[1]) in voted else b"false"),
+            body)
+        return body.replace(CSRF_PLACEHOLDER.encode(), token.encode())

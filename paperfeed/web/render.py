@@ -23,6 +23,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("query", "")
     context.setdefault("votes", {})
     context.setdefault("voted", set())
+    context.setdefault("shared_render", getattr(request.state, "shared_render", False))
     return request.app.state.templates.TemplateResponse(
         request, template,
         {"new_since": new_since, "paper_count": catalog.store.count(),
@@ -36,8 +37,9 @@ def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
     community = request.app.state.catalog.community
     rowids = [p.rowid for p in papers]
     user = current_user(request)
+    shared = getattr(request.state, "shared_render", False)  # pressed states filled later
     return {"votes": community.vote_counts(rowids),
-            "voted": community.voted_by(user.id, rowids) if user else set()}
+            "voted": community.voted_by(user.id, rowids) if user and not shared else set()}
 
 
 def error_response(request: Request, status: int, message: str) -> Response:

@@ -378,10 +378,16 @@ def test_cached_pages_for_visitors_show_new_votes_and_their_own_token(
     assert first.cookies["pf_csrf"] != second.cookies["pf_csrf"]
     voter = TestClient(app)
     sign_up(voter, "ada")
-    voter.get(path)  # a member's page is never cached
-    assert (cache.misses, cache.hits) == (1, 2)
+    mine = voter.get(path)
+    assert (cache.misses, cache.hits) == (1, 3), "members share the rendered page too"
+    assert ">ada</a>" in mine.text and ">ada</a>" not in pages[0].text
+    assert "pf:voted:" not in mine.text and "<!--pf:account-->" not in mine.text
     voter.post("/api/papers/2501.00004/vote", headers={"X-CSRF-Token": _csrf(voter)})
     after = first.get(path)
     assert cache.misses == 2, "a vote changes the page: rendered again"
     assert after.text.index('data-id="2501.00004"') < after.text.index('data-id="2501.00001"')
+    pressed = re.compile(r'data-api="/api/papers/2501.00004/vote">\s*<input[^>]*>\s*'
+                         r'<button[^>]*aria-pressed="(\w+)"')
+    assert pressed.search(voter.get(path).text)[1] == "true", "the voter sees their vote"
+    assert pressed.search(after.text)[1] == "false", "nobody else does"
     assert re.search(r'class="count">1<', after.text)

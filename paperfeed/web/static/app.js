@@ -24,7 +24,6 @@ document.addEventListener("submit", async (event) => {
       const b = other.querySelector("button");
       b.setAttribute("aria-pressed", String(state.voted));
       b.querySelector(".count").textContent = state.upvotes;
-      b.title = state.voted ? "Remove your upvote" : "Upvote";
     }
   } finally {
     delete form.dataset.busy;
