@@ -425,29 +425,6 @@ def render_timers(catalog: Any, timers: Timers) -> Iterator[None]:
         del catalog.store.get_many, catalog.community.vote_counts
 
 
-def apply_fixes() -> None:
-    """What-if, in this process only: the two SMTP fixes this bench suggests."""
-    import socket
-    import ssl
-    import types
-    from functools import cache
-
-    from paperfeed.mail import smtp as smtp_mod
-
-    shim = types.ModuleType("ssl")
-    shim.__dict__.update(ssl.__dict__)
-    shim.create_default_context = cache(ssl.create_default_context)  # one per process
-    smtp_mod.ssl = shim  # type: ignore[attr-defined]
-    open_ = smtp_mod.Mailer._open
-
-    def open_nodelay(self: Any) -> Any:
-        client = open_(self)
-        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return client
-
-    smtp_mod.Mailer._open = open_nodelay  # type: ignore[method-assign]
-
-
 # -- runs ---------------------------------------------------------------------------
 
 
@@ -656,9 +633,6 @@ def main() -> None:
                         help="Built data dir to copy (only read).")
     parser.add_argument("--now", type=date.fromisoformat, default=None,
                         help="Day the digests are sent (default: latest paper day + 1).")
-    parser.add_argument("--fixes", action="store_true",
-                        help="What-if: apply the suggested SMTP fixes in this process only "
-                        "(TCP_NODELAY, one SSL context per process); writes digests-fixes.")
     args = parser.parse_args()
 
     from paperfeed.catalog import Catalog
@@ -695,8 +669,6 @@ def main() -> None:
         setup["subscribers"] = add_subscribers(catalog, subscribers)
         log(f"setup: {setup}")
 
-        if args.fixes:
-            apply_fixes()
         instrument(timers)
         mailer = Mailer(settings)
         runs = []
@@ -736,7 +708,6 @@ def main() -> None:
     for r in runs + [rerun]:
         r["detail"].pop("new_message_ids", None)
     name = "digests" if args.subscribers == SUBSCRIBERS else f"digests-{args.subscribers}"
-    name += "-fixes" if args.fixes else ""
     write_json(name, {
         "config": {"subscribers": args.subscribers, "mix": dict(MIX),
                    "daily_share": DAILY_SHARE, "queries": len(query_list),
@@ -747,8 +718,7 @@ def main() -> None:
                    "weekly_period": [weekly.start.isoformat(), weekly.end.isoformat()],
                    "embedder": embedder, "digest_size": settings.digest_size,
                    "home": str(args.home), "source": str(args.source),
-                   "sink": "aiosmtpd in a separate process, counting only",
-                   "fixes_applied": args.fixes},
+                   "sink": "aiosmtpd in a separate process, counting only"},
         "setup": setup, "runs": rows,
         "details": {r["row"]["run"]: r["detail"] for r in runs + [rerun]},
         "where_the_time_goes": where, "smtp_probe": probe, "exactly_once": exact,

@@ -834,12 +834,12 @@ def main() -> None:
                 f"(after {ns.warmup:g} s warm-up), loopback, {os.cpu_count()} cores shared "
                 f"by wrk and the server; goal for {'/'.join(GOAL_SCENARIOS)}: "
                 f">= {GOAL_RPS} req/s at p95 <= {GOAL_P95_MS} ms", table)
-    print("\nworkers = uvicorn worker processes (`paperfeed serve --workers N`; N > 1 adds a "
-          "supervisor that also keeps the index following the store). CPU % is of one core, "
-          "measured during the run: the server's process tree, wrk, and everything else on "
-          "the machine; CPU split % is each server process's share (worker balance). RSS is "
-          "summed over the process tree (shared pages counted once per process); PSS splits "
-          "shared pages.")
+    print("\nworkers = server processes (`paperfeed serve --workers N`, one SO_REUSEPORT "
+          "socket each; N > 1 adds a supervisor that also keeps the index following the "
+          "store). CPU % is of one core, measured during the run: the server's process "
+          "tree, wrk, and everything else on the machine; CPU split % is each server "
+          "process's share (worker balance). RSS is summed over the process tree (shared "
+          "pages counted once per process); PSS splits shared pages.")
     write_json(ns.output, {
         "home": str(home), "papers": corpus.papers, "embedder": embedder,
         "wrk": wrk_version(), "duration_s": ns.duration, "warmup_s": ns.warmup,
