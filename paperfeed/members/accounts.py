@@ -126,18 +126,18 @@ class Accounts:
         keys = [f"account:{login.strip().lower()}", f"address:{address}"]
         now = time.time()
         for key, allowed in zip(keys, (ACCOUNT_FAILURES, ADDRESS_FAILURES), strict=True):
-            count, oldest = self.community.login_failures(key, now - FAILURE_WINDOW_S)
+            count, oldest = self.community.attempts(key, now - FAILURE_WINDOW_S)
             if count >= allowed and oldest is not None:
                 raise TooManyAttempts(int(oldest + FAILURE_WINDOW_S - now) + 1)
         user = self.community.user_by_login(login.strip())
         if user is None:
             _hasher.hash(password[:MAX_PASSWORD])  # same cost as a real check: no name probing
         if user is None or len(password) > MAX_PASSWORD or not _verify(user, password):
-            self.community.record_login_failure(keys)
+            self.community.count_attempt(keys)
             raise LoginFailed("Wrong username or password.")
         if _hasher.check_needs_rehash(user.password_hash):
             self.community.set_password(user.id, _hasher.hash(password))
-        self.community.clear_login_failures(keys[0])
+        self.community.clear_attempts(keys[0])
         return user
 
     # -- sessions ---------------------------------------------------------------

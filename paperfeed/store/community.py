@@ -132,22 +132,22 @@ class Community(Tables):
         with self._write() as conn:
             conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
-    # -- login throttling -----------------------------------------------------
+    # -- rate limits (failed logins, reset emails) ------------------------------
 
-    def record_login_failure(self, keys: Sequence[str]) -> None:
+    def count_attempt(self, keys: Sequence[str]) -> None:
         now = time.time()
         with self._write() as conn:
             conn.executemany("INSERT INTO login_failures (key, at) VALUES (?, ?)",
                              [(key, now) for key in keys])
             conn.execute("DELETE FROM login_failures WHERE at < ?", (now - 86_400,))
 
-    def login_failures(self, key: str, since: float) -> tuple[int, float | None]:
+    def attempts(self, key: str, since: float) -> tuple[int, float | None]:
         """(failures of `key` since `since`, unix time of the oldest of them)."""
         row = self.conn.execute("SELECT count(*), min(at) FROM login_failures"
                                 " WHERE key = ? AND at >= ?", (key, since)).fetchone()
         return row[0], row[1]
 
-    def clear_login_failures(self, key: str) -> None:
+    def clear_attempts(self, key: str) -> None:
         with self._write() as conn:
             conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import BadRequest, ConfigError
-from ..mail import Mailer, compose
+from ..errors import BadRequest, MailError
+from ..mail import Mailer, compose, mail_enabled
 from ..mail.render import render_email
 from ..members import LoginFailed, TooManyAttempts
 from ..members.accounts import RESET_MAX_AGE_S
+from ..store.community import Community
 from .render import render
 from .session import accounts, client_address, current_user, end_session, safe_next, start_session
 
 log = logging.getLogger(__name__)
+RESETS_PER_HOUR = 3
 
 
 def signup_form(request: Request, next: str = "/") -> Response:
@@ -71,8 +74,14 @@ def forgot_form(request: Request) -> HTMLResponse:
 def forgot(request: Request, login: str = Form("")) -> HTMLResponse:
     """Always the same answer, so the form does not reveal who has an account."""
     settings = request.app.state.settings
-    user = request.app.state.catalog.community.user_by_login(login.strip()) if login else None
-    if user is not None:
+    if not mail_enabled(settings):
+        return render(request, "forgot.html", status=503, login=login,
+                      error="This site cannot send email yet, so passwords cannot be reset by "
+                            "email. Ask the site's admin (they can run "
+                            "`paperfeed user password NAME`).")
+    community = request.app.state.catalog.community
+    user = community.user_by_login(login.strip()) if login else None
+    if user is not None and _resets_left(community, user.id):
         reset_url = (f"{settings.public_url}/reset?token="
                      f"{accounts(request).reset_token(user)}")
         text, html = render_email("password_reset", username=user.username,
@@ -82,12 +91,7 @@ def forgot(request: Request, login: str = Form("")) -> HTMLResponse:
                           html=html, sender=settings.mail_from, reply_to=settings.mail_reply_to)
         try:
             Mailer(settings).send(message)
-        except ConfigError:
-            return render(request, "forgot.html", status=503, login=login,
-                          error="This site cannot send email yet, so passwords cannot be "
-                                "reset by email. Ask the site's admin (they can run "
-                                "`paperfeed user password NAME`).")
-        except Exception as exc:  # noqa: BLE001 - the member needs an answer either way
+        except MailError as exc:
             log.warning("password reset mail to user %s failed: %s", user.id, exc)
             return render(request, "forgot.html", status=503, login=login,
                           error="The reset email could not be sent just now. Try again in a "
@@ -95,6 +99,16 @@ def forgot(request: Request, login: str = Form("")) -> HTMLResponse:
     return render(request, "message.html", title="Check your email",
                   message="If an account matches, we have sent it a link to choose a new "
                           f"password. The link works for {RESET_MAX_AGE_S // 60} minutes.")
+
+
+def _resets_left(community: Community, user_id: int) -> bool:
+    """At most RESETS_PER_HOUR reset emails per account: the form cannot flood an inbox."""
+    key = f"reset:{user_id}"
+    sent, _ = community.attempts(key, time.time() - 3600)
+    if sent >= RESETS_PER_HOUR:
+        return False
+    community.count_attempt([key])  # the same counter table, another key
+    return True
 
 
 def reset_form(request: Request, token: str = "") -> HTMLResponse:
