@@ -63,6 +63,7 @@ class Worker:
 
     def digests(self, frequency: str) -> None:
         try:
+            self.catalog.refresh()  # pick up what other processes indexed since the last job
             report = DigestSender(self.catalog, self.settings).send(frequency, max_wait_s=0)
             log.info("%s digests: %s", frequency, report.summary())
         except PaperfeedError as exc:
