@@ -69,10 +69,10 @@ class Catalog:
         return self.indexes.update(self.store, progress=progress)
 
     def index_if_writable(self) -> None:
-        """Index new papers now; a read-only (multi-worker) process leaves it to the
-        process that owns the index, which follows the store (see `cli.serve`)."""
+        """Index new papers now, unless another writer is busy or this process is a
+        read-only worker: then `serve`'s store follower indexes them within seconds."""
         if not self.read_only:
-            self.reindex()
+            self.indexes.update(self.store, wait=False)
 
     def refresh(self) -> bool:
         """Pick up index checkpoints written by other processes."""

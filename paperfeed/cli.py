@@ -59,6 +59,8 @@ def cli(ctx: click.Context, data_dir: Path | None, embedder: str | None, debug: 
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the web site and JSON API."""
+    import threading
+
     import uvicorn
 
     settings = ctx.settings.with_overrides(host=host, port=port)
@@ -68,14 +70,13 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
     click.echo(f"paperfeed: {catalog.store.count()} papers in {settings.home} "
                f"(ready in {time.perf_counter() - started:.1f}s) — "
                f"http://{settings.host}:{settings.port}/", err=True)
+    # Keep the index following the store: papers members submit become searchable within
+    # seconds, also when the request that stored them could not index (workers open the
+    # index read-only; another process may be writing it).
+    threading.Thread(target=_follow_store, args=(catalog,), daemon=True).start()
     if workers > 1:
-        import threading
-
         from .web.workers import serve_workers
 
-        # Workers open the index read-only; this process keeps it following the
-        # store, so papers members submit become searchable within seconds.
-        threading.Thread(target=_follow_store, args=(catalog,), daemon=True).start()
         serve_workers(settings, workers)
         return
     from .web import create_app

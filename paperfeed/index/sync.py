@@ -10,10 +10,13 @@ The index is derived data: a version or model change rebuilds it from scratch.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -129,9 +132,33 @@ class Indexes:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.encode([text])[0]
 
-    def update(self, store: Store, *, progress: bool = False,
-               batch_size: int = 1024) -> IndexReport:
-        """Index everything the store changed since the last checkpoint."""
+    @contextmanager
+    def _writing(self, wait: bool) -> Iterator[bool]:
+        """The index's writer lock (flock on `write.lock`), held across processes and
+        threads: the CLI, `serve`'s store follower, a submission, the worker. Without it
+        two writers could each save vectors the other had not loaded, losing some."""
+        with open(self.dir / "write.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def update(self, store: Store, *, progress: bool = False, batch_size: int = 1024,
+               wait: bool = True) -> IndexReport:
+        """Index everything the store changed since the last checkpoint. With
+        `wait=False`, return at once if another writer is busy (it follows the store)."""
+        with self._writing(wait) as locked:
+            if not locked:
+                return IndexReport()
+            self.refresh()  # start from what the previous writer committed
+            return self._update(store, progress, batch_size)
+
+    def _update(self, store: Store, progress: bool, batch_size: int) -> IndexReport:
         report = IndexReport()
         started = time.perf_counter()
         pending = store.conn.execute("SELECT count(*) FROM papers WHERE seq > ?",

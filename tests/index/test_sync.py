@@ -1,0 +1,47 @@
+"""Several writers on one index directory: serialised, and nothing lost."""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from datetime import date
+from pathlib import Path
+
+from paperfeed.catalog import Catalog
+from paperfeed.models import Paper
+
+from ..conftest import make_settings
+
+
+def _papers(start: int, n: int) -> list[Paper]:
+    return [Paper(title=f"Distinct topic number {i} about graph kernels", abstract=f"Topic {i}.",
+                  arxiv_id=f"2502.{i:05d}", published=date(2025, 2, 1), source="t",
+                  source_ref=str(i)) for i in range(start, start + n)]
+
+
+def test_two_writers_keep_each_others_papers(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, load_demo=False)
+    first, second = Catalog(settings), Catalog(settings)  # e.g. the CLI and `serve`
+    first.ingest(_papers(0, 5))
+    first.reindex()
+    second.ingest(_papers(5, 5))
+    second.reindex()  # its in-memory index predates the first writer's papers
+    fresh = Catalog(settings, read_only=True)
+    assert fresh.indexes.meta.count == 10 and len(fresh.indexes.vectors) == 10
+    assert fresh.indexes.fulltext.num_docs() == 10
+
+
+def test_a_busy_writer_is_waited_for_or_skipped(tmp_path: Path) -> None:
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.ingest(_papers(0, 3))
+    with open(catalog.indexes.dir / "write.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is writing
+        catalog.index_if_writable()
+        assert catalog.indexes.meta.count == 0, "a request does not wait for the writer"
+        waiting = threading.Thread(target=catalog.reindex)
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive(), "a follower waits its turn"
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    waiting.join(timeout=30)
+    assert catalog.indexes.meta.count == 3
