@@ -22,9 +22,8 @@ from paperfeed.models import Paper
 from paperfeed.store.community import User
 
 from ..conftest import LiveServer, make_settings
-from .browser import SCREENSHOTS, needs_chromium
+from .browser import PASSWORD, SCREENSHOTS, needs_chromium, sign_up
 
-PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 UNREACHABLE_ARXIV = "http://127.0.0.1:9/api"
@@ -74,18 +73,6 @@ def rowid(catalog: Catalog, paper_id: str) -> int:
 def votes_of(catalog: Catalog, paper_id: str) -> int:
     return catalog.community.vote_counts([rowid(catalog, paper_id)]).get(
         rowid(catalog, paper_id), 0)
-
-
-def sign_up(page: Any, base: str, name: str) -> None:
-    page.goto(base + "/")
-    page.get_by_role("link", name="Sign up").click()
-    page.wait_for_url("**/signup*")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=email]", f"{name}@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(base + "/")
-    assert page.locator("nav.account").get_by_role("link", name=name).is_visible()
 
 
 def log_in_on_form(page: Any, name: str) -> None:

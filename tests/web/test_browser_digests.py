@@ -28,9 +28,8 @@ from paperfeed.store.digests import DigestStore, Subscription
 
 from ..conftest import LiveServer, make_settings
 from ..smtp_server import SmtpSink
-from .browser import SCREENSHOTS, needs_chromium
+from .browser import SCREENSHOTS, needs_chromium, sign_up
 
-PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 EMAIL_WIDTH = {"width": 640, "height": 900}
@@ -158,16 +157,6 @@ def _fill(form: Any, email: str | None, frequency: str, *, trending: bool, query
     form.get_by_label(frequency).check()
     form.get_by_label("Trending papers").set_checked(trending)
     form.get_by_label("New papers matching a search").fill(query)
-
-
-def _sign_up(page: Any, base: str, name: str) -> None:
-    page.goto(base + "/signup")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=email]", f"{name}@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(base + "/")
-    assert page.locator("nav.account").get_by_role("link", name=name).is_visible()
 
 
 def _no_sideways_scroll(page: Any, width: int, where: str) -> None:
@@ -312,7 +301,7 @@ def test_member_adds_confirms_previews_pauses_and_resumes(
     with _site(tmp_path, smtp_sink) as (catalog, base):
         ctx = browser.new_context(viewport=DESKTOP)
         page = ctx.new_page()
-        _sign_up(page, base, "maya")
+        sign_up(page, base, "maya")
         email = "maya@example.org"
         page.locator("nav.account").get_by_role("link", name="Digests").click()
         page.wait_for_url(base + "/subscriptions")
@@ -388,7 +377,7 @@ def test_member_adds_confirms_previews_pauses_and_resumes(
                 _no_sideways_scroll(page, viewport["width"], "/subscribe")
             page.screenshot(path=str(SCREENSHOTS / f"subscribe{suffix}.png"))
             if suffix:
-                _sign_up(page, base, "maya2")
+                sign_up(page, base, "maya2")
                 page.goto(base + "/subscriptions")
                 _no_sideways_scroll(page, viewport["width"], "/subscriptions")
             ctx.close()
