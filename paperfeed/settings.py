@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -37,6 +38,9 @@ SETTINGS: tuple[Setting, ...] = (
             "(default: http://HOST:PORT)."),
     Setting("secret_key", "", "Signs tokens in emailed links; default: a random key kept in "
             "HOME/secret_key."),
+    Setting("trusted_hosts", "localhost,127.0.0.1,::1", "Host names the site answers to, "
+            "comma-separated, besides the host of PAPERFEED_BASE_URL; '*' for any. Requests "
+            "for other hosts get a 400."),
     Setting("cookie_secure", False, "Send session cookies over HTTPS only (set behind TLS)."),
     Setting("trending_half_life_hours", 24, "A paper's votes count half as much after this "
             "many hours."),
@@ -83,6 +87,7 @@ class Settings:
     new_hours: int = 24
     base_url: str = ""
     secret_key: str = ""
+    trusted_hosts: str = "localhost,127.0.0.1,::1"
     cookie_secure: bool = False
     trending_half_life_hours: int = 24
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
@@ -116,6 +121,13 @@ class Settings:
     def public_url(self) -> str:
         """Absolute site URL without a trailing slash, for emails and feeds."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """Host names (lower case, no port) the web app answers to; '*' means any."""
+        listed = {h.strip().lower().strip("[]") for h in self.trusted_hosts.split(",")}
+        own = {urlsplit(self.public_url).hostname or "", self.host.lower().strip("[]")}
+        return frozenset((listed | own) - {"", "0.0.0.0", "::"})
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

@@ -39,6 +39,7 @@ def shared() -> Path:
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
+    overrides.setdefault("trusted_hosts", "testserver,localhost,127.0.0.1,::1")  # TestClient's
     return load_settings(environ={}, home=home, **overrides)
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
@@ -159,11 +159,28 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(request, exc.status_code, str(exc.detail))
 
 
+def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    if "*" in allowed:
+        return True
+    try:
+        name = urlsplit("//" + host).hostname
+    except ValueError:
+        return False
+    return name is not None and name in allowed
+
+
 def _install_middleware(app: FastAPI) -> None:
     last_refresh = [0.0]
 
+    allowed_hosts = app.state.settings.allowed_hosts
+
     @app.middleware("http")
     async def guard_and_refresh(request: Request, call_next: Any) -> Response:
+        if not _host_allowed(request.headers.get("host", ""), allowed_hosts):
+            # Pages never build URLs from Host (absolute URLs come from PAPERFEED_BASE_URL),
+            # so this is defence in depth: a forged Host gets nothing rendered for it.
+            return error_response(request, 400, "unknown host: set PAPERFEED_BASE_URL or "
+                                  "PAPERFEED_TRUSTED_HOSTS to the name this site is served as")
         if len(str(request.url)) > MAX_URL_BYTES:
             return error_response(request, 414, f"the URL is longer than {MAX_URL_BYTES} bytes")
         length = request.headers.get("content-length", "0")

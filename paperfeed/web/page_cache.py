@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import Response
+from markupsafe import escape
 
 from .session import csrf_token, current_user
 
@@ -91,4 +92,6 @@ class PageCache:
         body = VOTED_MARK.sub(
             lambda m: b'aria-pressed="%s"' % (b"true" if int(m[1]) in voted else b"false"),
             body)
-        return body.replace(CSRF_PLACEHOLDER.encode(), token.encode())
+        # The token has the shape of one we issued (session.TOKEN_SHAPE); escaped all the same,
+        # because nothing filled into a shared page may carry markup.
+        return body.replace(CSRF_PLACEHOLDER.encode(), str(escape(token)).encode())

@@ -12,6 +12,7 @@ walks the route table to keep it that way.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,18 @@ CSRF_COOKIE = "pf_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What `secrets.token_urlsafe(24)` makes; a cookie of any other shape was not issued here
+# and is replaced, never echoed into a page.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _issued_csrf_cookie(request: Request) -> str:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return cookie if TOKEN_SHAPE.fullmatch(cookie) else ""
 
 
 class Forbidden(PaperfeedError):
@@ -70,8 +83,7 @@ def csrf_token(request: Request) -> str:
     """This visitor's token (made on the first request; the middleware sets the cookie)."""
     token = getattr(request.state, "csrf_token", None)
     if token is None:
-        cookie = request.cookies.get(CSRF_COOKIE, "")
-        token = cookie if 20 <= len(cookie) <= 100 else secrets.token_urlsafe(24)
+        token = _issued_csrf_cookie(request) or new_token()
         request.state.csrf_token = token
     return token
 
@@ -88,7 +100,7 @@ async def verify_csrf(request: Request) -> None:
     """Dependency of every state-changing route. Reads the form once; FastAPI reuses it."""
     if request.method in SAFE_METHODS:
         return
-    expected = request.cookies.get(CSRF_COOKIE, "")
+    expected = _issued_csrf_cookie(request)
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent and "form" in request.headers.get("content-type", ""):
         value = (await request.form()).get(CSRF_FIELD, "")
@@ -104,7 +116,7 @@ def start_session(request: Request, response: Response, user: User) -> None:
     response.set_cookie(SESSION_COOKIE, token, max_age=30 * 86400, httponly=True,
                         samesite="lax", secure=settings.cookie_secure)
     # A new session gets a new CSRF token, so one planted before login is useless.
-    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), max_age=365 * 86400,
+    response.set_cookie(CSRF_COOKIE, new_token(), max_age=365 * 86400,
                         samesite="lax", secure=settings.cookie_secure)
 
 
