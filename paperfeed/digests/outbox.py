@@ -24,6 +24,7 @@ any other reason carries the Message-ID fixed at planning.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import secrets
@@ -51,6 +52,7 @@ from .content import (
 )
 from .subscriptions import Subscriptions
 
+log = logging.getLogger("paperfeed.digests")
 CLAIM_BATCH = 20
 MAX_BACKOFF_S = 3600.0
 
@@ -66,13 +68,16 @@ class SendReport:
     retried: int = 0          # temporary failures, queued again with backoff
     failed: int = 0           # given up: permanent failure or out of attempts
     paused: int = 0           # subscriptions paused by this run's failures
+    unrenderable: int = 0     # of `failed`: the message could not be built (a bug, logged)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, phase: str, started: float) -> None:
         self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
 
     def summary(self) -> str:
-        return (f"{self.sent} sent, {self.empty} skipped (nothing new), {self.failed} failed, "
+        broken = f" ({self.unrenderable} could not be rendered)" if self.unrenderable else ""
+        return (f"{self.sent} sent, {self.empty} skipped (nothing new), {self.failed} failed"
+                f"{broken}, "
                 f"{self.retried} retries, {self.paused} paused, "
                 f"{self.already_planned} planned earlier")
 
@@ -194,7 +199,15 @@ class DigestSender:
     def _send_one(self, connection: MailConnection, item: OutboxItem,
                   report: SendReport) -> None:
         started = time.perf_counter()
-        subscription, message = self.build(item)
+        try:
+            subscription, message = self.build(item)
+        except Exception as exc:  # one digest that cannot be built must not stop the run
+            log.exception("digest %d could not be rendered", item.id)
+            self.digests.mark_failed(item.id, self.owner,
+                                     f"could not render: {type(exc).__name__}: {exc}")
+            report.failed += 1
+            report.unrenderable += 1
+            return
         report.add_time("render", started)
         started = time.perf_counter()
         handed_over = False
