@@ -1,20 +1,36 @@
-"""Every error paperfeed raises on purpose.
+"""Every error paperfeed raises on purpose, each with the HTTP status it means.
 
-    PaperfeedError
-     ├── ConfigError          bad setting or data directory
-     ├── SourceError          an input could not be read or fetched at all
-     │    └── HarvestError    a remote server kept failing after retries
-     ├── NotFound             unknown paper id, date or page
-     ├── BadRequest           malformed query parameters, oversized input
-     └── MailError            an email could not be handed to the SMTP server
+    PaperfeedError            500  base; `str(err)` is a one-line message fit for a user
+     ├── ConfigError          500  bad setting or data directory
+     ├── SourceError          500  an input could not be read or fetched at all
+     │    ├── HarvestError    500  a remote server kept failing after retries
+     │    └── ArxivUnavailable 503 arXiv could not be asked; the member may enter the paper
+     ├── BadRequest           400  malformed parameters or form fields, oversized input
+     │    ├── RequestTooLarge 413  a request body over the limit
+     │    └── UrlTooLong      414  a URL over the limit
+     ├── LoginFailed          400  wrong username or password
+     ├── LoginRequired        401  no member session; pages redirect to the login form
+     ├── Forbidden            403  a refused CSRF check, or a member without the right role
+     ├── NotFound             404  unknown paper id, date, page or route
+     ├── MethodNotAllowed     405  a route asked with a method it does not take
+     ├── Conflict             409  the change clashes with what is stored
+     ├── TooManyAttempts      429  too many failed logins; `retry_after_s` says how long to wait
+     └── MailError            500  an email could not be handed to the SMTP server
 
-Record-level problems are not errors: sources yield `SkippedRecord`s and the
-batch goes on.
+`status` is what the web app answers; the one error handler (web/app.py) renders
+it as a page or, under /api, as `{"error": {"status": N, "message": "..."}}`.
+The CLI prints `error: <message>` and exits 1. Record-level problems are not
+errors: sources yield `SkippedRecord`s and the batch goes on.
 """
+
+from __future__ import annotations
 
 
 class PaperfeedError(Exception):
     """Base class; `str(err)` is a one-line message fit for a user."""
+
+    status: int = 500  # what the web app answers with
+    retry_after_s: int | None = None  # when set: the Retry-After an HTTP answer carries
 
 
 class ConfigError(PaperfeedError):
@@ -29,12 +45,62 @@ class HarvestError(SourceError):
     pass
 
 
-class NotFound(PaperfeedError):
-    pass
+class ArxivUnavailable(SourceError):
+    """arXiv could not be asked (offline, timeout, error): the member may enter the paper."""
+
+    status = 503
 
 
 class BadRequest(PaperfeedError):
-    pass
+    status = 400
+
+
+class RequestTooLarge(BadRequest):
+    status = 413
+
+
+class UrlTooLong(BadRequest):
+    status = 414
+
+
+class LoginFailed(PaperfeedError):
+    status = 400
+
+
+class LoginRequired(PaperfeedError):
+    """401 for the API; pages redirect to the login form and come back to `next_path`."""
+
+    status = 401
+
+    def __init__(self, next_path: str = "/") -> None:
+        super().__init__("Log in first: this needs a member's session.")
+        self.next_path = next_path
+
+
+class Forbidden(PaperfeedError):
+    status = 403
+
+
+class NotFound(PaperfeedError):
+    status = 404
+
+
+class MethodNotAllowed(PaperfeedError):
+    status = 405
+
+
+class Conflict(PaperfeedError):
+    status = 409
+
+
+class TooManyAttempts(PaperfeedError):
+    status = 429
+
+    def __init__(self, retry_after_s: int) -> None:
+        minutes = max(1, round(retry_after_s / 60))
+        super().__init__(f"Too many failed logins. Try again in {minutes} minute"
+                         f"{'s' if minutes != 1 else ''}.")
+        self.retry_after_s = retry_after_s
 
 
 class MailError(PaperfeedError):

@@ -20,8 +20,10 @@ from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
 from ..discover.trending import trending as rank_trending
 from ..errors import BadRequest, NotFound
+from ..http.csrf import verify_csrf
+from ..http.session import require_member
 from ..models import StoredPaper
-from ..web.session import require_member, verify_csrf
+from .errors import ERRORS, MEMBER_ERRORS
 
 router = APIRouter(tags=["papers"])
 MAX_LIMIT = 100
@@ -70,18 +72,9 @@ class RankedItem(ListItem):
     highlights: dict[str, str] = {}
 
 
-class ErrorBody(BaseModel):
-    status: int
-    message: str
-
-
-class ErrorOut(BaseModel):
-    error: ErrorBody
-
-
-ERRORS = {400: {"model": ErrorOut}, 404: {"model": ErrorOut}}
-MEMBER_ERRORS = {**ERRORS, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
 SORT_TO_ORDER = {"trending": "votes", "newest": "newest"}
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 
 

@@ -1,7 +1,6 @@
 """Stage 4b: the community. Accounts and submissions; their SQL lives in store.community."""
 
-from .accounts import Accounts, LoginFailed, TooManyAttempts
-from .submit import ArxivUnavailable, ManualPaper, Submissions, SubmitResult
+from .accounts import Accounts
+from .submit import ManualPaper, Submissions, SubmitResult
 
-__all__ = ["Accounts", "ArxivUnavailable", "LoginFailed", "ManualPaper", "Submissions",
-           "SubmitResult", "TooManyAttempts"]
+__all__ = ["Accounts", "ManualPaper", "Submissions", "SubmitResult"]

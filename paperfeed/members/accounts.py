@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from ..errors import BadRequest, PaperfeedError
+from ..errors import BadRequest, LoginFailed, TooManyAttempts
 from ..settings import Settings
 from ..store.community import Community, User
 
@@ -40,18 +40,6 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
 ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW_S = 5, 20, 15 * 60
 
 _hasher = PasswordHasher()
-
-
-class TooManyAttempts(PaperfeedError):
-    def __init__(self, retry_after_s: int) -> None:
-        minutes = max(1, round(retry_after_s / 60))
-        super().__init__(f"Too many failed logins. Try again in {minutes} minute"
-                         f"{'s' if minutes != 1 else ''}.")
-        self.retry_after_s = retry_after_s
-
-
-class LoginFailed(PaperfeedError):
-    pass
 
 
 def site_secret(settings: Settings) -> str:

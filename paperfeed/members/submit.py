@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..catalog import Catalog
-from ..errors import BadRequest, SourceError
+from ..errors import ArxivUnavailable, BadRequest, SourceError
 from ..models import Paper, StoredPaper, split_arxiv_id
 from ..sources import arxiv_api
 from ..store.community import Submission, User
@@ -23,10 +23,6 @@ from ..store.community import Submission, User
 SOURCE = "submission"
 MAX_TITLE, MAX_ABSTRACT, MAX_AUTHORS, MAX_URL = 500, 10_000, 200, 2000
 ARXIV_TIMEOUT_S = 10.0
-
-
-class ArxivUnavailable(SourceError):
-    """arXiv could not be asked (offline, timeout, error): the member may enter the paper."""
 
 
 @dataclass

@@ -8,14 +8,20 @@ import time
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import BadRequest, MailError
+from ..errors import BadRequest, LoginFailed, MailError, TooManyAttempts
+from ..http.session import (
+    accounts,
+    client_address,
+    current_user,
+    end_session,
+    safe_next,
+    start_session,
+)
 from ..mail import Mailer, compose, mail_enabled
 from ..mail.render import render_email
-from ..members import LoginFailed, TooManyAttempts
 from ..members.accounts import RESET_MAX_AGE_S
 from ..store.community import Community
 from .render import render
-from .session import accounts, client_address, current_user, end_session, safe_next, start_session
 
 log = logging.getLogger(__name__)
 RESETS_PER_HOUR = 3
@@ -50,10 +56,9 @@ def login(request: Request, login: str = Form(""), password: str = Form(""),
     try:
         user = accounts(request).log_in(login, password, client_address(request))
     except (LoginFailed, TooManyAttempts) as exc:
-        status = 429 if isinstance(exc, TooManyAttempts) else 400
-        response = render(request, "login.html", status=status, error=str(exc),
+        response = render(request, "login.html", status=exc.status, error=str(exc),
                           next=safe_next(next), login=login)
-        if isinstance(exc, TooManyAttempts):
+        if exc.retry_after_s:
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
     response = RedirectResponse(safe_next(next), status_code=303)

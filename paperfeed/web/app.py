@@ -1,4 +1,9 @@
-"""The ASGI application: factory, route table, one error path with two shapes."""
+"""The ASGI application: factory, route table, one error path with two shapes.
+
+The site is where the pages (`web/`) and the JSON API (`api/`) meet: `create_app`
+mounts the API's router, so `web` may import `api`, never the other way round;
+what both need about the request (session, CSRF, guards) is in `http/`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
@@ -18,17 +23,19 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..api import routes as api
+from ..api.errors import error_json
 from ..catalog import Catalog
-from ..errors import BadRequest, NotFound, PaperfeedError
-from ..members import Accounts, TooManyAttempts
+from ..errors import LoginRequired, PaperfeedError
+from ..http.csrf import set_csrf_cookie, verify_csrf
+from ..http.errors import as_paperfeed_error
+from ..http.guards import check_request
+from ..members import Accounts
 from ..settings import Settings
 from . import account_views, community_views, digest_views, feed_views, views
 from .page_cache import PageCache
-from .render import error_response
-from .session import Forbidden, LoginRequired, set_csrf_cookie, verify_csrf
+from .render import error_page
 
-MAX_URL_BYTES = 4096
-MAX_BODY_BYTES = 256 * 1024  # the largest form (a hand-entered paper) is ~20 kB
+API_PREFIX = "/api"
 REFRESH_EVERY_S = 1.0
 
 
@@ -47,7 +54,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         title="paperfeed",
         summary="Research papers: daily lists, hybrid search, similar papers.",
         version="0.1.0",
-        openapi_url="/api/openapi.json",
+        openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # Swagger UI loads its assets from a CDN; /api is rendered here instead
         redoc_url=None,
     )
@@ -62,9 +69,9 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.accounts = Accounts(catalog.community, settings)
     app.state.page_cache = PageCache()
     _add_routes(app)
-    app.include_router(api.router, prefix="/api")
+    app.include_router(api.router, prefix=API_PREFIX)
 
-    _install_error_handlers(app)
+    _install_error_handler(app)
     _install_middleware(app)
     return app
 
@@ -125,48 +132,28 @@ def _add_routes(app: FastAPI) -> None:
     app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
 
 
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(LoginRequired)
-    async def login_required(request: Request, exc: LoginRequired) -> Response:
-        if request.url.path.startswith("/api"):
-            return error_response(request, 401, "log in first: this needs a member's session")
-        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+def error_response(request: Request, error: PaperfeedError) -> Response:
+    """The one error path: the JSON envelope under /api, else the error page.
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return error_response(request, 403, str(exc))
-
-    @app.exception_handler(TooManyAttempts)
-    async def too_many(request: Request, exc: TooManyAttempts) -> Response:
-        response = error_response(request, 429, str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
-
-    @app.exception_handler(PaperfeedError)
-    async def paperfeed_error(request: Request, exc: PaperfeedError) -> Response:
-        status = 404 if isinstance(exc, NotFound) else 400 if isinstance(exc, BadRequest) else 500
-        return error_response(request, status, str(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'request'}: {err['msg']}"
-            for err in exc.errors())
-        return error_response(request, 400, problems or "invalid request")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_response(request, exc.status_code, str(exc.detail))
+    A page that needs a member sends a visitor to the login form and back instead.
+    """
+    if request.url.path.startswith(API_PREFIX):
+        response: Response = error_json(error)
+    elif isinstance(error, LoginRequired):
+        return RedirectResponse(f"/login?next={quote(error.next_path)}", status_code=303)
+    else:
+        response = error_page(request, error)
+    if error.retry_after_s:
+        response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
 
 
-def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
-    if "*" in allowed:
-        return True
-    try:
-        name = urlsplit("//" + host).hostname
-    except ValueError:
-        return False
-    return name is not None and name in allowed
+def _install_error_handler(app: FastAPI) -> None:
+    async def handle(request: Request, exc: Exception) -> Response:
+        return error_response(request, as_paperfeed_error(exc))
+
+    for kind in (PaperfeedError, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, handle)
 
 
 def _install_middleware(app: FastAPI) -> None:
@@ -176,17 +163,10 @@ def _install_middleware(app: FastAPI) -> None:
 
     @app.middleware("http")
     async def guard_and_refresh(request: Request, call_next: Any) -> Response:
-        if not _host_allowed(request.headers.get("host", ""), allowed_hosts):
-            # Pages never build URLs from Host (absolute URLs come from PAPERFEED_BASE_URL),
-            # so this is defence in depth: a forged Host gets nothing rendered for it.
-            return error_response(request, 400, "unknown host: set PAPERFEED_BASE_URL or "
-                                  "PAPERFEED_TRUSTED_HOSTS to the name this site is served as")
-        if len(str(request.url)) > MAX_URL_BYTES:
-            return error_response(request, 414, f"the URL is longer than {MAX_URL_BYTES} bytes")
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            return error_response(request, 413, f"the request body is larger than "
-                                  f"{MAX_BODY_BYTES // 1024} kB")
+        try:
+            check_request(request, allowed_hosts)
+        except PaperfeedError as exc:
+            return error_response(request, exc)
         now = time.monotonic()
         if now - last_refresh[0] > REFRESH_EVERY_S:
             # Another process may have ingested: pick up its index checkpoint.

@@ -7,12 +7,12 @@ from urllib.parse import quote, urlsplit
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..errors import BadRequest, NotFound
-from ..members import ArxivUnavailable, ManualPaper, Submissions
+from ..errors import ArxivUnavailable, BadRequest, NotFound
+from ..http.session import current_user, require_admin, require_member, safe_next
+from ..members import ManualPaper, Submissions
 from ..members.submit import extra_links, parse_authors
 from ..models import StoredPaper
 from .render import render, vote_state
-from .session import current_user, require_admin, require_member, safe_next
 
 
 def _submissions(request: Request) -> Submissions:
@@ -48,7 +48,7 @@ def submit(request: Request, ref: str = Form(""), code: str = Form(""),
             return RedirectResponse(_paper_url(existing.paper, "already-submitted"), 303)
         result = submissions.by_arxiv_id(user, ref, links)
     except ArxivUnavailable as exc:
-        return render(request, "submit.html", status=503, form=form, manual=True,
+        return render(request, "submit.html", status=exc.status, form=form, manual=True,
                       active="submit",
                       error=f"{exc} You can enter the paper by hand below; it will be merged "
                             "with arXiv's record when the paper is harvested.")

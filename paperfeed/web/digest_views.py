@@ -9,9 +9,9 @@ from ..digests import DigestSender, Subscriptions, check_request, digest_period
 from ..digests.compose import render_digest
 from ..digests.content import trending_candidates
 from ..errors import BadRequest, ConfigError, MailError, NotFound
+from ..http.session import current_user, require_member
 from ..store.digests import DigestStore, Subscription
 from .render import render
-from .session import current_user, require_member
 
 
 def _subscriptions(request: Request) -> Subscriptions:

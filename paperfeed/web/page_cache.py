@@ -29,7 +29,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from markupsafe import escape
 
-from .session import csrf_token, current_user
+from ..http.csrf import csrf_token
+from ..http.session import current_user
 
 TTL_S = 30.0
 MAX_STALE_S = 1.0

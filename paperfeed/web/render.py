@@ -1,4 +1,4 @@
-"""Rendering helpers shared by the pages and the error handlers."""
+"""Rendering helpers shared by the pages and the error handler."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse
 
 from ..catalog import Catalog
+from ..errors import PaperfeedError
+from ..http.csrf import csrf_token
+from ..http.session import current_user
 from ..models import StoredPaper
 from ..settings import Settings
-from .session import csrf_token, current_user
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -42,11 +44,12 @@ def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
             "voted": community.voted_by(user.id, rowids) if user and not shared else set()}
 
 
-def error_response(request: Request, status: int, message: str) -> Response:
-    if request.url.path.startswith("/api"):
-        return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
-    titles = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
-              405: "Method not allowed", 413: "Request too large", 414: "Request too long",
-              429: "Too many attempts", 500: "Something went wrong", 503: "Unavailable"}
-    return render(request, "error.html", status=status, status_code=status,
-                  title=titles.get(status, "Error"), message=message)
+TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
+          405: "Method not allowed", 409: "Conflict", 413: "Request too large",
+          414: "Request too long", 429: "Too many attempts", 500: "Something went wrong",
+          503: "Unavailable"}
+
+
+def error_page(request: Request, error: PaperfeedError) -> HTMLResponse:
+    return render(request, "error.html", status=error.status, status_code=error.status,
+                  title=TITLES.get(error.status, "Error"), message=str(error))

@@ -16,8 +16,8 @@ from ..discover.search import search as run_search
 from ..discover.similar import similar
 from ..discover.trending import trending as rank_trending
 from ..errors import BadRequest, NotFound
+from ..http.session import current_user
 from .render import render, vote_state
-from .session import current_user
 
 SORTS = {"trending": "votes", "newest": "newest"}
 

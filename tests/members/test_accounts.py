@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from paperfeed.errors import BadRequest
-from paperfeed.members import Accounts, LoginFailed, TooManyAttempts
+from paperfeed.errors import BadRequest, LoginFailed, TooManyAttempts
+from paperfeed.members import Accounts
 from paperfeed.members import accounts as accounts_mod
 from paperfeed.store import Store
 from paperfeed.store.community import Community
