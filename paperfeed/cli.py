@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import fields
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from tqdm import tqdm
 
 from .catalog import Catalog
 from .errors import PaperfeedError
-from .harvest import DEFAULT_OAI_URL
-from .settings import SETTINGS, Settings, load_settings
+from .settings import Settings, declared, load_settings, redacted
 
 if TYPE_CHECKING:
     from .catalog import IngestReport
@@ -37,23 +36,32 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setting_option(*flags: str, name: str) -> Callable[[F], F]:
+    """A flag that overrides setting `name`; its help and default come from the table."""
+    row = declared()[name]
+    kind: Any = click.Path(file_okay=False, path_type=Path) if row.type is Path else row.type
+    shown = row.default or "empty"
+    return click.option(*flags, name, type=kind, default=None,
+                        help=f"{row.help}  [default: ${row.env}, else {shown}]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Data directory (default: $PAPERFEED_HOME or ./paperfeed-data).")
-@click.option("--embedder", help="Embedding model name (default: $PAPERFEED_EMBEDDER).")
+@setting_option("--data-dir", name="home")
+@setting_option("--embedder", name="embedder")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="paperfeed")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path | None, embedder: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, home: Path | None, embedder: str | None, debug: bool) -> None:
     """Self-hosted research-paper discovery."""
-    ctx.obj = Context(load_settings(home=data_dir, embedder=embedder), debug)
+    ctx.obj = Context(load_settings(home=home, embedder=embedder), debug)
 
 
 @cli.command()
-@click.option("--host", help="Address to listen on.")
-@click.option("--port", type=int, help="Port to listen on.")
+@setting_option("--host", name="host")
+@setting_option("--port", name="port")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Web processes (they share the data directory).")
 @pass_context
@@ -153,8 +161,7 @@ def harvest() -> None:
 @click.option("--set", "set_spec", default="cs", show_default=True, help="OAI set, e.g. cs, math.")
 @click.option("--from", "from_date", help="First datestamp (YYYY-MM-DD).")
 @click.option("--until", "until", help="Last datestamp (YYYY-MM-DD).")
-@click.option("--url", default=DEFAULT_OAI_URL, show_default=True,
-              help="OAI-PMH endpoint.")
+@setting_option("--url", name="arxiv_oai_url")
 @click.option("--delay", type=float, default=3.0, show_default=True,
               help="Seconds between requests (arXiv asks for 3).")
 @click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
@@ -163,12 +170,12 @@ def harvest() -> None:
 @click.option("--no-index", is_flag=True, help="Only store; run `paperfeed index` later.")
 @pass_context
 def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str | None,
-                  url: str, delay: float, max_retries: int, restart: bool,
+                  arxiv_oai_url: str | None, delay: float, max_retries: int, restart: bool,
                   no_index: bool) -> None:
     """Harvest arXiv metadata by OAI-PMH; resumes an interrupted harvest."""
     from .harvest import harvest_arxiv
 
-    catalog = ctx.catalog(load_demo=False)
+    catalog = ctx.catalog(load_demo=False, arxiv_oai_url=arxiv_oai_url)
     name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
     state = None if restart else catalog.store.harvest_state(name)
     if state and state["resumption_token"]:
@@ -182,9 +189,9 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
                 click.echo(f"skipped {record.source_ref}: {record.reason}", err=True)
             bar.update(report.seen)
 
-        result = harvest_arxiv(catalog, set_spec=set_spec, from_date=from_date, until=until,
-                               url=url, delay_s=delay, max_retries=max_retries, restart=restart,
-                               on_page=on_page)
+        result = harvest_arxiv(catalog, url=catalog.settings.arxiv_oai_url, set_spec=set_spec,
+                               from_date=from_date, until=until, delay_s=delay,
+                               max_retries=max_retries, restart=restart, on_page=on_page)
     click.echo(f"harvested {result.records} records in {result.pages} pages")
     if not no_index:
         _index(catalog)
@@ -248,12 +255,8 @@ def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
 @pass_context
 def show_settings(ctx: Context) -> None:
     """Print the settings in force (secrets masked)."""
-    helps = {s.name: s.help for s in SETTINGS}
-    for f in fields(ctx.settings):
-        value = getattr(ctx.settings, f.name)
-        if f.name in ("secret_key", "smtp_password") and value:
-            value = "********"
-        click.echo(f"{f.name:<24} = {value!s:<32} # {helps[f.name]}")
+    for row, value in redacted(ctx.settings):
+        click.echo(f"{row.name:<24} = {value:<32} # {row.help}")
 
 
 @cli.group()

@@ -1,6 +1,7 @@
 """Harvesting arXiv by OAI-PMH into the store: resumable, one page per transaction.
 
-Used by `paperfeed harvest arxiv` and by the worker's schedule.
+Used by `paperfeed harvest arxiv` and by the worker's schedule. The endpoint has no
+default here: callers pass `settings.arxiv_oai_url` (PAPERFEED_ARXIV_OAI_URL, or `--url`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 from .catalog import Catalog, IngestReport
 from .sources.arxiv_oai import HarvestPage, OaiHarvester
 
-DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
-
 
 @dataclass
 class HarvestResult:
@@ -21,8 +20,8 @@ class HarvestResult:
     resumed: bool
 
 
-def harvest_arxiv(catalog: Catalog, *, set_spec: str, from_date: str | None = None,
-                  until: str | None = None, url: str = DEFAULT_OAI_URL, delay_s: float = 3.0,
+def harvest_arxiv(catalog: Catalog, *, url: str, set_spec: str, from_date: str | None = None,
+                  until: str | None = None, delay_s: float = 3.0,
                   max_retries: int = 5, restart: bool = False,
                   on_page: Callable[[HarvestPage, IngestReport], object] | None = None,
                   ) -> HarvestResult:

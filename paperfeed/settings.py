@@ -1,4 +1,11 @@
-"""Every setting paperfeed reads, declared once.
+"""Every setting paperfeed reads, declared once: the fields of `Settings`.
+
+Each field carries its type (the annotation), default, help and whether it is
+a secret; everything else is derived from them: parsing `PAPERFEED_*`
+variables (type-checked; an unknown or obsolete name is an error, not silently
+ignored), `PAPERFEED_<NAME>_FILE` for secrets (Docker/systemd credentials),
+the `paperfeed settings` listing with secrets redacted, the CLI flags' help,
+and the tests that keep docs/settings.md and the README's table complete.
 
 Precedence, later wins: defaults, `PAPERFEED_*` environment variables, explicit
 overrides (CLI flags). The `Settings` object is passed down explicitly; nothing
@@ -7,107 +14,81 @@ reads the environment behind its back.
 
 from __future__ import annotations
 
+import difflib
 import os
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar, get_type_hints
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("home", "./paperfeed-data", "Data directory: SQLite store and index files."),
-    Setting("embedder", "static-minilm-384", "Embedding model for documents and queries."),
-    Setting("load_demo", True, "Load the bundled demo corpus when the store is empty."),
-    Setting("host", "127.0.0.1", "Address `paperfeed serve` listens on."),
-    Setting("port", 8000, "Port `paperfeed serve` listens on."),
-    Setting("web_threads", 4, "Threads per web process running page handlers; more "
-            "only adds contention for Python's GIL."),
-    Setting("page_size", 30, "Papers per page on the web site and default API limit."),
-    Setting("max_limit", 100, "Largest `limit` a request may ask for."),
-    Setting("new_hours", 24, "A paper first seen less than this many hours ago is marked new."),
-    Setting("base_url", "", "Public URL of the site, for links in emails and feeds "
-            "(default: http://HOST:PORT)."),
-    Setting("secret_key", "", "Signs tokens in emailed links; default: a random key kept in "
-            "HOME/secret_key."),
-    Setting("trusted_hosts", "localhost,127.0.0.1,::1", "Host names the site answers to, "
-            "comma-separated, besides the host of PAPERFEED_BASE_URL; '*' for any. Requests "
-            "for other hosts get a 400."),
-    Setting("cookie_secure", False, "Send session cookies over HTTPS only (set behind TLS)."),
-    Setting("trending_half_life_hours", 24, "A paper's votes count half as much after this "
-            "many hours."),
-    Setting("arxiv_api_url", "https://export.arxiv.org/api/query",
-            "arXiv query API, asked when a member submits a paper the store lacks."),
-    Setting("smtp_host", "", "SMTP server for outgoing mail; empty disables email."),
-    Setting("smtp_port", 587, "SMTP port (587 STARTTLS, 465 SSL, 25 plain)."),
-    Setting("smtp_security", "starttls", "none, starttls or ssl."),
-    Setting("smtp_username", "", "SMTP login; empty for no authentication."),
-    Setting("smtp_password", "", "SMTP password."),
-    Setting("smtp_timeout", 20, "Seconds before an SMTP connection or command gives up."),
-    Setting("mail_from", "paperfeed <paperfeed@localhost>", "From: of every email."),
-    Setting("mail_reply_to", "", "Reply-To: of every email; empty for none."),
-    Setting("digest_size", 10, "Papers per digest section, at most."),
-    Setting("digest_retry_base_s", 60.0, "First retry of a temporarily failed digest after "
-            "this many seconds, doubling each time."),
-    Setting("digest_max_attempts", 6, "Attempts before a digest is given up."),
-    Setting("digest_pause_after", 3, "Hard delivery failures in a row that pause a "
-            "subscription."),
-    Setting("schedule_harvest", "0 5 * * *", "When `paperfeed worker` harvests arXiv (cron)."),
-    Setting("schedule_daily_digest", "0 7 * * *", "When daily digests go out (cron, UTC)."),
-    Setting("schedule_weekly_digest", "0 7 * * mon", "When weekly digests go out (cron, UTC)."),
-    Setting("arxiv_oai_url", "https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint the "
-            "worker harvests."),
-    Setting("harvest_set", "", "arXiv OAI set the worker harvests, e.g. cs; empty: no "
-            "harvesting."),
-)
-
-
+T = TypeVar("T")
+PREFIX = "PAPERFEED_"
 # PAPERFEED_* variables that are not settings: read by one command, or by the tests.
 NOT_SETTINGS = frozenset({"PAPERFEED_NEW_PASSWORD", "PAPERFEED_SHARED", "PAPERFEED_CHROMIUM"})
+# Settings that were removed or renamed -> what to do instead (an error names it).
+OBSOLETE_SETTINGS: dict[str, str] = {}
+REDACTED = "********"
+
+
+def setting(default: T, help: str, *, secret: bool = False) -> T:
+    """One declared setting: a dataclass field with its help and secrecy as metadata."""
+    return field(default=default, repr=not secret, metadata={"help": help, "secret": secret})
 
 
 @dataclass(frozen=True)
 class Settings:
-    home: Path = Path("./paperfeed-data")
-    embedder: str = "static-minilm-384"
-    load_demo: bool = True
-    host: str = "127.0.0.1"
-    port: int = 8000
-    web_threads: int = 4
-    page_size: int = 30
-    max_limit: int = 100
-    new_hours: int = 24
-    base_url: str = ""
-    secret_key: str = ""
-    trusted_hosts: str = "localhost,127.0.0.1,::1"
-    cookie_secure: bool = False
-    trending_half_life_hours: int = 24
-    arxiv_api_url: str = "https://export.arxiv.org/api/query"
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_security: str = "starttls"
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_timeout: int = 20
-    mail_from: str = "paperfeed <paperfeed@localhost>"
-    mail_reply_to: str = ""
-    digest_size: int = 10
-    digest_retry_base_s: float = 60.0
-    digest_max_attempts: int = 6
-    digest_pause_after: int = 3
-    schedule_harvest: str = "0 5 * * *"
-    schedule_daily_digest: str = "0 7 * * *"
-    schedule_weekly_digest: str = "0 7 * * mon"
-    arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
-    harvest_set: str = ""
+    home: Path = setting(Path("./paperfeed-data"), "Data directory: SQLite store and index "
+                         "files.")
+    embedder: str = setting("static-minilm-384", "Embedding model for documents and queries.")
+    load_demo: bool = setting(True, "Load the bundled demo corpus when the store is empty.")
+    host: str = setting("127.0.0.1", "Address `paperfeed serve` listens on.")
+    port: int = setting(8000, "Port `paperfeed serve` listens on.")
+    web_threads: int = setting(4, "Threads per web process running page handlers; more only "
+                               "adds contention for Python's GIL.")
+    page_size: int = setting(30, "Papers per page on the web site.")
+    max_limit: int = setting(100, "Largest `limit` an API request may ask for.")
+    new_hours: int = setting(24, "A paper first seen less than this many hours ago is marked "
+                             "new.")
+    base_url: str = setting("", "Public URL of the site, for links in emails and feeds "
+                            "(default: http://HOST:PORT).")
+    secret_key: str = setting("", "Signs tokens in emailed links; default: a random key kept "
+                              "in HOME/secret_key.", secret=True)
+    trusted_hosts: str = setting("localhost,127.0.0.1,::1", "Host names the site answers to, "
+                                 "comma-separated, besides the host of PAPERFEED_BASE_URL; "
+                                 "'*' for any. Requests for other hosts get a 400.")
+    cookie_secure: bool = setting(False, "Send session cookies over HTTPS only (set behind "
+                                  "TLS).")
+    trending_half_life_hours: int = setting(24, "A paper's votes count half as much after "
+                                            "this many hours.")
+    arxiv_api_url: str = setting("https://export.arxiv.org/api/query", "arXiv query API, "
+                                 "asked when a member submits a paper the store lacks.")
+    smtp_host: str = setting("", "SMTP server for outgoing mail; empty disables email.")
+    smtp_port: int = setting(587, "SMTP port (587 STARTTLS, 465 SSL, 25 plain).")
+    smtp_security: str = setting("starttls", "none, starttls or ssl.")
+    smtp_username: str = setting("", "SMTP login; empty for no authentication.")
+    smtp_password: str = setting("", "SMTP password.", secret=True)
+    smtp_timeout: int = setting(20, "Seconds before an SMTP connection or command gives up.")
+    mail_from: str = setting("paperfeed <paperfeed@localhost>", "From: of every email.")
+    mail_reply_to: str = setting("", "Reply-To: of every email; empty for none.")
+    digest_size: int = setting(10, "Papers per digest section, at most.")
+    digest_retry_base_s: float = setting(60.0, "First retry of a temporarily failed digest "
+                                         "after this many seconds, doubling each time.")
+    digest_max_attempts: int = setting(6, "Attempts before a digest is given up.")
+    digest_pause_after: int = setting(3, "Hard delivery failures in a row that pause a "
+                                      "subscription.")
+    schedule_harvest: str = setting("0 5 * * *", "When `paperfeed worker` harvests arXiv "
+                                    "(cron, UTC).")
+    schedule_daily_digest: str = setting("0 7 * * *", "When daily digests go out (cron, UTC).")
+    schedule_weekly_digest: str = setting("0 7 * * mon", "When weekly digests go out (cron, "
+                                          "UTC).")
+    arxiv_oai_url: str = setting("https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint "
+                                 "`paperfeed harvest arxiv` and the worker harvest.")
+    harvest_set: str = setting("", "arXiv OAI set the worker harvests, e.g. cs; empty: no "
+                               "harvesting.")
 
     @property
     def db_path(self) -> Path:
@@ -130,42 +111,104 @@ class Settings:
         return frozenset((listed | own) - {"", "0.0.0.0", "::"})
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **{k: _as_declared(k, v) for k, v in given.items()})
 
 
-def _coerce(name: str, raw: str, default: Any) -> Any:
+class Declared(NamedTuple):
+    """One row of the settings table, as docs, the CLI and `paperfeed settings` see it."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    secret: bool
+
+    @property
+    def env(self) -> str:
+        return PREFIX + self.name.upper()
+
+
+@cache
+def declared() -> dict[str, Declared]:
+    """The settings table, in declaration order, keyed by field name."""
+    types = get_type_hints(Settings)
+    return {f.name: Declared(f.name, types[f.name], f.default, f.metadata["help"],
+                             f.metadata["secret"]) for f in fields(Settings)}
+
+
+def _boolean(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+PARSERS: dict[type, Callable[[str], Any]] = {
+    bool: _boolean, int: int, float: float, str: str, Path: lambda raw: Path(raw).expanduser()}
+
+
+def _parse(row: Declared, variable: str, raw: str) -> Any:
     try:
-        if isinstance(default, bool):
-            if raw.lower() in ("1", "true", "yes", "on"):
-                return True
-            if raw.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
+        return PARSERS[row.type](raw)
     except ValueError:
-        kind = type(default).__name__
-        raise ConfigError(f"PAPERFEED_{name.upper()}={raw!r} is not a valid {kind}") from None
-    return raw
+        raise ConfigError(f"{variable}={raw!r} is not a valid {row.type.__name__}") from None
 
 
-def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-    """Defaults, then PAPERFEED_* variables, then `overrides` (e.g. CLI flags)."""
-    env = os.environ if environ is None else environ
-    declared = {s.name: s for s in SETTINGS}
-    assert declared.keys() == {f.name for f in fields(Settings)}, "SETTINGS and Settings drifted"
-    values: dict[str, Any] = {}
-    for key, raw in env.items():
-        if not key.startswith("PAPERFEED_") or key in NOT_SETTINGS:
+def _as_declared(name: str, value: Any) -> Any:
+    """An override (a CLI flag, a test's keyword) as the declared type: paths expanded."""
+    row = declared().get(name)
+    if row is None:
+        raise ConfigError(f"unknown setting {name!r}")
+    return Path(value).expanduser() if row.type is Path else value
+
+
+def _unknown(variable: str) -> ConfigError:
+    name = variable.removeprefix(PREFIX).lower()
+    if name in OBSOLETE_SETTINGS:
+        return ConfigError(f"{variable} is no longer a setting: {OBSOLETE_SETTINGS[name]}")
+    close = difflib.get_close_matches(name, declared(), n=1)
+    hint = (f"did you mean {declared()[close[0]].env}?" if close
+            else "known: " + ", ".join(row.env for row in declared().values()))
+    return ConfigError(f"unknown setting {variable}; {hint}")
+
+
+def _read_secret_file(variable: str, path: str) -> str:
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+
+
+def _from_environment(env: Mapping[str, str]) -> Iterator[tuple[str, Any]]:
+    table = declared()
+    for variable, raw in env.items():
+        if not variable.startswith(PREFIX) or variable in NOT_SETTINGS:
             continue
-        name = key.removeprefix("PAPERFEED_").lower()
-        if name not in declared:
-            raise ConfigError(f"unknown setting {key}; known: "
-                              + ", ".join(f"PAPERFEED_{n.upper()}" for n in declared))
-        values[name] = _coerce(name, raw, declared[name].default)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    if "home" in values:
-        values["home"] = Path(values["home"]).expanduser()
-    return Settings(**values)
+        name = variable.removeprefix(PREFIX).lower()
+        if name in table:
+            if table[name].secret and variable + "_FILE" in env:
+                raise ConfigError(f"set {variable} or {variable}_FILE, not both")
+            yield name, _parse(table[name], variable, raw)
+        elif name.endswith("_file") and name.removesuffix("_file") in table:
+            row = table[name.removesuffix("_file")]
+            if not row.secret:
+                raise ConfigError(f"{variable}: only secrets are read from a file; set "
+                                  f"{row.env} itself")
+            yield row.name, _read_secret_file(variable, raw)
+        else:
+            raise _unknown(variable)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then PAPERFEED_* variables, then `overrides` (e.g. CLI flags)."""
+    from_env = dict(_from_environment(os.environ if environ is None else environ))
+    return Settings(**from_env).with_overrides(**overrides)
+
+
+def redacted(settings: Settings) -> Iterator[tuple[Declared, str]]:
+    """Each setting with its value as text, secrets hidden: for `paperfeed settings`."""
+    for row in declared().values():
+        value = getattr(settings, row.name)
+        yield row, REDACTED if row.secret and value else str(value)

@@ -8,9 +8,10 @@ Errors are always `{"error": {"status": N, "message": "..."}}`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel
 
 from ..catalog import Catalog
@@ -26,7 +27,6 @@ from ..models import StoredPaper
 from .errors import ERRORS, MEMBER_ERRORS
 
 router = APIRouter(tags=["papers"])
-MAX_LIMIT = 100
 
 
 class Author(BaseModel):
@@ -75,7 +75,31 @@ class RankedItem(ListItem):
 SORT_TO_ORDER = {"trending": "votes", "newest": "newest"}
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
+def _limit(default: int) -> Any:
+    """`limit`, bounded by PAPERFEED_MAX_LIMIT: read per request, since `Query(le=...)` is
+    fixed at import. `document_limits` puts the bound into the OpenAPI description."""
+    def limit(request: Request, limit: Annotated[int, Query(
+            ge=1, description="Items per page, at most PAPERFEED_MAX_LIMIT")] = default) -> int:
+        most: int = request.app.state.settings.max_limit
+        if limit > most:
+            raise BadRequest(f"limit: Input should be less than or equal to {most}")
+        return limit
+    return Depends(limit)
+
+
+def document_limits(app: FastAPI, max_limit: int) -> None:
+    """Make the OpenAPI description say the `limit` bound this app enforces."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = generate()  # FastAPI builds it once and caches it on the app
+        for operation in (op for path in spec["paths"].values() for op in path.values()):
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "limit":
+                    parameter["schema"]["maximum"] = max_limit
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook
 
 
 def paper_out(paper: StoredPaper) -> PaperOut:
@@ -111,7 +135,7 @@ def _visible(request: Request, papers: list[StoredPaper]) -> list[StoredPaper]:
 @router.get("/daily_papers", response_model=list[ListItem], responses=ERRORS,
             summary="Papers of a day, week or month (default: the latest day with papers)")
 def daily_papers(request: Request, date: str | None = None, week: str | None = None,
-                 month: str | None = None, limit: Limit = 50,
+                 month: str | None = None, limit: int = _limit(50),
                  p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
                  sort: Annotated[str, Query(pattern="^(trending|newest)$",
                                             description="trending: most upvoted first")]
@@ -128,7 +152,7 @@ def daily_papers(request: Request, date: str | None = None, week: str | None = N
 
 @router.get("/trending", response_model=list[TrendingItem], responses=ERRORS,
             summary="Trending: upvotes decayed with the paper's age (see README)")
-def trending_papers(request: Request, limit: Limit = 50,
+def trending_papers(request: Request, limit: int = _limit(50),
                     p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
                     ) -> list[dict]:
     catalog = _catalog(request)
@@ -160,7 +184,7 @@ def _ranked(hit: Hit, votes: dict[int, int]) -> dict:
 @router.get("/papers/search", response_model=list[RankedItem], responses=ERRORS,
             summary="Hybrid (BM25 + semantic) search; highlights are HTML with <mark>")
 def search_papers(request: Request, q: Annotated[str, Query(max_length=500)],
-                  limit: Limit = 20,
+                  limit: int = _limit(20),
                   mode: Annotated[str, Query(pattern="^(hybrid|keyword|semantic)$")] = "hybrid",
                   date_from: Annotated[str | None, Query(alias="from")] = None,
                   date_to: Annotated[str | None, Query(alias="to")] = None,
@@ -184,7 +208,7 @@ def _get(request: Request, paper_id: str) -> StoredPaper:
 
 @router.get("/papers/{paper_id:path}/similar", response_model=list[RankedItem],
             responses=ERRORS, summary="Papers most similar to a paper (cosine of embeddings)")
-def similar_papers(request: Request, paper_id: str, limit: Limit = 10) -> list[dict]:
+def similar_papers(request: Request, paper_id: str, limit: int = _limit(10)) -> list[dict]:
     paper = _get(request, paper_id)
     found = find_similar(_catalog(request), paper, limit)
     visible = {p.rowid for p in _visible(request, [other for other, _ in found])}

@@ -70,6 +70,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.page_cache = PageCache()
     _add_routes(app)
     app.include_router(api.router, prefix=API_PREFIX)
+    api.document_limits(app, settings.max_limit)
 
     _install_error_handler(app)
     _install_middleware(app)

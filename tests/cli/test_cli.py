@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from paperfeed.cli import cli, main
+from paperfeed.errors import ConfigError
 
 from ..sources.conftest import FIXTURES, LocalServer, Reply, fixture_bytes, local_server  # noqa: F401
 
@@ -114,3 +115,37 @@ def test_user_add_admin_password_and_list(tmp_path: Path) -> None:
     taken = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "user", "add", "ada",
                                      "--email", "x@example.org", "--password", "long enough pw"])
     assert taken.exit_code != 0 and "already registered" in str(taken.exception)
+
+
+def test_harvest_asks_the_configured_oai_endpoint(tmp_path: Path,
+                                                  local_server: LocalServer) -> None:  # noqa: F811
+    """Regression: `harvest arxiv` without --url ignored PAPERFEED_ARXIV_OAI_URL."""
+    local_server.route = lambda params: (200, XML, fixture_bytes("oai_listrecords_page2_last.xml"))
+    args = ["--data-dir", str(tmp_path), "harvest", "arxiv", "--set", "physics:hep-ex",
+            "--delay", "0", "--max-retries", "0", "--no-index"]
+    result = CliRunner().invoke(cli, args, env={"PAPERFEED_ARXIV_OAI_URL": local_server.url})
+    assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
+    assert local_server.requests == [{"verb": "ListRecords", "metadataPrefix": "arXiv",
+                                      "set": "physics:hep-ex"}]
+    assert "harvested 3 records in 1 pages" in result.output
+    # A flag still beats the environment.
+    other = CliRunner().invoke(cli, [*args, "--url", local_server.url + "-flag", "--restart"],
+                               env={"PAPERFEED_ARXIV_OAI_URL": "http://127.0.0.1:9/oai"})
+    assert other.exit_code == 0, f"{other.output}\n{other.exception!r}"
+    assert len(local_server.requests) == 2
+
+
+def test_errors_are_one_line_and_debug_shows_the_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERFEED_SMTP_PASWORD", "x")
+    monkeypatch.setattr("sys.argv", ["paperfeed", "--data-dir", str(tmp_path), "settings"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == ("error: unknown setting PAPERFEED_SMTP_PASWORD; did you "
+                                       "mean PAPERFEED_SMTP_PASSWORD?\n")
+    monkeypatch.setattr("sys.argv", ["paperfeed", "--debug", "--data-dir", str(tmp_path),
+                                     "settings"])
+    with pytest.raises(ConfigError, match="PAPERFEED_SMTP_PASWORD"):
+        main()

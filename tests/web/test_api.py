@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from paperfeed.catalog import Catalog
+from paperfeed.web import create_app
 
 
 def test_daily_papers_latest_and_paging(client: TestClient, demo_catalog: Catalog) -> None:
@@ -66,3 +67,24 @@ def test_api_page_lists_every_endpoint_offline(client: TestClient) -> None:
     for path in ("/api/daily_papers", "/api/papers/search", "/api/papers/{paper_id}/similar"):
         assert f"GET {path}" in page.text
     assert "cdn" not in page.text.lower()
+
+
+def test_limit_bound_is_the_max_limit_setting(demo_catalog: Catalog) -> None:
+    """PAPERFEED_MAX_LIMIT was never read: the API hard-coded 100."""
+    settings = demo_catalog.settings.with_overrides(max_limit=5)
+    client = TestClient(create_app(settings, demo_catalog))
+    assert len(client.get("/api/daily_papers", params={"limit": 5}).json()) == 5
+    for path in ("/api/daily_papers", "/api/trending", "/api/papers/search?q=learning"):
+        refused = client.get(path, params={"limit": 6})
+        assert refused.status_code == 400, path
+        assert refused.json() == {"error": {"status": 400, "message": "limit: Input should be "
+                                            "less than or equal to 5"}}
+    spec = client.get("/api/openapi.json").json()
+    limits = [param["schema"] for route in spec["paths"].values() for op in route.values()
+              for param in op.get("parameters", []) if param["name"] == "limit"]
+    assert len(limits) == 4 and all(s["maximum"] == 5 and s["minimum"] == 1 for s in limits)
+    assert "max 5" in client.get("/api").text
+    assert client.get("/api/daily_papers", params={"limit": 0}).status_code == 400
+    wide = TestClient(create_app(demo_catalog.settings.with_overrides(max_limit=200),
+                                 demo_catalog))
+    assert wide.get("/api/daily_papers", params={"limit": 150}).status_code == 200
