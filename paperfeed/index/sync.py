@@ -17,7 +17,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,15 @@ class IndexReport:
     from_cache: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict)  # seconds per step (bench/scale.py)
+
+    @contextmanager
+    def timed(self, part: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.parts[part] = self.parts.get(part, 0.0) + time.perf_counter() - started
 
 
 class Indexes:
@@ -170,22 +179,24 @@ class Indexes:
         since_save = 0
         with tqdm(total=pending, unit="paper", desc="indexing", disable=not progress) as bar:
             for rows in store.changed_since(self.meta.last_seq, batch_size):
-                self.fulltext.upsert(rows, fresh=fresh)
+                with report.timed("keyword: tantivy add"):
+                    self.fulltext.upsert(rows, fresh=fresh)
                 report.embed_seconds += self._embed(rows, cache, report)
                 report.indexed += len(rows)
                 since_save += len(rows)
                 self.meta.last_seq = rows[-1].seq
                 if since_save >= CHECKPOINT_EVERY:
-                    self._checkpoint()
+                    self._checkpoint(report)
                     since_save = 0
                 bar.update(len(rows))
-        self._checkpoint()
+        self._checkpoint(report)
         report.seconds = time.perf_counter() - started
         return report
 
     def _embed(self, rows: list[IndexRow], cache: EmbeddingCache, report: IndexReport) -> float:
         keys = [(row.rowid, row.content_hash) for row in rows]
-        cached = cache.lookup(self.embedder_name, keys)
+        with report.timed("embedding cache lookup"):
+            cached = cache.lookup(self.embedder_name, keys)
         missing = [row for row in rows if row.rowid not in cached]
         took = 0.0
         if missing:
@@ -193,16 +204,20 @@ class Indexes:
             fresh_vectors = self.embedder.encode([paper_text(r.title, r.abstract)
                                                   for r in missing])
             took = time.perf_counter() - start
-            cache.store(self.embedder_name, [(r.rowid, r.content_hash) for r in missing],
-                        fresh_vectors)
+            with report.timed("embedding cache store"):
+                cache.store(self.embedder_name, [(r.rowid, r.content_hash) for r in missing],
+                            fresh_vectors)
             cached.update({r.rowid: v for r, v in zip(missing, fresh_vectors, strict=True)})
         report.embedded += len(missing)
         report.from_cache += len(rows) - len(missing)
-        self.vectors.add([r.rowid for r in rows], np.vstack([cached[r.rowid] for r in rows]))
+        with report.timed("ANN: usearch add"):
+            self.vectors.add([r.rowid for r in rows], np.vstack([cached[r.rowid] for r in rows]))
         return took
 
-    def _checkpoint(self) -> None:
-        self.fulltext.commit()
-        self.vectors.save()
+    def _checkpoint(self, report: IndexReport) -> None:
+        with report.timed("keyword: commit + merge"):
+            self.fulltext.commit()
+        with report.timed("ANN: save"):
+            self.vectors.save()
         self.meta.count = len(self.vectors)
         self._write_meta()

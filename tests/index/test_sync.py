@@ -45,3 +45,17 @@ def test_a_busy_writer_is_waited_for_or_skipped(tmp_path: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_UN)
     waiting.join(timeout=30)
     assert catalog.indexes.meta.count == 3
+
+
+def test_an_index_build_reports_where_its_time_went(tmp_path: Path) -> None:
+    """bench/scale.py reads the parts of a build from the report (no instrumenting)."""
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.ingest(_papers(0, 5))
+    report = catalog.reindex()
+    assert set(report.parts) == {"keyword: tantivy add", "embedding cache lookup",
+                                 "embedding cache store", "ANN: usearch add",
+                                 "keyword: commit + merge", "ANN: save"}
+    assert all(seconds >= 0 for seconds in report.parts.values())
+    assert sum(report.parts.values()) + report.embed_seconds <= report.seconds
+    catalog.ingest([_papers(0, 1)[0]])  # unchanged: nothing to index, nothing timed
+    assert catalog.reindex().parts == {}
