@@ -7,23 +7,20 @@ random pairs from the same corpus (same field, so harder than a real arXiv mix).
 
     python bench/relevance.py [--embedder static-minilm-384]
 
-Prints a table and writes bench/results/relevance-<embedder>.json.
+Writes bench/results/relevance-<embedder>.json: embedder, thresholds (per cosine
+threshold: share of relevant and of random pairs kept), relevant_pairs, random_pairs.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
+from harness.corpora import load_scifact
+from harness.report import print_table, write_json
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SHARED, print_table, write_json  # noqa: E402
-from scifact import load  # noqa: E402
-
-from paperfeed.index.embed import load_embedder, paper_text  # noqa: E402
+from paperfeed.index.embed import load_embedder
 
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 RANDOM_PER_QUERY = 50
@@ -33,18 +30,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--embedder", default="static-minilm-384")
     args = parser.parse_args()
-    papers, queries, qrels = load(SHARED / "data" / "scifact")
+    data = load_scifact()
     embedder = load_embedder(args.embedder)
-    docs = embedder.encode([paper_text(p.title, p.abstract) for p in papers])
-    position = {p.id: i for i, p in enumerate(papers)}
-    qids = list(qrels)
-    query_vectors = embedder.encode([queries[q] for q in qids])
+    docs = embedder.encode(data.texts())
+    position = {p.id: i for i, p in enumerate(data.papers)}
+    qids = list(data.qrels)
+    query_vectors = embedder.encode([data.queries[q] for q in qids])
     rng = random.Random(0)
     relevant, unrelated = [], []
     for i, qid in enumerate(qids):
         sims = docs @ query_vectors[i]
-        relevant += [float(sims[position[d]]) for d in qrels[qid] if d in position]
-        unrelated += [float(s) for s in sims[rng.sample(range(len(papers)), RANDOM_PER_QUERY)]]
+        relevant += [float(sims[position[d]]) for d in data.qrels[qid] if d in position]
+        unrelated += [float(s) for s in sims[rng.sample(range(len(data.papers)),
+                                                        RANDOM_PER_QUERY)]]
     rel, rnd = np.array(relevant), np.array(unrelated)
     rows = [{"cosine ≥": t, "relevant kept": round(float((rel >= t).mean()), 3),
              "random kept": round(float((rnd >= t).mean()), 3)} for t in THRESHOLDS]

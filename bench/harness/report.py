@@ -1,20 +1,24 @@
-"""Helpers shared by the benchmark scripts: data paths, timing, tables, JSON output."""
+"""Results: machine info, progress lines, tables on stdout, JSON in bench/results/."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
-import resource
-import statistics
+import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PAPERFEED_SHARED", REPO.parent / "shared"))
-RESULTS = REPO / "bench" / "results"
+REPO = Path(__file__).resolve().parents[2]
+# $BENCH_RESULTS sends a run's JSON elsewhere (a trial on a busy machine must not
+# overwrite the committed numbers).
+RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench" / "results"))
+
+
+def log(message: str) -> None:
+    """A timestamped progress line on stderr (stdout holds the tables)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def machine() -> dict[str, Any]:
@@ -31,23 +35,8 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def latencies_ms(fn: Callable[[str], object], inputs: list[str]) -> dict[str, float]:
-    times = []
-    for item in inputs:
-        start = time.perf_counter()
-        fn(item)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return {"p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
-            "mean_ms": round(statistics.fmean(times), 2), "n": len(times)}
-
-
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    """Rows as aligned columns (the union of their keys, in first-seen order)."""
     if not rows:
         return
     columns = list(dict.fromkeys(k for row in rows for k in row))
@@ -66,8 +55,9 @@ def _fmt(value: Any) -> str:
 
 
 def write_json(name: str, payload: dict[str, Any]) -> Path:
+    """bench/results/NAME.json: the machine first, then `payload`."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
-    print(f"\nwrote {path.relative_to(REPO)}")
+    print(f"\nwrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
     return path
