@@ -104,7 +104,10 @@ def searches(catalog: Catalog, subscribers: list[Subscriber], frequency: str,
     """The saved searches a run of `frequency` made (the sender runs each distinct query once
     per period), rerun to see how many found no paper above the relevance threshold."""
     period = digest_period(frequency, now)
-    distinct = {q.lower(): q for _, f, _, q in subscribers if q and f == frequency}
+    distinct: dict[str, str] = {}
+    for _, f, _, q in subscribers:  # the casing of the first subscriber, as the sender
+        if q and f == frequency:
+            distinct.setdefault(q.lower(), q)
     hits = [len(search_candidates(catalog, q, period)) for q in distinct.values()]
     return {"distinct_searches": len(hits),
             "searches_with_no_relevant_paper": sum(h == 0 for h in hits),

@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +131,11 @@ def _papers(records: Iterable[Paper | SkippedRecord], limit: int | None, parse: 
         close()  # stops the xz child early when `limit` cut the file short
 
 
-def _timed_index(run: Any) -> dict[str, Any]:
+def _timed_index(run: Callable[[], IndexReport]) -> dict[str, Any]:
     reset_peak()
     log("index build")
     start = time.perf_counter()
-    report: IndexReport = run()
+    report = run()
     seconds = time.perf_counter() - start
     parts = {"embed (IndexReport.embed_seconds)": report.embed_seconds, **report.parts}
     parts["other (read rows, batching, meta, progress)"] = max(0.0, seconds - sum(parts.values()))

@@ -144,11 +144,12 @@ def measure(server: Server, script: Path, load: Load) -> dict[str, Any]:
     """The quietest of up to 1 + retries runs (a run is retried when other processes used
     more than NOISY_CORES of a core while it ran)."""
     runs: list[dict[str, Any]] = []
-    for _ in range(1 + load.retries):
+    for attempt in range(1 + load.retries):
         runs.append(measure_once(server, script, load))
         if runs[-1]["other CPU %"] <= 100 * NOISY_CORES:
             break
-        log(f"{script.stem}: other processes used {runs[-1]['other CPU %']}% of a core; again")
+        log(f"{script.stem}: other processes used {runs[-1]['other CPU %']}% of a core"
+            + ("; again" if attempt < load.retries else ""))
     best = min(runs, key=lambda r: r["other CPU %"])
     return {**best, "attempts": len(runs), "attempts_req_per_s": [r["req/s"] for r in runs]}
 
