@@ -1,0 +1,113 @@
+"""The benchmark harness: its metrics, and the SQL it runs on a real data dir.
+
+harness/tables.py is the one place bench/ touches the store's tables directly; these tests
+fail when the schema moves under it (the store refactor, a second database), so the
+benchmarks are adapted with the store rather than found broken at the next run.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperfeed.catalog import Catalog
+from paperfeed.discover.search import Filters
+from paperfeed.models import Paper
+from paperfeed.store.digests import DigestStore
+
+from .conftest import REPO, make_settings
+
+sys.path.insert(0, str(REPO / "bench"))
+from harness import tables  # noqa: E402
+from harness.evaluate import exact_top_k, mean_ndcg, ndcg_at_k, recall_at_k  # noqa: E402
+from harness.wrk import lua_script  # noqa: E402
+
+
+def test_ndcg_follows_trec_eval() -> None:
+    relevant = {"a": 1, "b": 1}
+    assert ndcg_at_k(["a", "b", "x"], relevant) == pytest.approx(1.0)
+    # one of two relevant documents, at rank 2: (1/log2 3) / (1 + 1/log2 3)
+    assert ndcg_at_k(["x", "a"], relevant) == pytest.approx(0.6309 / 1.6309, abs=1e-4)
+    assert ndcg_at_k(["x", "y"], relevant) == 0.0
+    assert ndcg_at_k(["b", "a"], {"a": 2, "b": 1}) < 1.0  # graded: the better one first
+    assert ndcg_at_k(["a"] + ["x"] * 20, {"a": 1}, k=10) == pytest.approx(1.0)
+    assert mean_ndcg({"q1": ["a"]}, {"q1": {"a": 1}, "q2": {"b": 1}}) == pytest.approx(0.5)
+
+
+def test_recall_and_exact_top_k_agree_with_a_full_sort() -> None:
+    assert recall_at_k([3, 1, 9], [1, 2, 3, 4], 2) == 0.5
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((1000, 8)).astype(np.float32)
+    queries = rng.standard_normal((5, 8)).astype(np.float32)
+    keys = np.arange(1000, 2000, dtype=np.uint64)
+    blocks = [(keys[i:i + 300], vectors[i:i + 300]) for i in range(0, 1000, 300)]
+    found, scores = exact_top_k(queries, blocks, 10)
+    for q in range(5):
+        truth = np.argsort(-(vectors @ queries[q]))[:10]
+        assert found[q].tolist() == (keys[truth]).tolist()
+        assert np.all(np.diff(scores[q]) <= 0)
+
+
+def test_the_lua_script_quotes_what_it_sends() -> None:
+    script = lua_script([("GET", '/search?q="x"', {"Cookie": "a=b"}, None),
+                         ("POST", "/vote", None, "")])
+    assert '{"GET", "/search?q=\\"x\\"", {["Cookie"] = "a=b"}, nil}' in script
+    assert '{"POST", "/vote", nil, ""}' in script
+    assert "{ITEMS}" not in script
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Catalog:
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.ingest([Paper(title=f"Paper number {i} on graph kernels and their uses",
+                          abstract=f"About kernels {i}.", arxiv_id=f"2501.{i:05d}",
+                          published=date(2025, 1, 1 + i), categories=["cs.LG"] if i % 2 else [],
+                          source="t", source_ref=str(i)) for i in range(6)])
+    catalog.reindex()
+    return catalog
+
+
+def test_tables_read_the_store(catalog: Catalog) -> None:
+    home = catalog.settings.home
+    assert tables.stored(home) == (6, catalog.store.max_seq(), "2025-01-06")
+    every = tables.published(home)
+    assert [i for _, i in every] == [p.id for p in tables.papers(catalog, [k for k, _ in every])]
+    assert len(tables.published(home, date(2025, 1, 2), date(2025, 1, 4))) == 2
+    keys = tables.sample_keys(catalog, 3, random.Random(1))
+    assert [tables.key_of(p) for p in tables.papers(catalog, keys)] == keys
+    in_order: list[int] = []
+    texts = list(tables.texts(catalog, in_order))
+    assert len(texts) == 6 and in_order == sorted(in_order) and texts[0].startswith("Paper")
+    assert tables.publication_days(catalog)[0] == "2025-01-01"
+    assert len(tables.busiest_days(catalog, 4)) == 4
+    assert tables.count_matching(catalog, Filters(categories=("cs.LG",))) == 3
+    assert tables.count_matching(catalog, Filters(date(2025, 1, 5))) == 2
+
+
+def test_tables_take_back_only_the_bench_members_votes(catalog: Catalog) -> None:
+    home = catalog.settings.home
+    keys = [k for k, _ in tables.published(home)]
+    bench = catalog.community.add_user("bench-01", "b@example.org", "x", is_admin=False)
+    other = catalog.community.add_user("reader", "r@example.org", "x", is_admin=False)
+    for key in keys[:3]:
+        catalog.community.vote(bench.id, key, up=True)
+    catalog.community.vote(other.id, keys[0], up=True)
+    assert tables.members_named(home, "bench-") == {"bench-01"}
+    assert tables.community_counts(home) == {"votes": 4, "voted_papers": 3, "members": 2}
+    assert tables.take_back_votes(home, "bench-", keys[1:2]) == 1
+    assert tables.take_back_votes(home, "bench-") == 2
+    assert catalog.community.vote_counts(keys[:3]) == {keys[0]: 1, keys[1]: 0, keys[2]: 0}
+    tables.bulk_subscribe(catalog, [("a@example.org", "daily", True, None),
+                                    ("b@example.org", "weekly", False, "kernels")])
+    digests = DigestStore(catalog.store)
+    assert [s.query for s in digests.due("weekly")] == ["kernels"]
+    tables.reset_digests(home, "bench-")
+    assert digests.due("daily") == digests.due("weekly") == []
+    assert tables.members_named(home, "bench-") == set()
+    assert tables.community_counts(home)["votes"] == 1
+    assert tables.sent_message_ids(catalog) == []
