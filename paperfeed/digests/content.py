@@ -9,7 +9,8 @@
   a good week from an empty one; the cosine similarity between query and
   paper can. A paper is kept if its cosine is at least STRONG, or at least
   WEAK and the paper also matches the query's words. An empty period then
-  sends nothing rather than the least bad papers.
+  sends nothing rather than the least bad papers. The thresholds belong to
+  the embedder (its spec in index/embedders.py; measured in docs/digests.md).
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from ..catalog import Catalog
 from ..discover.search import Filters, search
+from ..index.embedders import embedder_spec
 
-# (STRONG, WEAK) cosine thresholds per embedder; see docs/digests.md for the measurement.
-RELEVANCE = {"static-minilm-384": (0.45, 0.30), "minilm-l6-v2-int8": (0.50, 0.35)}
-DEFAULT_RELEVANCE = (0.45, 0.30)
 CANDIDATES = 60  # more than a digest shows: some were sent before, to this address
 
 
@@ -67,7 +66,7 @@ def trending_candidates(catalog: Catalog, period: DigestPeriod,
 
 def search_candidates(catalog: Catalog, query: str, period: DigestPeriod,
                       limit: int = CANDIDATES) -> list[int]:
-    strong, weak = RELEVANCE.get(catalog.indexes.meta.embedder, DEFAULT_RELEVANCE)
+    strong, weak = embedder_spec(catalog.indexes.meta.embedder).relevance
     hits = search(catalog, query, limit=limit,
                   filters=Filters(date_from=period.start, date_to=period.end))
     hidden = catalog.community.hidden([h.paper.rowid for h in hits])

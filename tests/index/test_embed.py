@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from paperfeed.errors import ConfigError
-from paperfeed.index import embed
-from paperfeed.index.embed import available_embedders, load_embedder, paper_text
+from paperfeed.index import embed, embedders
+from paperfeed.index.embed import paper_text
+from paperfeed.index.embedders import available_embedders, load_embedder
+from paperfeed.settings import Settings
 
 
 def _installed(*mods: str) -> bool:
@@ -56,8 +58,18 @@ def emb(request: pytest.FixtureRequest) -> embed.Embedder:
 def test_names_and_default_are_known() -> None:
     names = available_embedders()
     assert {"static-minilm-384", "minilm-l6-v2-int8"} <= set(names)
-    assert embed.DEFAULT_BULK_EMBEDDER in names
-    assert embed.DEFAULT_QUERY_EMBEDDER in names
+    assert Settings().embedder in names
+
+
+def test_each_embedder_carries_its_own_tuning() -> None:
+    static, minilm = (embedders.embedder_spec(n) for n in ("static-minilm-384",
+                                                           "minilm-l6-v2-int8"))
+    assert (static.tier, minilm.tier) == ("static", "transformer")
+    assert (static.max_tokens, minilm.max_tokens) == (512, 256)
+    assert static.keyword_weight > minilm.keyword_weight, "the weaker ranker gets less say"
+    for spec in (static, minilm):
+        strong, weak = spec.relevance
+        assert 0 < weak < strong < 1 and spec.dim == 384
 
 
 def test_unknown_name_raises_config_error() -> None:
@@ -69,7 +81,7 @@ def test_missing_runtime_raises_config_error_with_install_hint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
-    monkeypatch.setattr(embed, "_cache", {})
+    monkeypatch.setattr(embedders, "_loaded", {})
     with pytest.raises(ConfigError, match="pip install"):
         load_embedder("minilm-l6-v2-int8")
 
@@ -150,7 +162,7 @@ def test_static_empty_text_gives_zero_row() -> None:
 INT8_SCRIPT = """
 import numpy as np
 import paperfeed.index.vectors  # imports usearch
-from paperfeed.index.embed import load_embedder
+from paperfeed.index.embedders import load_embedder
 e = load_embedder("minilm-l6-v2-int8")
 a, p, u = e.encode(["A man is eating food.", "A man is eating a piece of bread.",
                     "The stock market fell sharply on Monday."])

