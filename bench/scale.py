@@ -136,7 +136,7 @@ def serve_bench(catalog: Catalog, home: Path, queries: list[str]) -> dict[str, A
     papers = tables.papers(catalog, tables.sample_keys(catalog, PAPER_PAGES, rng))
     busiest = tables.busiest_days(catalog, 50)
     days = rng.sample(busiest, min(DAY_PAGES, len(busiest)))
-    server = Server(home, catalog.indexes.meta.embedder, home / "bench-serve.log")
+    server = Server(home, catalog.indexes.semantic.stamp.model, home / "bench-serve.log")
     with server, httpx.Client(base_url=server.url, timeout=120, trust_env=False) as client:
         def get(url: str, **params: Any) -> None:
             r = client.get(url, params=params or None)
@@ -221,7 +221,7 @@ def main() -> None:
 
     catalog, build = datadir.build(home, source, embedder=args.embedder, limit=args.limit,
                                    reuse=args.reuse)
-    papers, embedder = catalog.store.count(), catalog.indexes.meta.embedder
+    papers, embedder = catalog.store.count(), catalog.indexes.semantic.stamp.model
     datadir.carry_build(build, RESULTS / f"scale-{args.corpus}{suffix}.json", papers, embedder)
     disk = datadir.disk_sizes(home, papers)
     queries = build_queries(catalog, args.queries)
@@ -242,7 +242,7 @@ def main() -> None:
 
     write_json(f"scale-{args.corpus}{suffix}", {
         "corpus": args.corpus, "source": str(source), "limit": args.limit, "home": str(home),
-        "papers": papers, "indexed": catalog.indexes.meta.count,
+        "papers": papers, "indexed": catalog.indexes.semantic.stamp.count,
         "keyword_docs": catalog.indexes.fulltext.num_docs(), "embedder": embedder,
         "queries": {"count": len(queries), "topics": min(len(TOPIC_QUERIES), args.queries),
                     "seed": SEED, "warmup": WARMUP, "sample": queries[:5] + queries[-5:]},

@@ -41,7 +41,7 @@ class Catalog:
         if settings.load_demo and self.store.count() == 0 and not read_only:
             self.load_demo()
         self.indexes = Indexes(settings.index_dir, settings.embedder, read_only=read_only)
-        if not read_only and self.indexes.meta.last_seq < self.store.max_seq():
+        if not read_only and self.indexes.last_seq < self.store.max_seq():
             self.indexes.update(self.store)
 
     def load_demo(self) -> IngestReport:

@@ -149,7 +149,8 @@ def index(ctx: Context) -> None:
     """Bring the keyword and vector indexes up to date (resumable)."""
     catalog = ctx.catalog()
     _index(catalog)
-    click.echo(f"{catalog.indexes.meta.count} papers indexed with {catalog.indexes.meta.embedder}")
+    stamp = catalog.indexes.semantic.stamp
+    click.echo(f"{stamp.count} papers indexed with {stamp.model}")
 
 
 @cli.group()

@@ -44,7 +44,7 @@ def test_only_one_process_harvests_at_a_time(tmp_path: Path,
     digests.unlock("harvest", "other-host:1")
     worker.harvest()
     assert local_server.requests and worker.catalog.store.count() == 3
-    assert worker.catalog.indexes.meta.count == 3, "harvested papers are indexed"
+    assert worker.catalog.indexes.semantic.stamp.count == 3, "harvested papers are indexed"
     assert digests.try_lock("harvest", "other-host:1", 3600), "the lease was released"
 
 

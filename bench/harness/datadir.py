@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from paperfeed.catalog import Catalog
+from paperfeed.index.artifacts import read_stamps
 from paperfeed.index.sync import Indexes, IndexReport
 from paperfeed.models import Paper, SkippedRecord
 from paperfeed.settings import Settings, load_settings
@@ -36,17 +37,14 @@ def settings(home: Path, embedder: str | None = None, **overrides: Any) -> Setti
 
 
 def embedder_of(home: Path) -> str:
-    """The embedder a data dir's index was built with."""
-    return str(json.loads((home / "index" / "meta.json").read_text())["embedder"])
+    """The embedder a data dir's vectors were built with."""
+    return next(s.model for s in read_stamps(home / "index").values() if s.model)
 
 
 def index_complete(home: Path, embedder: str) -> bool:
-    try:
-        meta = json.loads((home / "index" / "meta.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return bool(meta.get("embedder") == embedder
-                and meta.get("last_seq", 0) >= tables.stored(home)[1])
+    stamps = read_stamps(home / "index")
+    return (any(s.model == embedder for s in stamps.values())
+            and all(s.last_seq >= tables.stored(home)[1] for s in stamps.values()))
 
 
 def build(home: Path, source: Path, *, embedder: str | None = None, limit: int | None = None,
@@ -78,7 +76,7 @@ def build(home: Path, source: Path, *, embedder: str | None = None, limit: int |
 
 def ensure_built(home: Path, corpus: str = "cs") -> str:
     """`home`'s embedder; builds the arXiv `corpus` into it first if it has no index."""
-    if tables.stored(home)[0] == 0 or not (home / "index" / "meta.json").exists():
+    if tables.stored(home)[0] == 0 or not read_stamps(home / "index"):
         log(f"{home} has no indexed store: building the arXiv {corpus} corpus")
         catalog, _ = build(home, arxiv_source(corpus), reuse=True)
         catalog.store.close()
@@ -202,7 +200,8 @@ def tuning(catalog: Catalog) -> dict[str, Any]:
     return {"CANDIDATES": search.CANDIDATES, "KEYWORD_WEIGHT": search.keyword_weight(catalog),
             "EXACT_FILTER_CAP": search.EXACT_FILTER_CAP, "CONNECTIVITY": vectors.CONNECTIVITY,
             "EXPANSION_ADD": vectors.EXPANSION_ADD, "EXPANSION_SEARCH": vectors.EXPANSION_SEARCH,
-            "INGEST_BATCH": catalog_mod.INGEST_BATCH, "CHECKPOINT_EVERY": sync.CHECKPOINT_EVERY}
+            "INGEST_BATCH": catalog_mod.INGEST_BATCH, "CHECKPOINT_ROWS": sync.CHECKPOINT_ROWS,
+            "CHECKPOINT_SECONDS": sync.CHECKPOINT_SECONDS}
 
 
 def copy(source: Path, home: Path, marker: str) -> bool:
@@ -244,8 +243,8 @@ def disk_sizes(home: Path, papers: int) -> list[dict[str, Any]]:
     index = home / "index"
     files = {
         "sqlite store (+wal)": sum(du(home / f"paperfeed.sqlite{s}") for s in ("", "-wal", "-shm")),
-        "fulltext (tantivy)": du(index / "fulltext"),
-        "vectors.usearch": du(index / "vectors.usearch"),
+        "keyword (tantivy)": du(index / "keyword"),
+        "vectors (usearch)": sum(du(d) for d in index.glob("vectors-*")),
         "embeddings cache (+wal)": sum(du(index / f"embeddings.sqlite{s}")
                                        for s in ("", "-wal", "-shm")),
     }

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from ..catalog import Catalog
 from ..discover.search import Filters, search
-from ..index.embedders import embedder_spec
 
 CANDIDATES = 60  # more than a digest shows: some were sent before, to this address
 
@@ -66,7 +65,7 @@ def trending_candidates(catalog: Catalog, period: DigestPeriod,
 
 def search_candidates(catalog: Catalog, query: str, period: DigestPeriod,
                       limit: int = CANDIDATES) -> list[int]:
-    strong, weak = embedder_spec(catalog.indexes.meta.embedder).relevance
+    strong, weak = catalog.indexes.semantic.spec.relevance
     hits = search(catalog, query, limit=limit,
                   filters=Filters(date_from=period.start, date_to=period.end))
     hidden = catalog.community.hidden([h.paper.rowid for h in hits])

@@ -22,7 +22,6 @@ from markupsafe import Markup
 
 from ..catalog import Catalog
 from ..errors import BadRequest
-from ..index.embedders import embedder_spec
 from ..models import StoredPaper
 from .highlight import highlight, query_stems, snippet
 
@@ -96,7 +95,7 @@ def fuse(rankings: dict[str, Sequence[tuple[int, float]]],
 
 def keyword_weight(catalog: Catalog) -> float:
     """The fusion weight tuned for the embedder of the vectors being searched."""
-    return embedder_spec(catalog.indexes.meta.embedder).keyword_weight
+    return catalog.indexes.semantic.spec.keyword_weight
 
 
 def keyword_ranking(catalog: Catalog, query: str, filters: Filters,

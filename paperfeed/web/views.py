@@ -158,5 +158,5 @@ def api_docs(request: Request) -> HTMLResponse:
 def healthz(request: Request) -> JSONResponse:
     catalog = _catalog(request)
     return JSONResponse({"papers": catalog.store.count(), "pid": os.getpid(),
-                         "indexed": catalog.indexes.meta.count,
-                         "embedder": catalog.indexes.meta.embedder})
+                         "indexed": catalog.indexes.semantic.stamp.count,
+                         "embedder": catalog.indexes.semantic.stamp.model})

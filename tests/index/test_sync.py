@@ -27,7 +27,9 @@ def test_two_writers_keep_each_others_papers(tmp_path: Path) -> None:
     second.ingest(_papers(5, 5))
     second.reindex()  # its in-memory index predates the first writer's papers
     fresh = Catalog(settings, read_only=True)
-    assert fresh.indexes.meta.count == 10 and len(fresh.indexes.vectors) == 10
+    assert {a.name: a.stamp.count for a in fresh.indexes.artifacts} == {
+        "keyword": 10, "vectors-static": 10}
+    assert len(fresh.indexes.vectors) == 10
     assert fresh.indexes.fulltext.num_docs() == 10
 
 
@@ -37,14 +39,14 @@ def test_a_busy_writer_is_waited_for_or_skipped(tmp_path: Path) -> None:
     with open(catalog.indexes.dir / "write.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process is writing
         catalog.index_if_writable()
-        assert catalog.indexes.meta.count == 0, "a request does not wait for the writer"
+        assert catalog.indexes.semantic.stamp.count == 0, "a request does not wait for the writer"
         waiting = threading.Thread(target=catalog.reindex)
         waiting.start()
         waiting.join(timeout=0.5)
         assert waiting.is_alive(), "a follower waits its turn"
         fcntl.flock(lock, fcntl.LOCK_UN)
     waiting.join(timeout=30)
-    assert catalog.indexes.meta.count == 3
+    assert catalog.indexes.semantic.stamp.count == 3
 
 
 def test_an_index_build_reports_where_its_time_went(tmp_path: Path) -> None:
