@@ -174,7 +174,7 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
                   arxiv_oai_url: str | None, delay: float, max_retries: int, restart: bool,
                   no_index: bool) -> None:
     """Harvest arXiv metadata by OAI-PMH; resumes an interrupted harvest."""
-    from .harvest import harvest_arxiv
+    from .jobs.harvest import harvest_arxiv
 
     catalog = ctx.catalog(load_demo=False, arxiv_oai_url=arxiv_oai_url)
     name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
@@ -312,7 +312,7 @@ def worker(ctx: Context) -> None:
     """Run harvesting and digests on their schedules (PAPERFEED_SCHEDULE_*)."""
     import logging
 
-    from .worker import Worker
+    from .jobs.scheduler import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     running = Worker(ctx.settings)

@@ -14,7 +14,7 @@ import paperfeed
 
 PACKAGE = Path(paperfeed.__file__).parent
 SURFACES = ("paperfeed.http", "paperfeed.api", "paperfeed.web", "paperfeed.cli",
-            "paperfeed.worker", "paperfeed.__main__")
+            "paperfeed.__main__")
 # module prefix -> what it must not import
 FORBIDDEN = {
     "paperfeed.http": SURFACES[1:],

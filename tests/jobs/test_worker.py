@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from paperfeed.errors import ConfigError
+from paperfeed.jobs.scheduler import Worker
 from paperfeed.models import Paper
 from paperfeed.store.digests import DigestStore
-from paperfeed.worker import Worker
 
-from .conftest import LocalServer, make_settings
-from .smtp_server import SmtpSink
+from ..conftest import LocalServer, make_settings
+from ..smtp_server import SmtpSink
 
-PAGE = (Path(__file__).parent / "fixtures" / "oai_listrecords_page2_last.xml").read_bytes()
+PAGE = (Path(__file__).parents[1] / "fixtures" / "oai_listrecords_page2_last.xml").read_bytes()
 
 
 def test_schedule_comes_from_cron_settings(tmp_path: Path) -> None:

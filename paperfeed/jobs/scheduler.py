@@ -18,12 +18,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .catalog import Catalog
-from .digests import DigestSender
-from .errors import ConfigError, PaperfeedError
+from ..catalog import Catalog
+from ..digests import DigestSender
+from ..errors import ConfigError, PaperfeedError
+from ..settings import Settings
+from ..store.digests import DigestStore
 from .harvest import harvest_arxiv
-from .settings import Settings
-from .store.digests import DigestStore
 
 log = logging.getLogger("paperfeed.worker")
 HARVEST_LEASE_S = 6 * 3600

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .catalog import Catalog, IngestReport
-from .sources.arxiv_oai import HarvestPage, OaiHarvester
+from ..catalog import Catalog, IngestReport
+from ..sources.arxiv_oai import HarvestPage, OaiHarvester
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Background jobs: harvesting (harvest.py) and `paperfeed worker`'s schedule (scheduler.py)."""
