@@ -67,8 +67,6 @@ def cli(ctx: click.Context, home: Path | None, embedder: str | None, debug: bool
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the web site and JSON API."""
-    import threading
-
     import uvicorn
 
     settings = ctx.settings.with_overrides(host=host, port=port)
@@ -78,29 +76,18 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
     click.echo(f"paperfeed: {catalog.store.count()} papers in {settings.home} "
                f"(ready in {time.perf_counter() - started:.1f}s) — "
                f"http://{settings.host}:{settings.port}/", err=True)
-    # Keep the index following the store: papers members submit become searchable within
-    # seconds, also when the request that stored them could not index (workers open the
-    # index read-only; another process may be writing it).
-    threading.Thread(target=_follow_store, args=(catalog,), daemon=True).start()
     if workers > 1:
+        from .jobs.follower import IndexFollower
         from .web.workers import serve_workers
 
+        # The workers open the index read-only: this process keeps it following the store.
+        IndexFollower(catalog).start()
         serve_workers(settings, workers)
         return
     from .web import create_app
 
     uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port,
                 log_level="warning")
-
-
-def _follow_store(catalog: Catalog, every_s: float = 3.0) -> None:
-    while True:
-        time.sleep(every_s)
-        try:
-            if catalog.store.max_seq() > catalog.indexes.meta.last_seq:
-                catalog.reindex()
-        except Exception as exc:  # keep serving; report and try again next round
-            click.echo(f"paperfeed: indexing new papers failed: {exc}", err=True)
 
 
 @cli.command()

@@ -1,16 +1,26 @@
 """Harvesting arXiv by OAI-PMH into the store: resumable, one page per transaction.
 
-Used by `paperfeed harvest arxiv` and by the worker's schedule. The endpoint has no
-default here: callers pass `settings.arxiv_oai_url` (PAPERFEED_ARXIV_OAI_URL, or `--url`).
+Used by `paperfeed harvest arxiv` and by the worker's schedule (`harvest_recent`). The
+endpoint has no default here: callers pass `settings.arxiv_oai_url`
+(PAPERFEED_ARXIV_OAI_URL, or `--url`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ..catalog import Catalog, IngestReport
+from ..errors import PaperfeedError
+from ..settings import Settings
 from ..sources.arxiv_oai import HarvestPage, OaiHarvester
+from ..store.digests import DigestStore
+
+LEASE_S = 6 * 3600  # longer than any harvest; a crashed harvester's lease lapses after it
+RECENT_DAYS = 3  # arXiv lists late and revises: each run re-reads the last three days
+log = logging.getLogger("paperfeed.jobs.harvest")
 
 
 @dataclass
@@ -42,3 +52,27 @@ def harvest_arxiv(catalog: Catalog, *, url: str, set_spec: str, from_date: str |
         if on_page:
             on_page(page, report)
     return HarvestResult(pages, records, resumed=bool(token))
+
+
+def harvest_recent(catalog: Catalog, settings: Settings, owner: str) -> HarvestResult | None:
+    """The scheduled harvest: the last days of `settings.harvest_set`, then indexed.
+
+    One process at a time across hosts: it runs under the store's "harvest" lease, and
+    returns None at once when another `owner` holds it. Failures are logged, not raised.
+    """
+    leases = DigestStore(catalog.store)
+    if not leases.try_lock("harvest", owner, LEASE_S):
+        log.info("another process is harvesting; skipped")
+        return None
+    try:
+        since = (datetime.now(UTC) - timedelta(days=RECENT_DAYS)).date().isoformat()
+        result = harvest_arxiv(catalog, set_spec=settings.harvest_set, from_date=since,
+                               url=settings.arxiv_oai_url)
+        catalog.reindex()
+        log.info("harvested %d records in %d pages", result.records, result.pages)
+        return result
+    except PaperfeedError as exc:
+        log.error("harvest failed: %s", exc)
+        return None
+    finally:
+        leases.unlock("harvest", owner)

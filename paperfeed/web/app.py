@@ -7,7 +7,6 @@ what both need about the request (session, CSRF, guards) is in `http/`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -29,6 +28,7 @@ from ..errors import LoginRequired, PaperfeedError
 from ..http.csrf import set_csrf_cookie, verify_csrf
 from ..http.errors import as_paperfeed_error
 from ..http.guards import check_request
+from ..jobs.follower import IndexFollower
 from ..members import Accounts
 from ..settings import Settings
 from . import account_views, community_views, digest_views, feed_views, views
@@ -36,7 +36,6 @@ from .page_cache import PageCache
 from .render import error_page
 
 API_PREFIX = "/api"
-REFRESH_EVERY_S = 1.0
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
@@ -47,7 +46,11 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         # Handlers are CPU-bound Python: 40 threads (anyio's default) on 2 cores spend
         # their time contending for the GIL (a page took 19-36 ms instead of 3.4 ms).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
+        # Papers stored by other processes (or by a request that could not index) become
+        # searchable within a second; indexes re-open in this thread, never on the loop.
+        follower = IndexFollower(catalog).start()
         yield
+        follower.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -158,21 +161,14 @@ def _install_error_handler(app: FastAPI) -> None:
 
 
 def _install_middleware(app: FastAPI) -> None:
-    last_refresh = [0.0]
-
     allowed_hosts = app.state.settings.allowed_hosts
 
     @app.middleware("http")
-    async def guard_and_refresh(request: Request, call_next: Any) -> Response:
+    async def guard(request: Request, call_next: Any) -> Response:
         try:
             check_request(request, allowed_hosts)
         except PaperfeedError as exc:
             return error_response(request, exc)
-        now = time.monotonic()
-        if now - last_refresh[0] > REFRESH_EVERY_S:
-            # Another process may have ingested: pick up its index checkpoint.
-            last_refresh[0] = now
-            request.app.state.catalog.refresh()
         response = await call_next(request)
         set_csrf_cookie(request, response, secure=request.app.state.settings.cookie_secure)
         return response

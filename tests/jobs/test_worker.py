@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from paperfeed.catalog import Catalog
 from paperfeed.errors import ConfigError
 from paperfeed.jobs.scheduler import Worker
 from paperfeed.models import Paper
@@ -22,7 +23,7 @@ def test_schedule_comes_from_cron_settings(tmp_path: Path) -> None:
     worker = Worker(make_settings(tmp_path, load_demo=False,
                                   schedule_weekly_digest="30 6 * * fri"))
     jobs = {job.id: job for job in worker.scheduler().get_jobs()}
-    assert set(jobs) == {"harvest", "daily-digest", "weekly-digest", "outbox"}
+    assert set(jobs) == {"harvest", "daily-digest", "weekly-digest", "outbox", "index"}
     friday = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)
     after = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     assert jobs["weekly-digest"].trigger.get_next_fire_time(None, after) == friday
@@ -64,3 +65,19 @@ def test_digest_job_twice_sends_once(tmp_path: Path) -> None:
         assert item.status == "sent"
         [message] = sink.messages
         assert "A paper from today about ranking" in message.get_body(("plain",)).get_content()
+
+
+def test_digest_job_searches_what_another_process_stored(tmp_path: Path) -> None:
+    with SmtpSink() as sink:
+        worker = Worker(make_settings(tmp_path, load_demo=False, **sink.overrides))
+        Catalog(worker.settings).ingest([Paper(  # e.g. `paperfeed ingest --no-index`
+            title="Speculative decoding with draft models", arxiv_id="2611.00002",
+            abstract="A small draft model proposes tokens that the large model verifies.",
+            published=datetime.now(UTC).date(), source="t", source_ref="2")])
+        digests = DigestStore(worker.catalog.store)
+        subscription = digests.add_subscription("reader@example.org", "weekly", False,
+                                                 "speculative decoding")
+        digests.set_status(subscription.id, "active")
+        worker.digests("weekly")
+        [message] = sink.messages
+    assert "Speculative decoding with draft models" in message.get_body(("plain",)).get_content()

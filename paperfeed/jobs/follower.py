@@ -1,0 +1,57 @@
+"""Keep one process's indexes following the store, in a background thread.
+
+Every process that searches runs one (`serve` in its app's lifespan, each `serve --workers`
+process, the `--workers` supervisor, `paperfeed worker`). Each round:
+
+- picks up checkpoints other processes wrote (`Indexes.refresh`: one stat per artifact;
+  an artifact that changed is re-opened here and its reference swapped, so requests only
+  ever read the current reference and the event loop never opens tantivy or usearch);
+- in a process that may write, indexes what the store changed since, unless another writer
+  is busy (it follows the store too; its checkpoints arrive by the next round).
+
+So papers another process or host stores (a submission, `paperfeed ingest`, a harvest) are
+searchable everywhere within seconds. Issue 10's transformer backfill runs from here too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ..catalog import Catalog
+
+log = logging.getLogger("paperfeed.jobs.follower")
+EVERY_S = 1.0
+
+
+class IndexFollower:
+    def __init__(self, catalog: Catalog, every_s: float = EVERY_S) -> None:
+        self.catalog = catalog
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def step(self) -> None:
+        """One round; errors are logged and the next round tries again."""
+        catalog = self.catalog
+        try:
+            catalog.refresh()
+            if not catalog.read_only and catalog.store.max_seq() > catalog.indexes.last_seq:
+                catalog.indexes.update(catalog.store, wait=False)
+        except Exception:  # keep serving: the next round retries
+            log.exception("paperfeed: following the store failed")
+
+    def run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.step()
+
+    def start(self) -> IndexFollower:
+        self._thread = threading.Thread(target=self.run, name="paperfeed-index-follower",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
