@@ -8,17 +8,20 @@ Stages, in data-flow order: sources -> store -> index -> discover -> members/dig
 from .errors import (
     BadRequest,
     ConfigError,
+    Conflict,
     HarvestError,
     MailError,
     NotFound,
     PaperfeedError,
     SourceError,
+    StoreBusy,
 )
 from .models import Paper, SkippedRecord, StoredPaper
 
 __all__ = [
     "BadRequest",
     "ConfigError",
+    "Conflict",
     "HarvestError",
     "MailError",
     "NotFound",
@@ -26,6 +29,7 @@ __all__ = [
     "PaperfeedError",
     "SkippedRecord",
     "SourceError",
+    "StoreBusy",
     "StoredPaper",
 ]
 __version__ = "0.1.0"

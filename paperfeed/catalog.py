@@ -13,10 +13,9 @@ from importlib import resources
 from pathlib import Path
 
 from .index.sync import Indexes, IndexReport
-from .models import Paper, SkippedRecord
+from .models import Paper, SkippedRecord, UpsertStats
 from .settings import Settings
-from .store import Store, UpsertStats
-from .store.community import Community
+from .store import Store
 
 INGEST_BATCH = 2000
 
@@ -35,14 +34,13 @@ class IngestReport:
 class Catalog:
     def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
         self.settings = settings
-        self.store = Store(settings.db_path)
-        self.community = Community(self.store)
+        self.store = Store(settings.database_url)
         self.read_only = read_only
-        if settings.load_demo and self.store.count() == 0 and not read_only:
+        if settings.load_demo and self.store.papers.count() == 0 and not read_only:
             self.load_demo()
         self.indexes = Indexes(settings.index_dir, settings.embedder, read_only=read_only)
-        if not read_only and self.indexes.last_seq < self.store.max_seq():
-            self.indexes.update(self.store)
+        if not read_only and self.indexes.last_seq < self.store.papers.max_seq():
+            self.indexes.update(self.store.papers)
 
     def load_demo(self) -> IngestReport:
         from .sources import read_source
@@ -60,19 +58,19 @@ class Catalog:
         """Upsert papers in batches (one transaction each); collect skipped records."""
         report = IngestReport()
         for batch in _batches(records, report.skipped):
-            report.stats += self.store.upsert(batch)
+            report.stats += self.store.papers.upsert(batch)
             if on_batch:
                 on_batch(len(batch))
         return report
 
     def reindex(self, *, progress: bool = False) -> IndexReport:
-        return self.indexes.update(self.store, progress=progress)
+        return self.indexes.update(self.store.papers, progress=progress)
 
     def index_if_writable(self) -> None:
         """Index new papers now, unless another writer is busy or this process is a
         read-only worker: then `serve`'s store follower indexes them within seconds."""
         if not self.read_only:
-            self.indexes.update(self.store, wait=False)
+            self.indexes.update(self.store.papers, wait=False)
 
     def refresh(self) -> bool:
         """Pick up index checkpoints written by other processes."""

@@ -19,8 +19,8 @@ from .settings import Settings, declared, load_settings, redacted
 if TYPE_CHECKING:
     from .catalog import IngestReport
     from .members import Accounts
+    from .models import User
     from .sources.arxiv_oai import HarvestPage
-    from .store.community import User
 
 
 class Context:
@@ -73,7 +73,7 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
     started = time.perf_counter()
     catalog = Catalog(settings)  # loads the demo corpus into an empty store, indexes it
     catalog.indexes.embed_query("warm up")  # load the model now, not on the first search
-    click.echo(f"paperfeed: {catalog.store.count()} papers in {settings.home} "
+    click.echo(f"paperfeed: {catalog.store.papers.count()} papers in {settings.home} "
                f"(ready in {time.perf_counter() - started:.1f}s) — "
                f"http://{settings.host}:{settings.port}/", err=True)
     if workers > 1:
@@ -119,7 +119,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], fmt: str | None, no_index: boo
     stored = time.perf_counter() - started
     if not no_index:
         _index(catalog)
-    click.echo(f"stored in {stored:.1f}s; {catalog.store.count()} papers in the store")
+    click.echo(f"stored in {stored:.1f}s; {catalog.store.papers.count()} papers in the store")
 
 
 def _index(catalog: Catalog) -> None:
@@ -165,9 +165,9 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
 
     catalog = ctx.catalog(load_demo=False, arxiv_oai_url=arxiv_oai_url)
     name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
-    state = None if restart else catalog.store.harvest_state(name)
-    if state and state["resumption_token"]:
-        click.echo(f"resuming after page {state['pages']} ({state['records']} records so far)",
+    cursor = None if restart else catalog.store.harvests.cursor(name)
+    if cursor and cursor.resumption_token:
+        click.echo(f"resuming after page {cursor.pages} ({cursor.records} records so far)",
                    err=True)
     with tqdm(desc=f"arXiv {set_spec}", unit="paper", disable=None, file=sys.stderr) as bar:
         def on_page(page: HarvestPage, report: IngestReport) -> None:
@@ -231,7 +231,7 @@ def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
     from .errors import NotFound
 
     catalog = ctx.catalog()
-    paper = catalog.store.get(paper_id)
+    paper = catalog.store.papers.get(paper_id)
     if paper is None:
         raise NotFound(f"no paper with id {paper_id!r}")
     _print_ranked([{"id": p.id, "title": p.title, "score": score,
@@ -264,7 +264,7 @@ def digest_send(ctx: Context, period: str, dry_run: bool, max_wait: float) -> No
     from .digests import DigestSender
 
     sender = DigestSender(ctx.catalog(), ctx.settings)
-    due = len(sender.digests.due(period))
+    due = len(sender.subscriptions.stored.due(period))
     if dry_run:
         report = sender.plan(period, dry_run=True)
         click.echo(f"dry run, {period}: {due} active subscriptions; {report.planned} would get "
@@ -287,9 +287,7 @@ def digest_send(ctx: Context, period: str, dry_run: bool, max_wait: float) -> No
 @pass_context
 def digest_status(ctx: Context) -> None:
     """Outbox counts by status."""
-    from .store.digests import DigestStore
-
-    counts = DigestStore(ctx.catalog().store).counts()
+    counts = ctx.catalog().store.outbox.counts()
     click.echo(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "empty")
 
 
@@ -317,15 +315,14 @@ def user() -> None:
 def _accounts(ctx: Context) -> Accounts:
     from .members import Accounts
     from .store import Store
-    from .store.community import Community
 
-    return Accounts(Community(Store(ctx.settings.db_path)), ctx.settings)
+    return Accounts(Store(ctx.settings.database_url).members, ctx.settings)
 
 
 def _member(accounts: Accounts, username: str) -> User:
     from .errors import NotFound
 
-    found = accounts.community.user_by_name(username)
+    found = accounts.members.user_by_name(username)
     if found is None:
         raise NotFound(f"no member called {username!r}")
     return found
@@ -356,7 +353,7 @@ def user_password(ctx: Context, username: str, password: str) -> None:
 
     accounts = _accounts(ctx)
     found = _member(accounts, username)
-    accounts.community.set_password(found.id, hash_password(password))
+    accounts.members.set_password(found.id, hash_password(password))
     click.echo(f"password set for {found.username}")
 
 
@@ -368,7 +365,7 @@ def user_admin(ctx: Context, username: str, revoke: bool) -> None:
     """Give a member the admin role."""
     accounts = _accounts(ctx)
     found = _member(accounts, username)
-    accounts.community.set_admin(found.id, not revoke)
+    accounts.members.set_admin(found.id, not revoke)
     click.echo(f"{found.username} is {'no longer' if revoke else 'now'} an admin")
 
 
@@ -376,7 +373,7 @@ def user_admin(ctx: Context, username: str, revoke: bool) -> None:
 @pass_context
 def user_list(ctx: Context) -> None:
     """List members."""
-    for member in _accounts(ctx).community.users():
+    for member in _accounts(ctx).members.users():
         click.echo(f"{member.username:<24} {member.email:<32} "
                    f"{'admin' if member.is_admin else '':<6} {member.created_at}")
 

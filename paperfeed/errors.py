@@ -15,12 +15,15 @@
      ├── MethodNotAllowed     405  a route asked with a method it does not take
      ├── Conflict             409  the change clashes with what is stored
      ├── TooManyAttempts      429  too many failed logins; `retry_after_s` says how long to wait
+     ├── StoreBusy            503  the database stayed locked past its busy timeout; retry
      └── MailError            500  an email could not be handed to the SMTP server
 
 `status` is what the web app answers; the one error handler (web/app.py) renders
 it as a page or, under /api, as `{"error": {"status": N, "message": "..."}}`.
 The CLI prints `error: <message>` and exits 1. Record-level problems are not
-errors: sources yield `SkippedRecord`s and the batch goes on.
+errors: sources yield `SkippedRecord`s and the batch goes on. The store translates
+its driver's errors into `Conflict` and `StoreBusy` once (store/database.py), so no
+code above it knows which database runs underneath.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ class MethodNotAllowed(PaperfeedError):
 
 
 class Conflict(PaperfeedError):
+    """A uniqueness (or other integrity) rule of the store refused a write: nothing changed."""
+
     status = 409
 
 
@@ -101,6 +106,13 @@ class TooManyAttempts(PaperfeedError):
         super().__init__(f"Too many failed logins. Try again in {minutes} minute"
                          f"{'s' if minutes != 1 else ''}.")
         self.retry_after_s = retry_after_s
+
+
+class StoreBusy(PaperfeedError):
+    """The database was locked by other writers for longer than the busy timeout."""
+
+    status = 503
+    retry_after_s = 5
 
 
 class MailError(PaperfeedError):

@@ -1,7 +1,10 @@
 """Plain data objects passed between stages. No I/O here.
 
 A source adapter yields `Paper`s; the store decides identity (one paper, many
-versions and sources) and assigns the stable `Paper.id` it serves under.
+versions and sources) and assigns the stable `Paper.id` it serves under, and
+the integer `key` every other table, the index files and the outbox refer to.
+The store's other nouns (members, submissions, votes, subscriptions, the
+outbox) come back as the frozen records below, whatever database holds them.
 """
 
 from __future__ import annotations
@@ -92,9 +95,13 @@ class SkippedRecord:
 
 @dataclass
 class StoredPaper:
-    """A paper as the store serves it: merged over all its sources."""
+    """A paper as the store serves it: merged over all its sources.
 
-    rowid: int
+    `key` is the store's internal integer key: stable for the paper's lifetime,
+    also the key of its entries in the keyword and vector index files.
+    """
+
+    key: int
     id: str
     title: str
     abstract: str
@@ -126,3 +133,138 @@ class StoredPaper:
             "version": self.version,
             "links": self.links,
         }
+
+
+@dataclass
+class UpsertStats:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertStats) -> UpsertStats:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the indexer needs of a changed paper."""
+
+    key: int
+    seq: int
+    content_hash: str
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    published: date | None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One source a paper was seen in (provenance, and the rank on a ranked capture)."""
+
+    source: str
+    ref: str
+    rank: int | None
+    seen_at: str
+
+
+@dataclass(frozen=True)
+class HarvestCursor:
+    """Where a resumable harvest stopped: after its last completed page."""
+
+    name: str
+    resumption_token: str | None
+    from_date: str | None
+    pages: int
+    records: int
+    last_error: str | None
+    updated_at: str
+
+
+# -- members and the community ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    email: str
+    is_admin: bool
+    created_at: str
+    password_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    paper_key: int
+    featured_on: date
+    submitted_at: str
+    hidden: bool
+    username: str | None  # None once the member's account is gone
+
+
+@dataclass(frozen=True)
+class VoteState:
+    votes: int
+    voted: bool
+
+
+@dataclass(frozen=True)
+class Voted:
+    """A paper with votes, and the day its age counts from (for trending)."""
+
+    paper_key: int
+    votes: int
+    listed_on: date
+
+
+# -- digests ----------------------------------------------------------------------
+
+FREQUENCIES = ("daily", "weekly")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    email: str
+    user_id: int | None
+    frequency: str
+    trending: bool
+    query: str | None
+    status: str
+    created_at: str
+    confirmed_at: str | None
+    failures: int
+    last_error: str | None
+
+    @property
+    def describe(self) -> str:
+        parts = (["trending papers"] if self.trending else []) + (
+            [f"new papers matching “{self.query}”"] if self.query else [])
+        return f"{self.frequency.capitalize()}: " + " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    subscription_id: int
+    period: str
+    email: str
+    sections: dict[str, list[int]]  # section name -> paper keys, in digest order
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What every rendered page depends on: the papers' change counter (`seq`, bumped by
+    every insert or indexed change) and the community's (votes, submissions, hiding)."""
+
+    seq: int
+    community: int

@@ -95,6 +95,11 @@ class Settings:
         return self.home / "paperfeed.sqlite"
 
     @property
+    def database_url(self) -> str:
+        """Where the store lives: the SQLite file in the data directory."""
+        return f"sqlite:///{self.db_path.resolve()}"
+
+    @property
     def index_dir(self) -> Path:
         return self.home / "index"
 

@@ -10,5 +10,6 @@ def test_exports_are_sorted_and_present() -> None:
 
 
 def test_errors_share_one_base() -> None:
-    for name in ("BadRequest", "ConfigError", "HarvestError", "NotFound", "SourceError"):
+    for name in ("BadRequest", "ConfigError", "Conflict", "HarvestError", "NotFound",
+                 "SourceError", "StoreBusy"):
         assert issubclass(getattr(paperfeed, name), paperfeed.PaperfeedError)

@@ -116,7 +116,7 @@ def paper_out(paper: StoredPaper) -> PaperOut:
 def _item(paper: StoredPaper, votes: dict[int, int]) -> dict:
     out = paper_out(paper)
     return {"id": paper.id, "title": paper.title, "publishedAt": out.publishedAt,
-            "upvotes": votes.get(paper.rowid, 0), "paper": out}
+            "upvotes": votes.get(paper.key, 0), "paper": out}
 
 
 def _catalog(request: Request) -> Catalog:
@@ -124,12 +124,12 @@ def _catalog(request: Request) -> Catalog:
 
 
 def _votes(request: Request, papers: list[StoredPaper]) -> dict[int, int]:
-    return _catalog(request).community.vote_counts([p.rowid for p in papers])
+    return _catalog(request).store.community.vote_counts([p.key for p in papers])
 
 
 def _visible(request: Request, papers: list[StoredPaper]) -> list[StoredPaper]:
-    hidden = _catalog(request).community.hidden([p.rowid for p in papers])
-    return [p for p in papers if p.rowid not in hidden]
+    hidden = _catalog(request).store.community.hidden([p.key for p in papers])
+    return [p for p in papers if p.key not in hidden]
 
 
 @router.get("/daily_papers", response_model=list[ListItem], responses=ERRORS,
@@ -140,7 +140,7 @@ def daily_papers(request: Request, date: str | None = None, week: str | None = N
                  sort: Annotated[str, Query(pattern="^(trending|newest)$",
                                             description="trending: most upvoted first")]
                  = "trending") -> list[dict]:
-    store = _catalog(request).store
+    store = _catalog(request).store.papers
     period = daily.parse_period(day=date, week=week, month=month) or daily.latest_period(store)
     if period is None:
         return []
@@ -156,13 +156,13 @@ def trending_papers(request: Request, limit: int = _limit(50),
                     p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
                     ) -> list[dict]:
     catalog = _catalog(request)
-    ranked = rank_trending(catalog.community, request.app.state.settings.trending_half_life_hours,
-                           limit, p * limit)
-    papers = {paper.rowid: paper for paper in
-              catalog.store.get_many([t.paper_rowid for t in ranked])}
-    votes = {t.paper_rowid: t.votes for t in ranked}
-    return [{**_item(papers[t.paper_rowid], votes), "score": round(t.score, 4),
-             "listedOn": t.listed_on.isoformat()} for t in ranked if t.paper_rowid in papers]
+    half_life = request.app.state.settings.trending_half_life_hours
+    ranked = rank_trending(catalog.store.community, half_life, limit, p * limit)
+    papers = {paper.key: paper for paper in
+              catalog.store.papers.get_many([t.paper_key for t in ranked])}
+    votes = {t.paper_key: t.votes for t in ranked}
+    return [{**_item(papers[t.paper_key], votes), "score": round(t.score, 4),
+             "listedOn": t.listed_on.isoformat()} for t in ranked if t.paper_key in papers]
 
 
 @router.post("/papers/{paper_id:path}/vote", response_model=VoteOut, responses=MEMBER_ERRORS,
@@ -172,7 +172,7 @@ def trending_papers(request: Request, limit: int = _limit(50),
 def vote(request: Request, paper_id: str, up: bool | None = None) -> VoteOut:
     paper = _get(request, paper_id)
     user = require_member(request)
-    state = _catalog(request).community.vote(user.id, paper.rowid, up)
+    state = _catalog(request).store.community.vote(user.id, paper.key, up)
     return VoteOut(id=paper.id, upvotes=state.votes, voted=state.voted)
 
 
@@ -193,14 +193,14 @@ def search_papers(request: Request, q: Annotated[str, Query(max_length=500)],
     if not q.strip():
         raise BadRequest("q must not be empty")
     hits = run_search(_catalog(request), q, limit=limit, mode=mode, filters=filters)
-    visible = {p.rowid for p in _visible(request, [hit.paper for hit in hits])}
-    hits = [hit for hit in hits if hit.paper.rowid in visible]
+    visible = {p.key for p in _visible(request, [hit.paper for hit in hits])}
+    hits = [hit for hit in hits if hit.paper.key in visible]
     votes = _votes(request, [hit.paper for hit in hits])
     return [_ranked(hit, votes) for hit in hits]
 
 
 def _get(request: Request, paper_id: str) -> StoredPaper:
-    found = _catalog(request).store.get(paper_id)
+    found = _catalog(request).store.papers.get(paper_id)
     if found is None:
         raise NotFound(f"no paper with id {paper_id!r}")
     return found
@@ -211,10 +211,10 @@ def _get(request: Request, paper_id: str) -> StoredPaper:
 def similar_papers(request: Request, paper_id: str, limit: int = _limit(10)) -> list[dict]:
     paper = _get(request, paper_id)
     found = find_similar(_catalog(request), paper, limit)
-    visible = {p.rowid for p in _visible(request, [other for other, _ in found])}
+    visible = {p.key for p in _visible(request, [other for other, _ in found])}
     votes = _votes(request, [other for other, _ in found])
     return [{**_item(other, votes), "score": score}
-            for other, score in found if other.rowid in visible]
+            for other, score in found if other.key in visible]
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS,

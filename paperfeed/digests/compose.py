@@ -6,9 +6,8 @@ from email.message import EmailMessage
 
 from ..mail import compose
 from ..mail.render import render_email
-from ..models import StoredPaper
+from ..models import StoredPaper, Subscription
 from ..settings import Settings
-from ..store.digests import Subscription
 
 SECTION_TITLES = {"trending": "Trending", "search": "New for “{query}”"}
 

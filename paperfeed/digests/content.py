@@ -59,8 +59,8 @@ def digest_period(frequency: str, now: datetime | None = None) -> DigestPeriod:
 
 def trending_candidates(catalog: Catalog, period: DigestPeriod,
                         limit: int = CANDIDATES) -> list[int]:
-    papers = catalog.store.between(period.start, period.end, limit, sort="votes")
-    return [p.rowid for p in papers]
+    papers = catalog.store.papers.between(period.start, period.end, limit, sort="votes")
+    return [p.key for p in papers]
 
 
 def search_candidates(catalog: Catalog, query: str, period: DigestPeriod,
@@ -68,11 +68,11 @@ def search_candidates(catalog: Catalog, query: str, period: DigestPeriod,
     strong, weak = catalog.indexes.semantic.spec.relevance
     hits = search(catalog, query, limit=limit,
                   filters=Filters(date_from=period.start, date_to=period.end))
-    hidden = catalog.community.hidden([h.paper.rowid for h in hits])
+    hidden = catalog.store.community.hidden([h.paper.key for h in hits])
     keep = []
     for hit in hits:
         cosine = hit.raw.get("semantic", 0.0)
-        if hit.paper.rowid not in hidden and (
+        if hit.paper.key not in hidden and (
                 cosine >= strong or (cosine >= weak and "keyword" in hit.raw)):
-            keep.append(hit.paper.rowid)
+            keep.append(hit.paper.key)
     return keep

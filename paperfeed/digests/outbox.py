@@ -40,8 +40,8 @@ from ..catalog import Catalog
 from ..errors import MailError
 from ..mail import Mailer
 from ..mail.smtp import MailConnection
+from ..models import OutboxItem, Subscription
 from ..settings import Settings
-from ..store.digests import DigestStore, OutboxItem, Subscription
 from .compose import digest_message, render_digest
 from .content import (
     DigestPeriod,
@@ -102,8 +102,8 @@ class DigestSender:
                  *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.catalog = catalog
         self.settings = settings
-        self.digests = DigestStore(catalog.store)
-        self.subscriptions = Subscriptions(self.digests, settings)
+        self.outbox = catalog.store.outbox
+        self.subscriptions = Subscriptions(catalog.store.subscriptions, settings)
         self._mailer = mailer
         self.sleep = sleep
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -136,22 +136,22 @@ class DigestSender:
         period = digest_period(frequency, now)
         trending = trending_candidates(self.catalog, period)
         domain = self.settings.mail_from.rpartition("@")[2].strip("> ") or "paperfeed.invalid"
-        for subscription in self.digests.due(frequency):
+        for subscription in self.subscriptions.stored.due(frequency):
             started = time.perf_counter()
-            if self.digests.is_planned(subscription.id, period.key):
+            if self.outbox.is_planned(subscription.id, period.key):
                 report.already_planned += 1
             else:
                 candidates = self.candidates(subscription, period, trending)
                 report.add_time("choose papers", started)
                 started = time.perf_counter()
                 if dry_run:
-                    taken = self.digests.already_sent(
+                    taken = self.outbox.already_sent(
                         subscription.email, [r for rs in candidates.values() for r in rs])
                     fresh = any(r not in taken for rs in candidates.values() for r in rs)
                     report.planned += fresh
                     report.empty += not fresh
                 else:
-                    item = self.digests.plan(subscription, period.key, candidates,
+                    item = self.outbox.plan(subscription, period.key, candidates,
                                              self.settings.digest_size, make_msgid(domain=domain))
                     if item is None:
                         report.already_planned += 1
@@ -167,15 +167,15 @@ class DigestSender:
     # -- delivery -------------------------------------------------------------------
 
     def build(self, item: OutboxItem) -> tuple[Subscription, EmailMessage]:
-        subscription = self.digests.subscription(item.subscription_id)
+        subscription = self.subscriptions.stored.get(item.subscription_id)
         assert subscription is not None
-        rowids = [r for rs in item.sections.values() for r in rs]
-        papers = {p.rowid: p for p in self.catalog.store.get_many(rowids)}
+        keys = [r for rs in item.sections.values() for r in rs]
+        papers = {p.key: p for p in self.catalog.store.papers.get_many(keys)}
         sections = {name: [papers[r] for r in rs if r in papers]
                     for name, rs in item.sections.items()}
         urls = self.subscriptions.urls(subscription)
         subject, text, html = render_digest(subscription, sections,
-                                            self.catalog.community.vote_counts(rowids),
+                                            self.catalog.store.community.vote_counts(keys),
                                             period_label(item.period), urls)
         return subscription, digest_message(self.settings, subscription, item.message_id,
                                             subject, text, html, urls)
@@ -186,8 +186,8 @@ class DigestSender:
         report = report or SendReport()
         lease_s = CLAIM_BATCH * (self.settings.smtp_timeout * 2 + 5) + 60
         while True:
-            dead = [o for o in self.digests.sending_owners() if _owner_is_dead(o)]
-            items = self.digests.claim(self.owner, lease_s, CLAIM_BATCH, dead)
+            dead = [o for o in self.outbox.sending_owners() if _owner_is_dead(o)]
+            items = self.outbox.claim(self.owner, lease_s, CLAIM_BATCH, dead)
             if not items:
                 return report
             with self.mailer.connection() as connection:
@@ -203,7 +203,7 @@ class DigestSender:
             subscription, message = self.build(item)
         except Exception as exc:  # one digest that cannot be built must not stop the run
             log.exception("digest %d could not be rendered", item.id)
-            self.digests.mark_failed(item.id, self.owner,
+            self.outbox.mark_failed(item.id, self.owner,
                                      f"could not render: {type(exc).__name__}: {exc}")
             report.failed += 1
             report.unrenderable += 1
@@ -214,7 +214,7 @@ class DigestSender:
 
         def hand_over() -> None:
             nonlocal handed_over
-            self.digests.mark_handed_over(item.id, self.owner)
+            self.outbox.mark_handed_over(item.id, self.owner)
             handed_over = True
 
         try:
@@ -224,16 +224,16 @@ class DigestSender:
             if handed_over and exc.code is None:
                 # The connection died while the server answered the whole message: it
                 # may well have been accepted. Never send it again.
-                self.digests.mark_sent(item.id, self.owner, note=f"unconfirmed: {exc}")
+                self.outbox.mark_sent(item.id, self.owner, note=f"unconfirmed: {exc}")
                 report.sent += 1
             else:
                 self._failed(item, subscription, exc, report)
             return
         report.add_time("smtp", started)
         started = time.perf_counter()
-        self.digests.mark_sent(item.id, self.owner)
+        self.outbox.mark_sent(item.id, self.owner)
         if subscription.failures:
-            self.digests.record_success(subscription.id)
+            self.subscriptions.stored.record_success(subscription.id)
         report.sent += 1
         report.add_time("record", started)
 
@@ -244,12 +244,12 @@ class DigestSender:
             delay = min(MAX_BACKOFF_S,
                         self.settings.digest_retry_base_s * 2 ** item.attempts)
             delay *= random.uniform(0.8, 1.2)  # spread retries out
-            self.digests.mark_retry(item.id, self.owner, error, time.time() + delay)
+            self.outbox.mark_retry(item.id, self.owner, error, time.time() + delay)
             report.retried += 1
             return
-        self.digests.mark_failed(item.id, self.owner, error)
+        self.outbox.mark_failed(item.id, self.owner, error)
         report.failed += 1
-        if self.digests.record_failure(subscription.id, error,
+        if self.subscriptions.stored.record_failure(subscription.id, error,
                                        self.settings.digest_pause_after):
             report.paused += 1
 
@@ -262,7 +262,7 @@ class DigestSender:
         deadline = time.monotonic() + max_wait_s
         while True:
             self.deliver(progress=send_progress, report=report)
-            next_at = self.digests.next_retry_at()
+            next_at = self.outbox.next_retry_at()
             if next_at is None:
                 return report
             wait = max(0.0, next_at - time.time())

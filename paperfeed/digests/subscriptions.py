@@ -18,9 +18,9 @@ from ..errors import BadRequest, NotFound
 from ..mail import Mailer, compose
 from ..mail.render import render_email
 from ..members.accounts import check_email, site_secret
+from ..models import FREQUENCIES, Subscription, User
 from ..settings import Settings
-from ..store.community import User
-from ..store.digests import FREQUENCIES, DigestStore, Subscription
+from ..store import Subscriptions as StoredSubscriptions
 
 CONFIRM_MAX_AGE_S = 3 * 86400
 LINK_MAX_AGE_S = 180 * 86400
@@ -49,8 +49,8 @@ def check_request(email: str, frequency: str, trending: bool, query: str) -> Req
 
 
 class Subscriptions:
-    def __init__(self, digests: DigestStore, settings: Settings) -> None:
-        self.digests = digests
+    def __init__(self, stored: StoredSubscriptions, settings: Settings) -> None:
+        self.stored = stored
         self.settings = settings
         secret = site_secret(settings)
         self._confirm = URLSafeTimedSerializer(secret, salt="subscription-confirm")
@@ -73,7 +73,7 @@ class Subscriptions:
             raise BadRequest("This link has expired.") from None
         except BadSignature:
             raise BadRequest("This link is not valid.") from None
-        found = self.digests.subscription(int(data.get("s", 0)))
+        found = self.stored.get(int(data.get("s", 0)))
         if found is None or found.email.lower() != data.get("e"):
             raise NotFound("This subscription no longer exists.")
         return found
@@ -93,11 +93,11 @@ class Subscriptions:
     def subscribe(self, request: Request, user: User | None = None) -> Subscription:
         """Record a pending subscription and mail its confirmation link."""
         since = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
-        if self.digests.recent_pending(request.email, since) >= MAX_NEW_PER_DAY:
+        if self.stored.recent(request.email, since) >= MAX_NEW_PER_DAY:
             raise BadRequest("This address has asked for several subscriptions today. "
                              "Check its inbox for the confirmation emails.")
         mailer = Mailer(self.settings)  # ConfigError now, before anything is stored
-        subscription = self.digests.add_subscription(
+        subscription = self.stored.add(
             request.email, request.frequency, request.trending, request.query,
             user.id if user and user.email.lower() == request.email.lower() else None)
         self._send_confirmation(mailer, subscription)
@@ -116,17 +116,17 @@ class Subscriptions:
     def confirm(self, token: str) -> Subscription:
         subscription = self._load(self._confirm, token, CONFIRM_MAX_AGE_S)
         if subscription.status in ("pending", "paused"):
-            self.digests.set_status(subscription.id, "active")
-        return self.digests.subscription(subscription.id) or subscription
+            self.stored.set_status(subscription.id, "active")
+        return self.stored.get(subscription.id) or subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        self.digests.set_status(subscription.id, "unsubscribed")
+        self.stored.set_status(subscription.id, "unsubscribed")
 
     def of_member(self, user: User) -> list[Subscription]:
-        return self.digests.subscriptions_of(user.email)
+        return self.stored.of_email(user.email)
 
     def owned(self, user: User, subscription_id: int) -> Subscription:
-        found = self.digests.subscription(subscription_id)
+        found = self.stored.get(subscription_id)
         if found is None or found.email.lower() != user.email.lower():
             raise NotFound("No such subscription.")
         return found

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from ..errors import BadRequest
-from ..store import Store
+from ..store import Papers
 
 Kind = Literal["day", "week", "month"]
 
@@ -81,7 +81,7 @@ def parse_period(*, day: str | None = None, week: str | None = None,
                          f"expected e.g. {examples[kind]}") from None
 
 
-def latest_period(store: Store, kind: Kind = "day") -> Period | None:
+def latest_period(store: Papers, kind: Kind = "day") -> Period | None:
     latest = store.latest_date()
     return period_of(kind, latest) if latest else None
 
@@ -92,7 +92,7 @@ class Neighbours:
     newer: Period | None
 
 
-def neighbours(store: Store, period: Period) -> Neighbours:
+def neighbours(store: Papers, period: Period) -> Neighbours:
     """The nearest periods of the same kind, before and after, that have papers."""
     older = store.nearest_date(period.start, before=True)
     newer = store.nearest_date(period.end, before=False)

@@ -85,12 +85,12 @@ def fuse(rankings: dict[str, Sequence[tuple[int, float]]],
             continue
         values = [score for _, score in ranking]
         low, span = min(values), max(values) - min(values)
-        for position, (rowid, score) in enumerate(ranking, start=1):
+        for position, (key, score) in enumerate(ranking, start=1):
             normalised = (score - low) / span if span > 0 else 1.0
-            scores[rowid] = scores.get(rowid, 0.0) + weights[name] * normalised
-            ranks.setdefault(rowid, {})[name] = position
+            scores[key] = scores.get(key, 0.0) + weights[name] * normalised
+            ranks.setdefault(key, {})[name] = position
     ordered = sorted(scores.items(), key=lambda item: -item[1])
-    return [(rowid, score, ranks[rowid]) for rowid, score in ordered]
+    return [(key, score, ranks[key]) for key, score in ordered]
 
 
 def keyword_weight(catalog: Catalog) -> float:
@@ -114,13 +114,13 @@ def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
     if not filters.active:
         return vectors.search(query_vector, depth)
     window = (filters.date_from, filters.date_to, list(filters.categories))
-    allowed, passing = catalog.store.rowids_matching(*window, EXACT_FILTER_CAP)
+    allowed, passing = catalog.store.papers.keys_matching(*window, EXACT_FILTER_CAP)
     if allowed is not None:
         return vectors.search_exact(query_vector, allowed, depth)
     # Broad filter: over-fetch in proportion to how few papers pass, keep those that do.
     fetch = min(MAX_OVERFETCH, int(depth * 2 * len(vectors) / max(passing, 1)))
     found = vectors.search(query_vector, max(fetch, depth))
-    keep = catalog.store.keep_matching([r for r, _ in found], *window)
+    keep = catalog.store.papers.keep_matching([r for r, _ in found], *window)
     return [(r, s) for r, s in found if r in keep][:depth]
 
 
@@ -149,7 +149,7 @@ def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
         (name, ranking), = rankings.items()
         fused = [(r, s, {name: i}) for i, (r, s) in enumerate(ranking, start=1)]
     page = fused[offset:offset + limit]
-    papers = {p.rowid: p for p in catalog.store.get_many([r for r, _, _ in page])}
+    papers = {p.key: p for p in catalog.store.papers.get_many([r for r, _, _ in page])}
     stems = query_stems(query)
     raw = {name: dict(ranking) for name, ranking in rankings.items()}
     return [

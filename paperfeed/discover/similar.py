@@ -11,9 +11,9 @@ def similar(catalog: Catalog, paper: StoredPaper,
             limit: int = 10) -> list[tuple[StoredPaper, float]]:
     """The `limit` papers nearest to `paper`, most similar first, itself excluded."""
     vectors = catalog.indexes.vectors
-    vector = vectors.vector(paper.rowid)
+    vector = vectors.vector(paper.key)
     if vector is None:  # not indexed yet: embed it now rather than show nothing
         vector = catalog.indexes.embedder.encode([paper_text(paper.title, paper.abstract)])[0]
-    found = [(r, s) for r, s in vectors.search(vector, limit + 1) if r != paper.rowid][:limit]
-    papers = {p.rowid: p for p in catalog.store.get_many([r for r, _ in found])}
+    found = [(r, s) for r, s in vectors.search(vector, limit + 1) if r != paper.key][:limit]
+    papers = {p.key: p for p in catalog.store.papers.get_many([r for r, _ in found])}
     return [(papers[r], s) for r, s in found if r in papers]

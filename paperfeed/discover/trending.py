@@ -22,12 +22,13 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ..store.community import Community, Voted
+from ..models import Voted
+from ..store import Community
 
 
 @dataclass(frozen=True)
 class Trend:
-    paper_rowid: int
+    paper_key: int
     votes: int
     listed_on: date
     score: float  # the decayed vote count, now
@@ -46,7 +47,7 @@ _lock = threading.Lock()
 def ranked(community: Community, half_life_hours: float) -> list[Voted]:
     """Every visible voted paper, best first. Cached until the next vote, submission or
     hide: the order does not depend on the clock (see above)."""
-    cache_key = (str(community.store.path), half_life_hours)
+    cache_key = (str(community.db.url), half_life_hours)
     version = community.version()
     with _lock:
         cached = _ranked.get(cache_key)
@@ -54,7 +55,7 @@ def ranked(community: Community, half_life_hours: float) -> list[Voted]:
         return cached[1]
     order = sorted(community.voted_papers(),
                    key=lambda v: (trend_key(v.votes, v.listed_on, half_life_hours),
-                                  v.votes, -v.paper_rowid), reverse=True)
+                                  v.votes, -v.paper_key), reverse=True)
     with _lock:
         _ranked[cache_key] = (version, order)
     return order
@@ -68,6 +69,6 @@ def trending(community: Community, half_life_hours: float, limit: int, offset: i
         listed = datetime(voted.listed_on.year, voted.listed_on.month, voted.listed_on.day,
                           tzinfo=UTC)
         age_hours = max(0.0, (now - listed).total_seconds() / 3600)
-        out.append(Trend(voted.paper_rowid, voted.votes, voted.listed_on,
+        out.append(Trend(voted.paper_key, voted.votes, voted.listed_on,
                          voted.votes * 2 ** (-age_hours / half_life_hours)))
     return out

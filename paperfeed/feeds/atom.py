@@ -108,7 +108,7 @@ def _entry(paper: StoredPaper, site_url: str, votes: Mapping[int, int] | None,
         entry.author({"name": name})
     summary = xml_text(paper.abstract).strip()
     if votes is not None:
-        summary = _upvotes(votes.get(paper.rowid, 0)) + ("\n\n" + summary if summary else "")
+        summary = _upvotes(votes.get(paper.key, 0)) + ("\n\n" + summary if summary else "")
     if summary:
         entry.summary(summary, type="text")
     for term in filter(None, map(_line, paper.categories or [])):
@@ -126,7 +126,7 @@ def atom_feed(*, title: str, subtitle: str, feed_path: str, html_path: str,
     `html_path` are site paths for the rel=self and rel=alternate links. The feed
     id is the absolute self URL; an entry's id is its paper page's URL. The
     feed's `updated` is the latest of `updated` and the entries' dates (now for
-    an empty feed). With `votes` (paper rowid -> count) each summary starts with
+    an empty feed). With `votes` (paper key -> count) each summary starts with
     a "▲ N upvotes" line.
     """
     now = datetime.now(UTC)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from ..errors import Forbidden, LoginRequired
 from ..members import Accounts
-from ..store.community import User
+from ..models import User
 from .csrf import renew_csrf_cookie
 
 SESSION_COOKIE = "pf_session"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..store.sqlite import IndexRow
+from ..models import IndexRow
 from .embed import Embedder, paper_text
 from .embedders import EMBEDDERS, EmbedderSpec, load_embedder
 from .fulltext import FulltextIndex
@@ -242,19 +242,19 @@ class VectorArtifact(Artifact):
         cache = self._cache
         model = self.spec.name
         with report.timed("embedding cache lookup"):
-            cached = cache.lookup(model, [(row.rowid, row.content_hash) for row in rows])
-        missing = [row for row in rows if row.rowid not in cached]
+            cached = cache.lookup(model, [(row.key, row.content_hash) for row in rows])
+        missing = [row for row in rows if row.key not in cached]
         if missing:
             start = time.perf_counter()
             vectors = self.embedder.encode([paper_text(r.title, r.abstract) for r in missing])
             report.embed_seconds += time.perf_counter() - start
             with report.timed("embedding cache store"):
-                cache.store(model, [(r.rowid, r.content_hash) for r in missing], vectors)
-            cached.update({r.rowid: v for r, v in zip(missing, vectors, strict=True)})
+                cache.store(model, [(r.key, r.content_hash) for r in missing], vectors)
+            cached.update({r.key: v for r, v in zip(missing, vectors, strict=True)})
         report.embedded += len(missing)
         report.from_cache += len(rows) - len(missing)
         with report.timed("ANN: usearch add"):
-            self.index.add([r.rowid for r in rows], np.vstack([cached[r.rowid] for r in rows]))
+            self.index.add([r.key for r in rows], np.vstack([cached[r.key] for r in rows]))
 
     def _save(self, report: IndexReport) -> None:
         with report.timed("ANN: save"):

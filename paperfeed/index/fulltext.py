@@ -2,7 +2,7 @@
 
 Tantivy is a real full-text engine: English stemming, block-max WAND top-k
 (fast on common words at 588k papers), incremental segments and readers that
-reload after another process commits. The index keeps only the store's rowid;
+reload after another process commits. The index keeps only the store's paper key;
 everything shown comes from the store.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tantivy
 
-from ..store.sqlite import IndexRow
+from ..models import IndexRow
 
 # Query words and "quoted phrases"; every other character is dropped, so user
 # text can never be read as tantivy query syntax.
@@ -26,6 +26,7 @@ TITLE_BOOST = 1.0  # measured on SciFact: 2.0 costs 0.045 nDCG@10
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
+    # The paper key; the field keeps its old name so existing index files stay valid.
     builder.add_integer_field("rowid", stored=True, indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name="en_stem")
     builder.add_text_field("abstract", tokenizer_name="en_stem")
@@ -71,9 +72,9 @@ class FulltextIndex:
         writer = self.writer()
         for row in rows:
             if not fresh:
-                writer.delete_documents_by_term("rowid", row.rowid)
+                writer.delete_documents_by_term("rowid", row.key)
             doc = tantivy.Document()
-            doc.add_integer("rowid", row.rowid)
+            doc.add_integer("rowid", row.key)
             doc.add_text("title", row.title)
             doc.add_text("abstract", row.abstract)
             doc.add_text("authors", " ".join(row.authors))
@@ -101,7 +102,7 @@ class FulltextIndex:
     def search(self, text: str, limit: int = 100, *, date_from: date | None = None,
                date_to: date | None = None,
                categories: Sequence[str] = ()) -> list[tuple[int, float]]:
-        """(rowid, bm25 score) pairs, best first."""
+        """(paper key, bm25 score) pairs, best first."""
         cleaned = clean_query(text)
         if not cleaned:
             return []

@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..store.sqlite import IndexRow, Store
+from ..models import IndexRow
+from ..store import Papers
 from .artifacts import Artifact, IndexReport, KeywordArtifact, Stamp, VectorArtifact
 from .embed import Embedder
 from .embedders import embedder_spec
@@ -114,7 +115,7 @@ class Indexes:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def update(self, store: Store, *, progress: bool = False, batch_size: int = 1024,
+    def update(self, store: Papers, *, progress: bool = False, batch_size: int = 1024,
                wait: bool = True) -> IndexReport:
         """Index everything the store changed since each artifact's checkpoint. With
         `wait=False`, return at once if another writer is busy (it follows the store)."""
@@ -126,11 +127,11 @@ class Indexes:
                     artifact.refresh()
                 return self._update(store, progress, batch_size)
 
-    def _update(self, store: Store, progress: bool, batch_size: int) -> IndexReport:
+    def _update(self, store: Papers, progress: bool, batch_size: int) -> IndexReport:
         report = IndexReport()
         started = time.perf_counter()
         since = self.last_seq
-        pending = _count_changed(store, since)
+        pending = store.count_changed_since(since)
         if not pending:
             return report
         due = _checkpoints(CHECKPOINT_ROWS, CHECKPOINT_SECONDS)
@@ -174,10 +175,6 @@ def _checkpoints(rows: int, seconds: float) -> Callable[[int], bool]:
         return True
 
     return due
-
-
-def _count_changed(store: Store, seq: int) -> int:
-    return store.conn.execute("SELECT count(*) FROM papers WHERE seq > ?", (seq,)).fetchone()[0]
 
 
 def _remove_legacy(index_dir: Path) -> None:

@@ -36,7 +36,7 @@ class IndexFollower:
         catalog = self.catalog
         try:
             catalog.refresh()
-            if not catalog.read_only and catalog.store.max_seq() > catalog.indexes.last_seq:
+            if not catalog.read_only and catalog.store.papers.max_seq() > catalog.indexes.last_seq:
                 catalog.indexes.update(catalog.store, wait=False)
         except Exception:  # keep serving: the next round retries
             log.exception("paperfeed: following the store failed")

@@ -16,7 +16,6 @@ from ..catalog import Catalog, IngestReport
 from ..errors import PaperfeedError
 from ..settings import Settings
 from ..sources.arxiv_oai import HarvestPage, OaiHarvester
-from ..store.digests import DigestStore
 
 LEASE_S = 6 * 3600  # longer than any harvest; a crashed harvester's lease lapses after it
 RECENT_DAYS = 3  # arXiv lists late and revises: each run re-reads the last three days
@@ -36,10 +35,10 @@ def harvest_arxiv(catalog: Catalog, *, url: str, set_spec: str, from_date: str |
                   on_page: Callable[[HarvestPage, IngestReport], object] | None = None,
                   ) -> HarvestResult:
     name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
-    state = None if restart else catalog.store.harvest_state(name)
-    token = state["resumption_token"] if state else None
-    pages = int(state["pages"]) if state and token else 0
-    records = int(state["records"]) if state and token else 0
+    cursor = None if restart else catalog.store.harvests.cursor(name)
+    token = cursor.resumption_token if cursor else None
+    pages = cursor.pages if cursor and token else 0
+    records = cursor.records if cursor and token else 0
     harvester = OaiHarvester(base_url=url, set_spec=set_spec, from_date=from_date,
                              until=until, delay_s=delay_s, max_retries=max_retries)
     for page in harvester.iter_pages(resumption_token=token):
@@ -47,8 +46,8 @@ def harvest_arxiv(catalog: Catalog, *, url: str, set_spec: str, from_date: str |
         pages += 1
         records += len(page.papers)
         # Only after the page is stored: a crash redoes at most one page.
-        catalog.store.save_harvest_state(name, resumption_token=page.next_token,
-                                         from_date=from_date, pages=pages, records=records)
+        catalog.store.harvests.save(name, resumption_token=page.next_token,
+                                    from_date=from_date, pages=pages, records=records)
         if on_page:
             on_page(page, report)
     return HarvestResult(pages, records, resumed=bool(token))
@@ -60,8 +59,8 @@ def harvest_recent(catalog: Catalog, settings: Settings, owner: str) -> HarvestR
     One process at a time across hosts: it runs under the store's "harvest" lease, and
     returns None at once when another `owner` holds it. Failures are logged, not raised.
     """
-    leases = DigestStore(catalog.store)
-    if not leases.try_lock("harvest", owner, LEASE_S):
+    leases = catalog.store.leases
+    if not leases.acquire("harvest", owner, LEASE_S):
         log.info("another process is harvesting; skipped")
         return None
     try:
@@ -75,4 +74,4 @@ def harvest_recent(catalog: Catalog, settings: Settings, owner: str) -> HarvestR
         log.error("harvest failed: %s", exc)
         return None
     finally:
-        leases.unlock("harvest", owner)
+        leases.release("harvest", owner)

@@ -1,4 +1,5 @@
-"""Stage 4b: the community. Accounts and submissions; their SQL lives in store.community."""
+"""Stage 4b: the community. Accounts and submissions; their storage is store.members and
+store.community."""
 
 from .accounts import Accounts
 from .submit import ManualPaper, Submissions, SubmitResult

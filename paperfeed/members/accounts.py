@@ -17,7 +17,6 @@ import hashlib
 import os
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,9 +26,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from ..errors import BadRequest, LoginFailed, TooManyAttempts
+from ..errors import BadRequest, Conflict, LoginFailed, TooManyAttempts
+from ..models import User
 from ..settings import Settings
-from ..store.community import Community, User
+from ..store import Members
 
 SESSION_DAYS = 30
 RESET_MAX_AGE_S = 3600
@@ -90,7 +90,7 @@ def check_signup(username: str, email: str) -> tuple[str, str]:
 
 @dataclass
 class Accounts:
-    community: Community
+    members: Members
     settings: Settings
 
     def __post_init__(self) -> None:
@@ -101,12 +101,12 @@ class Accounts:
                 *, is_admin: bool | None = None) -> User:
         username, email = check_signup(username, email)
         password_hash = hash_password(password)
-        taken = self.community.name_or_email_taken(username, email)
+        taken = self.members.name_or_email_taken(username, email)
         if taken:
             raise BadRequest(f"That {taken} is already registered.")
         try:
-            return self.community.add_user(username, email, password_hash, is_admin=is_admin)
-        except sqlite3.IntegrityError:  # lost a race with an identical sign-up
+            return self.members.add_user(username, email, password_hash, is_admin=is_admin)
+        except Conflict:  # lost a race with an identical sign-up
             raise BadRequest("That username or email is already registered.") from None
 
     def log_in(self, login: str, password: str, address: str) -> User:
@@ -114,18 +114,18 @@ class Accounts:
         keys = [f"account:{login.strip().lower()}", f"address:{address}"]
         now = time.time()
         for key, allowed in zip(keys, (ACCOUNT_FAILURES, ADDRESS_FAILURES), strict=True):
-            count, oldest = self.community.attempts(key, now - FAILURE_WINDOW_S)
+            count, oldest = self.members.attempts(key, now - FAILURE_WINDOW_S)
             if count >= allowed and oldest is not None:
                 raise TooManyAttempts(int(oldest + FAILURE_WINDOW_S - now) + 1)
-        user = self.community.user_by_login(login.strip())
+        user = self.members.user_by_login(login.strip())
         if user is None:
             _hasher.hash(password[:MAX_PASSWORD])  # same cost as a real check: no name probing
         if user is None or len(password) > MAX_PASSWORD or not _verify(user, password):
-            self.community.count_attempt(keys)
+            self.members.count_attempt(keys)
             raise LoginFailed("Wrong username or password.")
         if _hasher.check_needs_rehash(user.password_hash):
-            self.community.set_password(user.id, _hasher.hash(password))
-        self.community.clear_attempts(keys[0])
+            self.members.set_password(user.id, _hasher.hash(password))
+        self.members.clear_attempts(keys[0])
         return user
 
     # -- sessions ---------------------------------------------------------------
@@ -133,18 +133,18 @@ class Accounts:
     def start_session(self, user: User) -> str:
         token = secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(days=SESSION_DAYS)
-        self.community.add_session(_digest(token), user.id,
+        self.members.add_session(_digest(token), user.id,
                                    expires.isoformat(timespec="seconds"))
         return token
 
     def session_user(self, token: str | None) -> User | None:
         if not token or len(token) > 100:
             return None
-        return self.community.session_user(_digest(token))
+        return self.members.session_user(_digest(token))
 
     def end_session(self, token: str | None) -> None:
         if token:
-            self.community.end_session(_digest(token))
+            self.members.end_session(_digest(token))
 
     # -- password reset ---------------------------------------------------------
 
@@ -158,14 +158,14 @@ class Accounts:
             raise BadRequest("This reset link has expired. Ask for a new one.") from None
         except BadSignature:
             raise BadRequest("This reset link is not valid. Ask for a new one.") from None
-        user = self.community.user_by_id(int(data.get("u", 0)))
+        user = self.members.user_by_id(int(data.get("u", 0)))
         if user is None or _digest(user.password_hash)[:16] != data.get("h"):
             raise BadRequest("This reset link has already been used. Ask for a new one.")
         return user
 
     def reset_password(self, token: str, password: str) -> User:
         user = self.user_for_reset(token)
-        self.community.set_password(user.id, hash_password(password))
+        self.members.set_password(user.id, hash_password(password))
         return user
 
 

@@ -16,9 +16,8 @@ import httpx
 
 from ..catalog import Catalog
 from ..errors import ArxivUnavailable, BadRequest, SourceError
-from ..models import Paper, StoredPaper, split_arxiv_id
+from ..models import Paper, StoredPaper, Submission, User, split_arxiv_id
 from ..sources import arxiv_api
-from ..store.community import Submission, User
 
 SOURCE = "submission"
 MAX_TITLE, MAX_ABSTRACT, MAX_AUTHORS, MAX_URL = 500, 10_000, 200, 2000
@@ -79,8 +78,8 @@ class Submissions:
         self.arxiv_api_url = arxiv_api_url
 
     def existing(self, ref: str) -> SubmitResult | None:
-        paper = self.catalog.store.get(parse_arxiv_ref(ref))
-        submission = self.catalog.community.submission(paper.rowid) if paper else None
+        paper = self.catalog.store.papers.get(parse_arxiv_ref(ref))
+        submission = self.catalog.store.community.submission(paper.key) if paper else None
         if paper is None or submission is None:
             return None
         return SubmitResult(paper, submission, created=False)
@@ -88,7 +87,7 @@ class Submissions:
     def by_arxiv_id(self, user: User, ref: str, links: dict[str, str]) -> SubmitResult:
         """Raises ArxivUnavailable when the paper is not here and arXiv cannot be asked."""
         arxiv_id = parse_arxiv_ref(ref)
-        paper = self.catalog.store.get(arxiv_id)
+        paper = self.catalog.store.papers.get(arxiv_id)
         if paper is None:
             paper = self._ingest([self._fetch(arxiv_id)])
         return self._feature(user, paper, links)
@@ -122,14 +121,14 @@ class Submissions:
     def _ingest(self, papers: list[Paper]) -> StoredPaper:
         self.catalog.ingest(papers)
         self.catalog.index_if_writable()
-        stored = self.catalog.store.find(papers[0])
+        stored = self.catalog.store.papers.find(papers[0])
         assert stored is not None
         return stored
 
     def _feature(self, user: User, paper: StoredPaper, links: dict[str, str]) -> SubmitResult:
         day: date = datetime.now(UTC).date()
-        submission, created = self.catalog.community.submit(paper.rowid, user.id, day)
+        submission, created = self.catalog.store.community.submit(paper.key, user.id, day)
         if created and links:
-            self.catalog.store.add_links(paper.rowid, links)
-            paper = self.catalog.store.get(paper.id) or paper
+            self.catalog.store.papers.add_links(paper.key, links)
+            paper = self.catalog.store.papers.get(paper.id) or paper
         return SubmitResult(paper, submission, created)

@@ -1,5 +1,61 @@
-"""Stage 2: the store. The only code that writes SQL."""
+"""Stage 2: the store. The only code that knows there is a database.
 
-from .sqlite import Store, UpsertStats
+    store = Store(settings.database_url)  # sqlite:///…/paperfeed.sqlite, later postgresql://…
+    store.papers         upserts and identity, lookups, the lists of a period, filters,
+                         and the change feed the indexer follows
+    store.members        members, sessions, rate-limit counters
+    store.community      submissions, hiding, upvotes
+    store.subscriptions  digest subscriptions
+    store.outbox         queued digests, and the papers already sent to each address
+    store.leases         jobs only one process may run at a time
+    store.harvests       where resumable harvests stopped
 
-__all__ = ["Store", "UpsertStats"]
+Every method takes and returns the plain records of `paperfeed.models`, and
+raises the errors of `paperfeed.errors`; which database runs underneath (and its
+driver) is known only to this package. Import these names from here, never from
+the modules inside: they are the interface a second backend keeps.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from ..models import StoreState
+from .community import Community
+from .database import Database, sqlite_url
+from .harvests import Harvests
+from .leases import Leases
+from .members import Members
+from .migrate import migrate
+from .outbox import Outbox
+from .papers import Papers
+from .subscriptions import Subscriptions
+
+__all__ = ["Community", "Harvests", "Leases", "Members", "Outbox", "Papers", "Store",
+           "Subscriptions", "sqlite_url"]
+
+# What a rendered page depends on, in one statement: the papers' change counter and
+# the community's (votes, submissions, hiding, links).
+STATE = text("SELECT (SELECT coalesce(max(seq), 0) FROM papers),"
+             " (SELECT version FROM community_version)")
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+        migrate(self.db)
+        self.papers = Papers(self.db)
+        self.members = Members(self.db)
+        self.community = Community(self.db)
+        self.subscriptions = Subscriptions(self.db)
+        self.outbox = Outbox(self.db)
+        self.leases = Leases(self.db)
+        self.harvests = Harvests(self.db)
+
+    def state(self) -> StoreState:
+        row = self.db.one(STATE)
+        assert row is not None
+        return StoreState(seq=int(row[0]), community=int(row[1]))
+
+    def close(self) -> None:
+        self.db.close()

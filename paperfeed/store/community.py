@@ -1,255 +1,134 @@
-"""Members, sessions, login throttling, submissions and upvotes: their SQL, nothing else.
+"""The community's marks on papers: submissions (featuring a paper on a day's list),
+hiding by admins, and upvotes.
 
-Shares the catalog store's database and per-thread connections, so a vote and
-the paper it is about live in one file and one transaction log. Rules about
-passwords, tokens and who may do what live in `paperfeed.members`.
+Votes live next to the papers they are about: one database, one transaction log.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from .sqlite import Tables, now_iso
+from sqlalchemy import text
 
+from ..models import Submission, Voted, VoteState
+from .database import Database, now_iso
 
-@dataclass(frozen=True)
-class User:
-    id: int
-    username: str
-    email: str
-    is_admin: bool
-    created_at: str
-    password_hash: str = ""
+SUBMIT = text("INSERT INTO submissions (paper_key, user_id, featured_on, submitted_at)"
+              " VALUES (:paper_key, :user_id, :day, :now) ON CONFLICT DO NOTHING")
+SUBMISSION = text("SELECT s.paper_key, s.featured_on, s.submitted_at, s.hidden, u.username"
+                  " FROM submissions s LEFT JOIN users u ON u.id = s.user_id"
+                  " WHERE s.paper_key = :paper_key")
+SET_HIDDEN = text("UPDATE submissions SET hidden = :hidden WHERE paper_key = :paper_key")
+HIDDEN = text("SELECT paper_key FROM submissions WHERE hidden = 1 AND paper_key IN :keys")
 
-
-@dataclass(frozen=True)
-class Submission:
-    paper_rowid: int
-    featured_on: date
-    submitted_at: str
-    hidden: bool
-    username: str | None  # None once the member's account is gone
-
-
-@dataclass(frozen=True)
-class VoteState:
-    votes: int
-    voted: bool
-
-
-@dataclass(frozen=True)
-class Voted:
-    """A paper with votes, and the day its age counts from (for trending)."""
-
-    paper_rowid: int
-    votes: int
-    listed_on: date
+ADD_VOTE = text("INSERT INTO votes (paper_key, user_id, created_at)"
+                " VALUES (:paper_key, :user_id, :now) ON CONFLICT DO NOTHING RETURNING 1")
+REMOVE_VOTE = text("DELETE FROM votes WHERE paper_key = :paper_key AND user_id = :user_id"
+                   " RETURNING 1")
+# An increment, applied under the total's row lock: exact under concurrent voters on
+# PostgreSQL too, where a recount in READ COMMITTED could miss a vote committed meanwhile.
+ADD_TO_TOTAL = text("INSERT INTO paper_votes (paper_key, votes) VALUES (:paper_key, :delta)"
+                    " ON CONFLICT (paper_key) DO UPDATE"
+                    " SET votes = paper_votes.votes + excluded.votes RETURNING votes")
+TOTAL = text("SELECT votes FROM paper_votes WHERE paper_key = :paper_key")
+TOTALS = text("SELECT paper_key, votes FROM paper_votes WHERE paper_key IN :keys")
+VOTED_BY = text("SELECT paper_key FROM votes WHERE user_id = :user_id AND paper_key IN :keys")
+UPVOTED = text("SELECT paper_key FROM votes WHERE user_id = :user_id"
+               " ORDER BY created_at DESC, paper_key DESC LIMIT :limit OFFSET :offset")
+VERSION = text("SELECT version FROM community_version")
+# The larger of two values: a scalar max() on SQLite, greatest() on PostgreSQL.
+GREATEST = {"sqlite": "max", "postgresql": "greatest"}
 
 
+class Community:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # Every visible paper with at least one vote, with the day its age counts from:
+        # the day it was featured by a submission, else its first arXiv version.
+        self._voted = text(
+            f"SELECT v.paper_key, v.votes, {GREATEST[db.dialect]}("
+            "coalesce(p.published, substr(p.added_at, 1, 10)), coalesce(s.featured_on, ''))"
+            " AS listed_on FROM paper_votes v JOIN papers p ON p.key = v.paper_key"
+            " LEFT JOIN submissions s ON s.paper_key = v.paper_key"
+            " WHERE v.votes > 0 AND coalesce(s.hidden, 0) = 0")
 
-def _user(row: sqlite3.Row | None) -> User | None:
-    if row is None:
-        return None
-    return User(id=row["id"], username=row["username"], email=row["email"],
-                is_admin=bool(row["is_admin"]), created_at=row["created_at"],
-                password_hash=row["password_hash"])
+    # -- submissions --------------------------------------------------------------------
 
-
-class Community(Tables):
-    # -- members --------------------------------------------------------------
-
-    def add_user(self, username: str, email: str, password_hash: str,
-                 *, is_admin: bool | None = None) -> User:
-        """Create a member; the very first member is an admin unless told otherwise.
-
-        Raises sqlite3.IntegrityError when the name or email is taken.
-        """
-        with self._write() as conn:
-            if is_admin is None:
-                is_admin = conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
-            cur = conn.execute(
-                "INSERT INTO users (username, email, password_hash, is_admin, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (username, email, password_hash, int(is_admin), now_iso()))
-            user_id = int(cur.lastrowid or 0)
-        found = self.user_by_id(user_id)
-        assert found is not None
-        return found
-
-    def user_by_id(self, user_id: int) -> User | None:
-        return _user(self.conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
-
-    def user_by_name(self, username: str) -> User | None:
-        return _user(self.conn.execute(
-            "SELECT * FROM users WHERE username = ?", (username,)).fetchone())
-
-    def user_by_login(self, login: str) -> User | None:
-        """By username or email, case-insensitively."""
-        return _user(self.conn.execute(
-            "SELECT * FROM users WHERE username = ? OR email = ?", (login, login)).fetchone())
-
-    def name_or_email_taken(self, username: str, email: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT username = ? AS same_name FROM users WHERE username = ? OR email = ?",
-            (username, username, email)).fetchone()
-        if row is None:
-            return None
-        return "username" if row["same_name"] else "email"
-
-    def set_password(self, user_id: int, password_hash: str) -> None:
-        """New password; every existing session of the member ends."""
-        with self._write() as conn:
-            conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                         (password_hash, user_id))
-            conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-
-    def set_admin(self, user_id: int, is_admin: bool) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE users SET is_admin = ? WHERE id = ?", (int(is_admin), user_id))
-
-    def users(self) -> list[User]:
-        return [u for u in map(_user, self.conn.execute("SELECT * FROM users ORDER BY id"))
-                if u is not None]
-
-    # -- sessions -------------------------------------------------------------
-
-    def add_session(self, token_hash: str, user_id: int, expires_at: str) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT INTO sessions (token_hash, user_id, created_at, expires_at)"
-                         " VALUES (?, ?, ?, ?)", (token_hash, user_id, now_iso(), expires_at))
-            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now_iso(),))
-
-    def session_user(self, token_hash: str) -> User | None:
-        return _user(self.conn.execute(
-            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id"
-            " WHERE s.token_hash = ? AND s.expires_at > ?", (token_hash, now_iso())).fetchone())
-
-    def end_session(self, token_hash: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
-
-    # -- rate limits (failed logins, reset emails) ------------------------------
-
-    def count_attempt(self, keys: Sequence[str]) -> None:
-        now = time.time()
-        with self._write() as conn:
-            conn.executemany("INSERT INTO login_failures (key, at) VALUES (?, ?)",
-                             [(key, now) for key in keys])
-            conn.execute("DELETE FROM login_failures WHERE at < ?", (now - 86_400,))
-
-    def attempts(self, key: str, since: float) -> tuple[int, float | None]:
-        """(failures of `key` since `since`, unix time of the oldest of them)."""
-        row = self.conn.execute("SELECT count(*), min(at) FROM login_failures"
-                                " WHERE key = ? AND at >= ?", (key, since)).fetchone()
-        return row[0], row[1]
-
-    def clear_attempts(self, key: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
-
-    # -- submissions ----------------------------------------------------------
-
-    def submit(self, paper_rowid: int, user_id: int, day: date) -> tuple[Submission, bool]:
+    def submit(self, paper_key: int, user_id: int, day: date) -> tuple[Submission, bool]:
         """Feature a paper on `day`'s list; (submission, False) if it was submitted before."""
-        with self._write() as conn:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO submissions (paper_rowid, user_id, featured_on,"
-                " submitted_at) VALUES (?, ?, ?, ?)",
-                (paper_rowid, user_id, day.isoformat(), now_iso()))
-            created = cur.rowcount == 1
-        found = self.submission(paper_rowid)
+        with self.db.write() as tx:
+            created = tx.run(SUBMIT, {"paper_key": paper_key, "user_id": user_id,
+                                      "day": day.isoformat(), "now": now_iso()}) == 1
+            found = self.submission(paper_key)
         assert found is not None
         return found, created
 
-    def submission(self, paper_rowid: int) -> Submission | None:
-        row = self.conn.execute(
-            "SELECT s.*, u.username FROM submissions s LEFT JOIN users u ON u.id = s.user_id"
-            " WHERE s.paper_rowid = ?", (paper_rowid,)).fetchone()
-        if row is None:
-            return None
-        return Submission(paper_rowid=row["paper_rowid"],
-                          featured_on=date.fromisoformat(row["featured_on"]),
-                          submitted_at=row["submitted_at"], hidden=bool(row["hidden"]),
-                          username=row["username"])
+    def submission(self, paper_key: int) -> Submission | None:
+        row = self.db.one(SUBMISSION, {"paper_key": paper_key})
+        return _submission(row._asdict()) if row else None
 
-    def set_hidden(self, paper_rowid: int, hidden: bool) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE submissions SET hidden = ? WHERE paper_rowid = ?",
-                         (int(hidden), paper_rowid))
+    def set_hidden(self, paper_key: int, hidden: bool) -> None:
+        with self.db.write() as tx:
+            tx.run(SET_HIDDEN, {"hidden": int(hidden), "paper_key": paper_key})
 
-    def hidden(self, rowids: Sequence[int]) -> set[int]:
-        if not rowids:
+    def hidden(self, keys: Sequence[int]) -> set[int]:
+        if not keys:
             return set()
-        marks = ",".join("?" * len(rowids))
-        return {r[0] for r in self.conn.execute(
-            f"SELECT paper_rowid FROM submissions WHERE hidden = 1 AND paper_rowid IN ({marks})",
-            list(rowids))}
+        return {row[0] for row in self.db.all(HIDDEN, {"keys": list(keys)})}
 
-    # -- votes ----------------------------------------------------------------
+    # -- votes ----------------------------------------------------------------------------
 
-    def vote(self, user_id: int, paper_rowid: int, up: bool | None = None) -> VoteState:
+    def vote(self, user_id: int, paper_key: int, up: bool | None = None) -> VoteState:
         """Upvote (`up=True`), take it back (`False`) or toggle (`None`).
 
-        The vote row and the paper's total change in one IMMEDIATE transaction,
-        and the total is recounted rather than incremented, so concurrent voters
-        can neither lose nor double-count a vote.
+        The vote row and the paper's total change in one transaction, in at most three
+        statements: the vote row's insert or delete says whether anything changed, and
+        the total moves by exactly that much, so concurrent voters can neither lose nor
+        double-count a vote.
         """
-        with self._write() as conn:
-            had = conn.execute("SELECT 1 FROM votes WHERE paper_rowid = ? AND user_id = ?",
-                               (paper_rowid, user_id)).fetchone() is not None
-            want = (not had) if up is None else up
-            if want and not had:
-                conn.execute("INSERT INTO votes (paper_rowid, user_id, created_at)"
-                             " VALUES (?, ?, ?)", (paper_rowid, user_id, now_iso()))
-            elif had and not want:
-                conn.execute("DELETE FROM votes WHERE paper_rowid = ? AND user_id = ?",
-                             (paper_rowid, user_id))
-            total = conn.execute("SELECT count(*) FROM votes WHERE paper_rowid = ?",
-                                 (paper_rowid,)).fetchone()[0]
-            conn.execute("INSERT INTO paper_votes (paper_rowid, votes) VALUES (?, ?)"
-                         " ON CONFLICT (paper_rowid) DO UPDATE SET votes = excluded.votes",
-                         (paper_rowid, total))
-        return VoteState(votes=total, voted=want)
+        params = {"paper_key": paper_key, "user_id": user_id, "now": now_iso()}
+        with self.db.write() as tx:
+            delta = 0
+            if up is not True:
+                delta = -len(tx.all(REMOVE_VOTE, params))
+            voted = up is True or (up is None and delta == 0)
+            if voted:
+                delta = len(tx.all(ADD_VOTE, params))
+            if delta:
+                total = tx.scalar(ADD_TO_TOTAL, {**params, "delta": delta})
+            else:
+                total = tx.scalar(TOTAL, params) or 0
+        return VoteState(votes=int(total), voted=voted)
 
-    def vote_counts(self, rowids: Sequence[int]) -> dict[int, int]:
-        if not rowids:
+    def vote_counts(self, keys: Sequence[int]) -> dict[int, int]:
+        if not keys:
             return {}
-        marks = ",".join("?" * len(rowids))
-        return dict(self.conn.execute(
-            f"SELECT paper_rowid, votes FROM paper_votes WHERE paper_rowid IN ({marks})",
-            list(rowids)).fetchall())
+        return {row[0]: row[1] for row in self.db.all(TOTALS, {"keys": list(keys)})}
 
-    def voted_by(self, user_id: int, rowids: Sequence[int]) -> set[int]:
-        if not rowids:
+    def voted_by(self, user_id: int, keys: Sequence[int]) -> set[int]:
+        if not keys:
             return set()
-        marks = ",".join("?" * len(rowids))
-        return {r[0] for r in self.conn.execute(
-            f"SELECT paper_rowid FROM votes WHERE user_id = ? AND paper_rowid IN ({marks})",
-            [user_id, *rowids])}
+        return {row[0] for row in self.db.all(VOTED_BY, {"user_id": user_id,
+                                                          "keys": list(keys)})}
 
     def upvoted(self, user_id: int, limit: int, offset: int = 0) -> list[int]:
-        """Rowids of the papers a member upvoted, most recent vote first."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT paper_rowid FROM votes WHERE user_id = ?"
-            " ORDER BY created_at DESC, paper_rowid DESC LIMIT ? OFFSET ?",
-            (user_id, limit, offset))]
+        """Keys of the papers a member upvoted, most recent vote first."""
+        return [row[0] for row in self.db.all(UPVOTED, {"user_id": user_id, "limit": limit,
+                                                         "offset": offset})]
 
     def voted_papers(self) -> list[Voted]:
-        """Every visible paper with at least one vote, with the day its age counts from:
-        the day it was featured by a submission, else its first arXiv version."""
-        rows = self.conn.execute(
-            "SELECT v.paper_rowid, v.votes,"
-            " max(coalesce(p.published, substr(p.added_at, 1, 10)),"
-            "     coalesce(s.featured_on, '')) AS listed_on"
-            " FROM paper_votes v JOIN papers p ON p.rowid = v.paper_rowid"
-            " LEFT JOIN submissions s ON s.paper_rowid = v.paper_rowid"
-            " WHERE v.votes > 0 AND coalesce(s.hidden, 0) = 0").fetchall()
-        return [Voted(r[0], r[1], date.fromisoformat(r[2])) for r in rows]
+        return [Voted(row[0], row[1], date.fromisoformat(row[2]))
+                for row in self.db.all(self._voted)]
 
     def version(self) -> int:
         """Bumped (by triggers) on every vote, submission, hide and link change."""
-        return self.conn.execute("SELECT version FROM community_version").fetchone()[0]
+        return int(self.db.scalar(VERSION))
+
+
+def _submission(row: Mapping[Any, Any]) -> Submission:
+    return Submission(paper_key=row["paper_key"],
+                      featured_on=date.fromisoformat(row["featured_on"]),
+                      submitted_at=row["submitted_at"], hidden=bool(row["hidden"]),
+                      username=row["username"])

@@ -20,7 +20,7 @@ from ..http.session import (
 from ..mail import Mailer, compose, mail_enabled
 from ..mail.render import render_email
 from ..members.accounts import RESET_MAX_AGE_S
-from ..store.community import Community
+from ..store import Members
 from .render import render
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,9 @@ def forgot(request: Request, login: str = Form("")) -> HTMLResponse:
                       error="This site cannot send email yet, so passwords cannot be reset by "
                             "email. Ask the site's admin (they can run "
                             "`paperfeed user password NAME`).")
-    community = request.app.state.catalog.community
-    user = community.user_by_login(login.strip()) if login else None
-    if user is not None and _resets_left(community, user.id):
+    members = request.app.state.catalog.store.members
+    user = members.user_by_login(login.strip()) if login else None
+    if user is not None and _resets_left(members, user.id):
         reset_url = (f"{settings.public_url}/reset?token="
                      f"{accounts(request).reset_token(user)}")
         text, html = render_email("password_reset", username=user.username,
@@ -106,13 +106,13 @@ def forgot(request: Request, login: str = Form("")) -> HTMLResponse:
                           f"password. The link works for {RESET_MAX_AGE_S // 60} minutes.")
 
 
-def _resets_left(community: Community, user_id: int) -> bool:
+def _resets_left(members: Members, user_id: int) -> bool:
     """At most RESETS_PER_HOUR reset emails per account: the form cannot flood an inbox."""
     key = f"reset:{user_id}"
-    sent, _ = community.attempts(key, time.time() - 3600)
+    sent, _ = members.attempts(key, time.time() - 3600)
     if sent >= RESETS_PER_HOUR:
         return False
-    community.count_attempt([key])  # the same counter table, another key
+    members.count_attempt([key])  # the same counter table, another key
     return True
 
 

@@ -69,7 +69,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(folder / "static")), name="static")
 
-    app.state.accounts = Accounts(catalog.community, settings)
+    app.state.accounts = Accounts(catalog.store.members, settings)
     app.state.page_cache = PageCache()
     _add_routes(app)
     app.include_router(api.router, prefix=API_PREFIX)

@@ -21,7 +21,7 @@ def _submissions(request: Request) -> Submissions:
 
 
 def _paper(request: Request, paper_id: str) -> StoredPaper:
-    paper = request.app.state.catalog.store.get(paper_id)
+    paper = request.app.state.catalog.store.papers.get(paper_id)
     if paper is None:
         raise NotFound(f"no paper with id {paper_id!r}")
     return paper
@@ -90,36 +90,37 @@ def vote_form(request: Request, paper_id: str) -> Response:
     paper = _paper(request, paper_id)
     back = _back(request, f"/papers/{quote(paper.id)}")
     user = require_member(request, back)
-    request.app.state.catalog.community.vote(user.id, paper.rowid)
-    return RedirectResponse(f"{back}#paper-{paper.rowid}" if "#" not in back else back, 303)
+    request.app.state.catalog.store.community.vote(user.id, paper.key)
+    return RedirectResponse(f"{back}#paper-{paper.key}" if "#" not in back else back, 303)
 
 
 def vote_api(request: Request, paper_id: str, up: bool | None = None) -> JSONResponse:
     """Toggle (no `up`), or set (`?up=true|false`): idempotent for retrying clients."""
     paper = _paper(request, paper_id)
     user = require_member(request, f"/papers/{quote(paper.id)}")
-    state = request.app.state.catalog.community.vote(user.id, paper.rowid, up)
+    state = request.app.state.catalog.store.community.vote(user.id, paper.key, up)
     return JSONResponse({"id": paper.id, "upvotes": state.votes, "voted": state.voted})
 
 
 def hide(request: Request, paper_id: str, hidden: str = Form("1")) -> Response:
     require_admin(request)
     paper = _paper(request, paper_id)
-    community = request.app.state.catalog.community
-    if community.submission(paper.rowid) is None:
+    community = request.app.state.catalog.store.community
+    if community.submission(paper.key) is None:
         raise BadRequest("Only a submitted paper can be hidden.")
-    community.set_hidden(paper.rowid, hidden == "1")
+    community.set_hidden(paper.key, hidden == "1")
     return RedirectResponse(_paper_url(paper, "hidden" if hidden == "1" else "shown"), 303)
 
 
 def member(request: Request, username: str) -> HTMLResponse:
-    community = request.app.state.catalog.community
-    found = community.user_by_name(username)
+    store = request.app.state.catalog.store
+    community = store.community
+    found = store.members.user_by_name(username)
     if found is None:
         raise NotFound(f"no member called {username!r}")
     page_size = request.app.state.settings.page_size
-    rowids = community.upvoted(found.id, page_size)
-    hidden = community.hidden(rowids)
-    papers = request.app.state.catalog.store.get_many([r for r in rowids if r not in hidden])
+    keys = community.upvoted(found.id, page_size)
+    hidden = community.hidden(keys)
+    papers = store.papers.get_many([k for k in keys if k not in hidden])
     return render(request, "member.html", member=found, papers=papers,
                   is_self=current_user(request) == found, **vote_state(request, papers))

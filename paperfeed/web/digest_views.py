@@ -10,12 +10,12 @@ from ..digests.compose import render_digest
 from ..digests.content import trending_candidates
 from ..errors import BadRequest, ConfigError, MailError, NotFound
 from ..http.session import current_user, require_member
-from ..store.digests import DigestStore, Subscription
+from ..models import Subscription
 from .render import render
 
 
 def _subscriptions(request: Request) -> Subscriptions:
-    return Subscriptions(DigestStore(request.app.state.catalog.store),
+    return Subscriptions(request.app.state.catalog.store.subscriptions,
                          request.app.state.settings)
 
 
@@ -106,7 +106,7 @@ def change(request: Request, subscription_id: int, status: str = Form("")) -> Re
                "unsubscribed": ("active", "paused", "pending")}
     if subscription.status not in allowed.get(status, ()):
         raise BadRequest(f"A {subscription.status} subscription cannot become {status!r}.")
-    subscriptions.digests.set_status(subscription.id, status)
+    subscriptions.stored.set_status(subscription.id, status)
     return RedirectResponse("/subscriptions", status_code=303)
 
 
@@ -116,21 +116,21 @@ def _preview(request: Request, subscription: Subscription) -> HTMLResponse:
     period = digest_period(subscription.frequency)
     trending = trending_candidates(catalog, period) if subscription.trending else []
     candidates = sender.candidates(subscription, period, trending)
-    taken = sender.digests.already_sent(subscription.email,
-                                        [r for rs in candidates.values() for r in rs])
+    taken = sender.outbox.already_sent(subscription.email,
+                                       [r for rs in candidates.values() for r in rs])
     size = request.app.state.settings.digest_size
     sections, seen = {}, set(taken)
-    for name, rowids in candidates.items():
-        chosen = [r for r in rowids if r not in seen][:size]
+    for name, keys in candidates.items():
+        chosen = [r for r in keys if r not in seen][:size]
         seen.update(chosen)
         if chosen:
-            sections[name] = catalog.store.get_many(chosen)
+            sections[name] = catalog.store.papers.get_many(chosen)
     if not sections:
         return render(request, "message.html", title="Nothing new yet",
                       message=f"No new papers for “{subscription.describe}” in this period "
                               f"({period.label}) so far. An empty digest is never sent.")
     _, _, html = render_digest(subscription, sections,
-                               catalog.community.vote_counts(list(seen - taken)),
+                               catalog.store.community.vote_counts(list(seen - taken)),
                                period.label, sender.subscriptions.urls(subscription))
     return HTMLResponse(html)
 

@@ -21,15 +21,15 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 def _feed(request: Request, *, title: str, subtitle: str, html_path: str,
           papers: list[StoredPaper]) -> Response:
-    community = request.app.state.catalog.community
-    hidden = community.hidden([p.rowid for p in papers])
-    papers = [p for p in papers if p.rowid not in hidden]
+    community = request.app.state.catalog.store.community
+    hidden = community.hidden([p.key for p in papers])
+    papers = [p for p in papers if p.key not in hidden]
     query = request.url.query
     body = atom_feed(title=title, subtitle=subtitle,
                      feed_path=request.url.path + (f"?{query}" if query else ""),
                      html_path=html_path, papers=papers,
                      site_url=request.app.state.settings.public_url,
-                     votes=community.vote_counts([p.rowid for p in papers]))
+                     votes=community.vote_counts([p.key for p in papers]))
     return Response(body, media_type=ATOM)
 
 
@@ -39,7 +39,7 @@ def daily_feed(request: Request, date: str | None = None) -> Response:
 
 
 def _daily_feed(request: Request, date: str | None = None) -> Response:
-    store = request.app.state.catalog.store
+    store = request.app.state.catalog.store.papers
     period = daily.parse_period(day=date) or daily.latest_period(store)
     papers = store.between(period.start, period.end, FEED_SIZE, sort="votes") if period else []
     label = period.label if period else "no papers yet"
@@ -56,11 +56,11 @@ def trending_feed(request: Request) -> Response:
 
 def _trending_feed(request: Request) -> Response:
     catalog = request.app.state.catalog
-    ranked = trending(catalog.community, request.app.state.settings.trending_half_life_hours,
+    ranked = trending(catalog.store.community, request.app.state.settings.trending_half_life_hours,
                       FEED_SIZE)
     return _feed(request, title="paperfeed · trending papers",
                  subtitle="Recent papers by upvotes, fading with age.", html_path="/trending",
-                 papers=catalog.store.get_many([t.paper_rowid for t in ranked]))
+                 papers=catalog.store.papers.get_many([t.paper_key for t in ranked]))
 
 
 def search_feed(request: Request, q: str = "", category: str = "") -> Response:
@@ -88,10 +88,10 @@ def member_feed(request: Request, username: str) -> Response:
 
 def _member_feed(request: Request, username: str) -> Response:
     catalog = request.app.state.catalog
-    member = catalog.community.user_by_name(username)
+    member = catalog.store.members.user_by_name(username)
     if member is None:
         raise NotFound(f"no member called {username!r}")
-    papers = catalog.store.get_many(catalog.community.upvoted(member.id, FEED_SIZE))
+    papers = catalog.store.papers.get_many(catalog.store.community.upvoted(member.id, FEED_SIZE))
     return _feed(request, title=f"paperfeed · upvoted by {member.username}",
                  subtitle=f"Papers {member.username} upvoted, most recent first.",
                  html_path=f"/members/{quote(member.username)}", papers=papers)

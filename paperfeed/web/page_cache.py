@@ -4,7 +4,7 @@ Rendering a list page (30 cards with vote buttons) costs ~3-5 ms of CPU; a
 shared copy costs a dictionary lookup and a few string replacements. A page is
 rendered once for everybody, with markers where it differs per visitor: the
 account menu (`<!--pf:account-->`), each vote button's pressed state
-(`aria-pressed="pf:voted:ROWID"`) and the CSRF token. Each response fills them
+(`aria-pressed="pf:voted:KEY"`) and the CSRF token. Each response fills them
 in: a small template, one indexed query for the visitor's votes, a token.
 
 An entry is keyed by the URL and the store's `seq`, and remembers the community
@@ -51,8 +51,9 @@ class PageCache:
         """`build()`'s response for this visitor, from a shared copy when there is one."""
         user = current_user(request)
         catalog = request.app.state.catalog
-        key = (request.url.path, request.url.query, catalog.store.max_seq())
-        version = catalog.community.version()
+        state = catalog.store.state()  # one statement: papers' seq, community version
+        key = (request.url.path, request.url.query, state.seq)
+        version = state.community
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -88,7 +89,7 @@ class PageCache:
                 user=user, csrf_token=token, request=request, active=None)
             body = body.replace(ACCOUNT_MARK, account.encode())
         marked = [int(m) for m in VOTED_MARK.findall(body)]
-        voted = (request.app.state.catalog.community.voted_by(user.id, marked)
+        voted = (request.app.state.catalog.store.community.voted_by(user.id, marked)
                  if user and marked else set())
         body = VOTED_MARK.sub(
             lambda m: b'aria-pressed="%s"' % (b"true" if int(m[1]) in voted else b"false"),

@@ -28,20 +28,20 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("shared_render", getattr(request.state, "shared_render", False))
     return request.app.state.templates.TemplateResponse(
         request, template,
-        {"new_since": new_since, "paper_count": catalog.store.count(),
+        {"new_since": new_since, "paper_count": catalog.store.papers.count(),
          "user": current_user(request), "csrf_token": csrf_token(request), **context},
         status_code=status,
     )
 
 
 def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
-    """`votes` (rowid → count) and `voted` (rowids the visitor upvoted) for paper cards."""
-    community = request.app.state.catalog.community
-    rowids = [p.rowid for p in papers]
+    """`votes` (key → count) and `voted` (keys the visitor upvoted) for paper cards."""
+    community = request.app.state.catalog.store.community
+    keys = [p.key for p in papers]
     user = current_user(request)
     shared = getattr(request.state, "shared_render", False)  # pressed states filled later
-    return {"votes": community.vote_counts(rowids),
-            "voted": community.voted_by(user.id, rowids) if user and not shared else set()}
+    return {"votes": community.vote_counts(keys),
+            "voted": community.voted_by(user.id, keys) if user and not shared else set()}
 
 
 TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",

@@ -53,10 +53,10 @@ def _period_page(request: Request, period: daily.Period | None) -> HTMLResponse:
     sort = _sort(request.query_params.get("sort"))
     papers, total, neighbours = [], 0, None
     if period:
-        total = catalog.store.count_between(period.start, period.end)
-        papers = catalog.store.between(period.start, period.end, page_size,
+        total = catalog.store.papers.count_between(period.start, period.end)
+        papers = catalog.store.papers.between(period.start, period.end, page_size,
                                        (page - 1) * page_size, sort=SORTS[sort])
-        neighbours = daily.neighbours(catalog.store, period)
+        neighbours = daily.neighbours(catalog.store.papers, period)
     return render(request, "daily.html", period=period, papers=papers, total=total,
                   neighbours=neighbours, page=page, pages=max(1, math.ceil(total / page_size)),
                   active=period.kind if period else "day", sort=sort,
@@ -71,22 +71,22 @@ def _trending_page(request: Request) -> HTMLResponse:
     catalog = _catalog(request)
     settings = request.app.state.settings
     page = _page_number(request.query_params.get("p"))
-    ranked = rank_trending(catalog.community, settings.trending_half_life_hours,
+    ranked = rank_trending(catalog.store.community, settings.trending_half_life_hours,
                            settings.page_size + 1, (page - 1) * settings.page_size)
-    papers = catalog.store.get_many([t.paper_rowid for t in ranked[:settings.page_size]])
+    papers = catalog.store.papers.get_many([t.paper_key for t in ranked[:settings.page_size]])
     return render(request, "trending.html", papers=papers, page=page,
                   more=len(ranked) > settings.page_size, active="trending",
                   half_life=settings.trending_half_life_hours, **vote_state(request, papers))
 
 
 def home(request: Request) -> Response:
-    return _render_period(request, daily.latest_period(_catalog(request).store, "day"))
+    return _render_period(request, daily.latest_period(_catalog(request).store.papers, "day"))
 
 
 def latest(request: Request, kind: str) -> Response:
     if kind not in ("week", "month"):
         return paper(request, kind)
-    return _render_period(request, daily.latest_period(_catalog(request).store, kind))
+    return _render_period(request, daily.latest_period(_catalog(request).store.papers, kind))
 
 
 def by_day(request: Request, day: str) -> Response:
@@ -103,18 +103,18 @@ def by_month(request: Request, month: str) -> Response:
 
 def paper(request: Request, paper_id: str) -> HTMLResponse:
     catalog = _catalog(request)
-    found = catalog.store.get(paper_id)
+    found = catalog.store.papers.get(paper_id)
     if found is None:
         raise NotFound(f"no paper with id {paper_id!r}")
-    submission = catalog.community.submission(found.rowid)
+    submission = catalog.store.community.submission(found.key)
     user = current_user(request)
     if submission and submission.hidden and not (user and user.is_admin):
         raise NotFound(f"no paper with id {paper_id!r}")
     related = similar(catalog, found, 12)
-    hidden = catalog.community.hidden([other.rowid for other, _ in related])
-    related = [(other, score) for other, score in related if other.rowid not in hidden][:10]
+    hidden = catalog.store.community.hidden([other.key for other, _ in related])
+    related = [(other, score) for other, score in related if other.key not in hidden][:10]
     return render(request, "paper.html", paper=found, similar=related,
-                  sources=catalog.store.sources_of(found.rowid), submission=submission,
+                  sources=catalog.store.papers.sources_of(found.key), submission=submission,
                   notice=request.query_params.get("notice"),
                   **vote_state(request, [found, *(other for other, _ in related)]))
 
@@ -133,20 +133,20 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
             hits = run_search(catalog, q, limit=page_size + 1, offset=(page - 1) * page_size,
                               mode=mode, filters=filters)
         elif filters.active:  # no query: the newest papers that pass the filter
-            hits = [Hit(paper, 0.0) for paper in catalog.store.newest_matching(
+            hits = [Hit(paper, 0.0) for paper in catalog.store.papers.newest_matching(
                 filters.date_from, filters.date_to, list(filters.categories), page_size + 1,
                 (page - 1) * page_size)]
     except BadRequest as exc:
         error = str(exc)
-    hidden = _catalog(request).community.hidden([h.paper.rowid for h in hits])
-    hits = [h for h in hits if h.paper.rowid not in hidden]
+    hidden = _catalog(request).store.community.hidden([h.paper.key for h in hits])
+    hits = [h for h in hits if h.paper.key not in hidden]
     more = len(hits) > page_size
     next_params = {k: v for k, v in params.items() if k != "p"} | {"p": str(page + 1)}
     return render(request, "search.html", status=400 if error else 200, query=q,
                   hits=hits[:page_size],
                   mode=mode if mode in MODES else "hybrid", modes=MODES, error=error,
                   date_from=params.get("from"), date_to=params.get("to"), category=category,
-                  categories=catalog.store.categories(), more=more,
+                  categories=catalog.store.papers.categories(), more=more,
                   next_url="/search?" + urlencode(next_params),
                   **vote_state(request, [h.paper for h in hits[:page_size]]))
 
@@ -157,6 +157,6 @@ def api_docs(request: Request) -> HTMLResponse:
 
 def healthz(request: Request) -> JSONResponse:
     catalog = _catalog(request)
-    return JSONResponse({"papers": catalog.store.count(), "pid": os.getpid(),
+    return JSONResponse({"papers": catalog.store.papers.count(), "pid": os.getpid(),
                          "indexed": catalog.indexes.semantic.stamp.count,
                          "embedder": catalog.indexes.semantic.stamp.model})

@@ -95,7 +95,6 @@ def test_harvest_resumes_after_a_failure(tmp_path: Path,
 def test_user_add_admin_password_and_list(tmp_path: Path) -> None:
     from paperfeed.members import Accounts
     from paperfeed.store import Store
-    from paperfeed.store.community import Community
 
     from ..conftest import make_settings
 
@@ -110,7 +109,8 @@ def test_user_add_admin_password_and_list(tmp_path: Path) -> None:
     run(tmp_path, "user", "password", "bob", "--password", "a changed password")
     listing = run(tmp_path, "user", "list").output
     assert "ada@example.org" in listing and listing.count("admin") == 2
-    accounts = Accounts(Community(Store(tmp_path / "paperfeed.sqlite")), make_settings(tmp_path))
+    settings = make_settings(tmp_path)
+    accounts = Accounts(Store(settings.database_url).members, settings)
     assert accounts.log_in("bob", "a changed password", "127.0.0.1").is_admin
     taken = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "user", "add", "ada",
                                      "--email", "x@example.org", "--password", "long enough pw"])

@@ -20,7 +20,6 @@ from paperfeed.catalog import Catalog
 from paperfeed.digests import DigestSender, digest_period
 from paperfeed.digests.content import search_candidates
 from paperfeed.models import Paper
-from paperfeed.store.digests import DigestStore
 from paperfeed.web import create_app
 
 from ..conftest import REPO, make_settings
@@ -61,9 +60,9 @@ def _catalog(tmp_path: Path, sink: SmtpSink | None = None, **overrides: object) 
 
 def _subscribe(catalog: Catalog, email: str, *, trending: bool = True, query: str | None = None,
                frequency: str = "daily") -> int:
-    digests = DigestStore(catalog.store)
-    subscription = digests.add_subscription(email, frequency, trending, query)
-    digests.set_status(subscription.id, "active")
+    store = catalog.store
+    subscription = store.subscriptions.add(email, frequency, trending, query)
+    store.subscriptions.set_status(subscription.id, "active")
     return subscription.id
 
 
@@ -123,13 +122,13 @@ def test_one_click_unsubscribe_by_post_to_the_header_url(tmp_path: Path,
     mail_client = TestClient(create_app(catalog.settings, catalog))  # no cookies at all
     page = mail_client.get(f"{parts.path}?{parts.query}")
     assert page.status_code == 200 and "Unsubscribe?" in page.text
-    digests = DigestStore(catalog.store)
-    assert digests.subscription(subscription_id).status == "active", "GET changes nothing"
+    store = catalog.store
+    assert store.subscriptions.get(subscription_id).status == "active", "GET changes nothing"
     answer = mail_client.post(f"{parts.path}?{parts.query}",
                               content=b"List-Unsubscribe=One-Click",
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 200
-    assert digests.subscription(subscription_id).status == "unsubscribed"
+    assert store.subscriptions.get(subscription_id).status == "unsubscribed"
     assert mail_client.post("/unsubscribe?token=forged").status_code == 400
     assert DigestSender(catalog, catalog.settings).send(
         "daily", now=datetime.now(UTC) + timedelta(days=1)).planned == 0
@@ -138,9 +137,9 @@ def test_one_click_unsubscribe_by_post_to_the_header_url(tmp_path: Path,
 def test_no_paper_twice_to_an_address_across_subscriptions_and_days(
         tmp_path: Path, smtp_sink: SmtpSink) -> None:
     catalog = _catalog(tmp_path, smtp_sink, digest_size=3)
-    voter = catalog.community.add_user("voter", "voter@example.org", "hash")
+    voter = catalog.store.members.add_user("voter", "voter@example.org", "hash")
     for paper_id in ("2611.00000", "2611.00005"):  # trending: these two first
-        catalog.community.vote(voter.id, catalog.store.get(paper_id).rowid, True)
+        catalog.store.community.vote(voter.id, catalog.store.papers.get(paper_id).key, True)
     _subscribe(catalog, "reader@example.org", trending=True)
     _subscribe(catalog, "Reader@Example.org", trending=False, query="pairwise ranking loss")
     _subscribe(catalog, "other@example.org", trending=False, query="pairwise ranking loss")
@@ -170,8 +169,8 @@ def test_saved_search_sends_nothing_for_an_empty_period(tmp_path: Path) -> None:
     catalog = _catalog(tmp_path)
     period = digest_period("daily")
     relevant = search_candidates(catalog, "pairwise ranking loss", period)
-    assert catalog.store.get("2611.00000").rowid in relevant
-    assert catalog.store.get("2611.00002").rowid not in relevant, "lensing is not ranking"
+    assert catalog.store.papers.get("2611.00000").key in relevant
+    assert catalog.store.papers.get("2611.00002").key not in relevant, "lensing is not ranking"
     assert search_candidates(catalog, "volcanic eruptions on Venus", period) == []
 
 
@@ -186,7 +185,7 @@ def test_thirty_percent_smtp_failures_end_with_one_copy_each(tmp_path: Path) -> 
         assert sink.failures == report.retried > 5
         received = Counter(m["To"] for m in sink.messages)
     assert received == Counter(addresses)
-    outbox = DigestStore(catalog.store).outbox()
+    outbox = catalog.store.outbox.items()
     assert {item.status for item in outbox} == {"sent"}
     assert max(item.attempts for item in outbox) > 1, "failures were retried, and recorded"
 
@@ -199,11 +198,11 @@ def test_hard_failures_are_recorded_and_pause_the_subscription(tmp_path: Path) -
         sender = DigestSender(catalog, catalog.settings)
         first = sender.send("daily")
         assert (first.sent, first.failed, first.paused) == (1, 1, 0)
-        digests = DigestStore(catalog.store)
-        assert digests.subscription(gone).failures == 1
-        assert "550" in digests.subscription(gone).last_error
+        store = catalog.store
+        assert store.subscriptions.get(gone).failures == 1
+        assert "550" in store.subscriptions.get(gone).last_error
         second = sender.send("daily", now=datetime.now(UTC) + timedelta(days=1))
-        assert second.paused == 1 and digests.subscription(gone).status == "paused"
+        assert second.paused == 1 and store.subscriptions.get(gone).status == "paused"
         third = sender.send("daily", now=datetime.now(UTC) + timedelta(days=2))
         assert third.failed == 0, "a paused subscription is not tried again"
 
@@ -233,7 +232,7 @@ def test_kill_9_mid_run_then_rerun_sends_exactly_one_copy_each(tmp_path: Path) -
         first.wait()
         delivered_before = len(sink.messages)
         assert 30 <= delivered_before < 120, "killed mid-run"
-        recorded = DigestStore(catalog.store).counts().get("sent", 0)
+        recorded = catalog.store.outbox.counts().get("sent", 0)
         assert recorded < 120, "digests were left queued or in flight"
         rerun = _send_in_subprocess(catalog)
         out, err = rerun.communicate(timeout=120)
@@ -243,7 +242,7 @@ def test_kill_9_mid_run_then_rerun_sends_exactly_one_copy_each(tmp_path: Path) -
         received = Counter(m["To"] for m in sink.messages)
     duplicates = {to: n for to, n in received.items() if n > 1}
     assert duplicates == {} and set(received) == set(addresses)
-    assert DigestStore(catalog.store).counts() == {"sent": 120}
+    assert catalog.store.outbox.counts() == {"sent": 120}
 
 
 def test_two_senders_at_once_never_double_send(tmp_path: Path) -> None:
@@ -269,7 +268,7 @@ def test_dry_run_counts_without_sending(tmp_path: Path, smtp_sink: SmtpSink) -> 
     out, err = dry.communicate(timeout=60)
     assert dry.returncode == 0, err.decode()
     assert "2 active subscriptions; 1 would get a digest, 1 have nothing new" in out.decode()
-    assert smtp_sink.messages == [] and DigestStore(catalog.store).counts() == {}
+    assert smtp_sink.messages == [] and catalog.store.outbox.counts() == {}
 
 
 def test_preview_shows_the_next_digest(tmp_path: Path, smtp_sink: SmtpSink) -> None:
@@ -277,7 +276,7 @@ def test_preview_shows_the_next_digest(tmp_path: Path, smtp_sink: SmtpSink) -> N
     subscription_id = _subscribe(catalog, "reader@example.org", trending=False,
                                  query="pairwise ranking loss")
     sender = DigestSender(catalog, catalog.settings)
-    token = sender.subscriptions.link_token(DigestStore(catalog.store).subscription(
+    token = sender.subscriptions.link_token(catalog.store.subscriptions.get(
         subscription_id))
     client = TestClient(create_app(catalog.settings, catalog))
     preview = client.get(f"/digest/preview?token={token}")

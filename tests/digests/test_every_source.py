@@ -17,12 +17,11 @@ from fastapi.testclient import TestClient
 from paperfeed.catalog import Catalog
 from paperfeed.digests import DigestSender
 from paperfeed.members import ManualPaper, Submissions
-from paperfeed.models import Paper, SkippedRecord
+from paperfeed.models import OutboxItem, Paper, SkippedRecord
 from paperfeed.sources import read_source
 from paperfeed.sources.arxiv_api import parse_feed
 from paperfeed.sources.arxiv_oai import parse_list_records
 from paperfeed.sources.captured import parse_capture
-from paperfeed.store.digests import DigestStore, OutboxItem
 from paperfeed.web import create_app
 
 from ..conftest import FIXTURES, REPO, make_settings
@@ -63,13 +62,13 @@ def every_source(tmp_path: Path, smtp_sink: SmtpSink) -> tuple[Catalog, dict[str
     """A catalog holding one paper per source, each featured on today's list."""
     catalog = Catalog(make_settings(tmp_path / "data", load_demo=False,
                                     base_url="http://testserver", **smtp_sink.overrides))
-    member = catalog.community.add_user("member", "member@example.org", "hash")
+    member = catalog.store.members.add_user("member", "member@example.org", "hash")
     ids = {}
     for name, paper in papers_from_every_source().items():
         catalog.ingest([paper])
-        stored = catalog.store.find(paper)
+        stored = catalog.store.papers.find(paper)
         assert stored is not None, name
-        catalog.community.submit(stored.rowid, member.id, TODAY)
+        catalog.store.community.submit(stored.key, member.id, TODAY)
         ids[name] = stored.id
     manual = Submissions(catalog, "http://127.0.0.1:9/none").manual(member, ManualPaper(
         title="A hand-entered paper without any link", abstract="Typed in by a member.",
@@ -82,9 +81,9 @@ def every_source(tmp_path: Path, smtp_sink: SmtpSink) -> tuple[Catalog, dict[str
 def test_a_digest_with_papers_from_every_source_goes_out(
         every_source: tuple[Catalog, dict[str, str]], smtp_sink: SmtpSink) -> None:
     catalog, ids = every_source
-    digests = DigestStore(catalog.store)
-    digests.set_status(digests.add_subscription("reader@example.org", "daily", True, None).id,
-                       "active")
+    subscriptions = catalog.store.subscriptions
+    subscriptions.set_status(subscriptions.add("reader@example.org", "daily", True, None).id,
+                             "active")
     report = DigestSender(catalog, catalog.settings.with_overrides(digest_size=20)).send(
         "daily", max_wait_s=0)
     assert (report.sent, report.failed) == (1, 0), report.summary()
@@ -104,8 +103,8 @@ def test_every_page_and_feed_renders_papers_from_every_source(
     pages = ["/", "/papers/week", "/papers/month", "/search?q=paper", "/feeds/daily.atom",
              "/feeds/search.atom?q=paper", "/api/daily_papers?limit=20",
              "/api/papers/search?q=paper"]
-    digests = DigestStore(catalog.store)
-    subscription = digests.add_subscription("reader@example.org", "daily", True, None)
+    store = catalog.store
+    subscription = store.subscriptions.add("reader@example.org", "daily", True, None)
     token = DigestSender(catalog, catalog.settings).subscriptions.link_token(subscription)
     pages.append(f"/digest/preview?token={token}")
     for paper_id in ids.values():
@@ -129,16 +128,17 @@ class BrokenForOne(DigestSender):
 def test_a_digest_that_cannot_be_rendered_fails_alone(
         every_source: tuple[Catalog, dict[str, str]], smtp_sink: SmtpSink) -> None:
     catalog, _ = every_source
-    digests = DigestStore(catalog.store)
+    store = catalog.store
     for address in ("a@example.org", "broken@example.org", "z@example.org"):
-        digests.set_status(digests.add_subscription(address, "daily", True, None).id, "active")
+        subscription = store.subscriptions.add(address, "daily", True, None)
+        store.subscriptions.set_status(subscription.id, "active")
     report = BrokenForOne(catalog, catalog.settings).send("daily", max_wait_s=0)
     assert (report.sent, report.failed, report.unrenderable) == (2, 1, 1)
     assert "could not be rendered" in report.summary()
     assert sorted(m["To"] for m in smtp_sink.messages) == ["a@example.org", "z@example.org"]
-    [broken] = [item for item in digests.outbox() if item.email == "broken@example.org"]
+    [broken] = [item for item in store.outbox.items() if item.email == "broken@example.org"]
     assert broken.status == "failed" and "could not render" in (broken.last_error or "")
-    assert digests.already_sent("broken@example.org", [1, 2, 3, 4, 5, 6, 7, 8, 9]) == set(), \
+    assert store.outbox.already_sent("broken@example.org", [1, 2, 3, 4, 5, 6, 7, 8, 9]) == set(), \
         "its papers are released for a later digest"
     rerun = BrokenForOne(catalog, catalog.settings).send("daily", max_wait_s=0)
     assert rerun.sent == 0 and rerun.failed == 0, "nothing is stuck in 'sending'"

@@ -91,16 +91,16 @@ def test_fusion_prefers_agreement_and_respects_weights() -> None:
     a = [(1, 10.0), (2, 9.0), (3, 1.0)]
     b = [(2, 0.9), (4, 0.8), (1, 0.1)]
     fused = fuse({"a": a, "b": b}, {"a": 0.5, "b": 0.5})
-    assert [rowid for rowid, _, _ in fused][:2] == [2, 1]
+    assert [key for key, _, _ in fused][:2] == [2, 1]
     assert fused[0][2] == {"a": 2, "b": 1}
     assert fused[0][1] == pytest.approx(0.5 * 8 / 9 + 0.5 * 1.0)
     only_b = fuse({"a": a, "b": b}, {"a": 0.0, "b": 1.0})
-    assert [rowid for rowid, _, _ in only_b][:3] == [2, 4, 1]
+    assert [key for key, _, _ in only_b][:3] == [2, 4, 1]
     assert fuse({"a": [], "b": [(7, 0.3)]}, {"a": 0.5, "b": 0.5})[0][:2] == (7, 0.5)
 
 
 def test_similar_excludes_itself_and_ranks_neighbours(catalog: Catalog) -> None:
-    paper = catalog.store.get("2401.00001")
+    paper = catalog.store.papers.get("2401.00001")
     assert paper is not None
     found = similar(catalog, paper, 4)
     assert paper.id not in [p.id for p, _ in found]
@@ -148,8 +148,8 @@ def test_periods_and_navigation(catalog: Catalog) -> None:
     assert daily.parse_period() is None
     with pytest.raises(BadRequest):
         daily.parse_period(day="2024-02-30")
-    latest = daily.latest_period(catalog.store)
+    latest = daily.latest_period(catalog.store.papers)
     assert latest is not None and latest.start == date(2024, 1, 3)
-    around = daily.neighbours(catalog.store, daily.period_of("day", date(2023, 2, 10)))
+    around = daily.neighbours(catalog.store.papers, daily.period_of("day", date(2023, 2, 10)))
     assert around.older is not None and around.older.start == date(2022, 6, 1)
     assert around.newer is not None and around.newer.start == date(2023, 2, 11)

@@ -29,21 +29,21 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$
 SCRIPT = "<script>alert(1)</script> & <b>bold</b>"
 
 
-def paper(rowid: int = 1, **fields: Any) -> StoredPaper:
+def paper(key: int = 1, **fields: Any) -> StoredPaper:
     values: dict[str, Any] = {
-        "rowid": rowid,
-        "id": f"2401.0{rowid:04d}",
-        "title": f"Paper number {rowid}",
-        "abstract": f"We study problem {rowid}.",
+        "key": key,
+        "id": f"2401.0{key:04d}",
+        "title": f"Paper number {key}",
+        "abstract": f"We study problem {key}.",
         "authors": ["Ada Lovelace", "Alan Turing"],
         "categories": ["cs.LG", "stat.ML"],
-        "arxiv_id": f"2401.0{rowid:04d}",
+        "arxiv_id": f"2401.0{key:04d}",
         "doi": None,
-        "published": date(2024, 1, rowid),
-        "updated": date(2024, 2, rowid),
+        "published": date(2024, 1, key),
+        "updated": date(2024, 2, key),
         "version": 2,
-        "links": {"abs": f"https://arxiv.org/abs/2401.0{rowid:04d}",
-                  "pdf": f"https://arxiv.org/pdf/2401.0{rowid:04d}"},
+        "links": {"abs": f"https://arxiv.org/abs/2401.0{key:04d}",
+                  "pdf": f"https://arxiv.org/pdf/2401.0{key:04d}"},
         "added_at": "2026-11-20T10:00:00+00:00",
     }
     values.update(fields)
@@ -294,7 +294,7 @@ def test_real_arxiv_records() -> None:
     records = [p for p in read_arxiv_jsonl(FIXTURES / "arxiv_cs_excerpt.jsonl")
                if isinstance(p, Paper)]
     assert len(records) >= 10
-    stored = [StoredPaper(rowid=n, id=p.id, title=p.title, abstract=p.abstract,
+    stored = [StoredPaper(key=n, id=p.id, title=p.title, abstract=p.abstract,
                           authors=p.authors, categories=p.categories, arxiv_id=p.arxiv_id,
                           doi=p.doi, published=p.published, updated=p.updated,
                           version=p.version, links=p.links,

@@ -16,14 +16,14 @@ def unit(rows: np.ndarray) -> np.ndarray:
 def test_exact_subset_search_matches_brute_force(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     vectors = unit(rng.normal(size=(500, 32)))
-    rowids = list(range(10, 510))
+    keys = list(range(10, 510))
     index = VectorIndex(tmp_path / "v.usearch", 32)
-    index.add(rowids, vectors)
+    index.add(keys, vectors)
     query = vectors[3]
-    subset = rowids[::3] + [99_999]  # an unknown rowid is ignored
+    subset = keys[::3] + [99_999]  # an unknown key is ignored
     found = index.search_exact(query, subset, 5)
     scores = vectors[::3] @ query
-    expected = [rowids[::3][i] for i in np.argsort(-scores)[:5]]
+    expected = [keys[::3][i] for i in np.argsort(-scores)[:5]]
     assert [r for r, _ in found] == expected
     assert found[0] == (13, found[0][1]) and abs(found[0][1] - 1.0) < 1e-2
     assert [r for r, _ in index.search(query, 1)] == [13]

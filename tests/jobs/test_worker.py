@@ -11,7 +11,6 @@ from paperfeed.catalog import Catalog
 from paperfeed.errors import ConfigError
 from paperfeed.jobs.scheduler import Worker
 from paperfeed.models import Paper
-from paperfeed.store.digests import DigestStore
 
 from ..conftest import LocalServer, make_settings
 from ..smtp_server import SmtpSink
@@ -38,15 +37,15 @@ def test_only_one_process_harvests_at_a_time(tmp_path: Path,
     settings = make_settings(tmp_path, load_demo=False, harvest_set="physics:hep-th",
                              arxiv_oai_url=local_server.url)
     worker = Worker(settings)
-    digests = DigestStore(worker.catalog.store)
-    assert digests.try_lock("harvest", "other-host:1", 3600)
+    store = worker.catalog.store
+    assert store.leases.acquire("harvest", "other-host:1", 3600)
     worker.harvest()
     assert local_server.requests == [], "another process holds the harvest lease"
-    digests.unlock("harvest", "other-host:1")
+    store.leases.release("harvest", "other-host:1")
     worker.harvest()
-    assert local_server.requests and worker.catalog.store.count() == 3
+    assert local_server.requests and worker.catalog.store.papers.count() == 3
     assert worker.catalog.indexes.semantic.stamp.count == 3, "harvested papers are indexed"
-    assert digests.try_lock("harvest", "other-host:1", 3600), "the lease was released"
+    assert store.leases.acquire("harvest", "other-host:1", 3600), "the lease was released"
 
 
 def test_digest_job_twice_sends_once(tmp_path: Path) -> None:
@@ -55,13 +54,13 @@ def test_digest_job_twice_sends_once(tmp_path: Path) -> None:
         today = datetime.now(UTC).date()
         worker.catalog.ingest([Paper(title="A paper from today about ranking", arxiv_id=
                                      "2611.00001", published=today, source="t", source_ref="1")])
-        digests = DigestStore(worker.catalog.store)
-        subscription = digests.add_subscription("reader@example.org", "weekly", True, None)
-        digests.set_status(subscription.id, "active")
+        store = worker.catalog.store
+        subscription = store.subscriptions.add("reader@example.org", "weekly", True, None)
+        store.subscriptions.set_status(subscription.id, "active")
         worker.digests("weekly")
         worker.digests("weekly")  # a second process, or a rerun, on the same schedule
         worker.retry()
-        [item] = digests.outbox()
+        [item] = store.outbox.items()
         assert item.status == "sent"
         [message] = sink.messages
         assert "A paper from today about ranking" in message.get_body(("plain",)).get_content()
@@ -74,10 +73,10 @@ def test_digest_job_searches_what_another_process_stored(tmp_path: Path) -> None
             title="Speculative decoding with draft models", arxiv_id="2611.00002",
             abstract="A small draft model proposes tokens that the large model verifies.",
             published=datetime.now(UTC).date(), source="t", source_ref="2")])
-        digests = DigestStore(worker.catalog.store)
-        subscription = digests.add_subscription("reader@example.org", "weekly", False,
-                                                 "speculative decoding")
-        digests.set_status(subscription.id, "active")
+        subscriptions = worker.catalog.store.subscriptions
+        subscription = subscriptions.add("reader@example.org", "weekly", False,
+                                         "speculative decoding")
+        subscriptions.set_status(subscription.id, "active")
         worker.digests("weekly")
         [message] = sink.messages
     assert "Speculative decoding with draft models" in message.get_body(("plain",)).get_content()

@@ -9,8 +9,7 @@ import pytest
 from paperfeed.errors import BadRequest, LoginFailed, TooManyAttempts
 from paperfeed.members import Accounts
 from paperfeed.members import accounts as accounts_mod
-from paperfeed.store import Store
-from paperfeed.store.community import Community
+from paperfeed.store import Store, sqlite_url
 
 from ..conftest import make_settings
 
@@ -19,7 +18,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def accounts(tmp_path: Path) -> Accounts:
-    return Accounts(Community(Store(tmp_path / "pf.sqlite")), make_settings(tmp_path))
+    return Accounts(Store(sqlite_url(tmp_path / "pf.sqlite")).members, make_settings(tmp_path))
 
 
 def test_passwords_are_argon2id_hashes(accounts: Accounts) -> None:

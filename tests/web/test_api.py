@@ -15,10 +15,10 @@ def test_daily_papers_latest_and_paging(client: TestClient, demo_catalog: Catalo
     assert items[0]["paper"]["summary"]
     page2 = client.get("/api/daily_papers", params={"limit": 5, "p": 1}).json()
     assert not {i["id"] for i in items} & {i["id"] for i in page2}
-    latest = demo_catalog.store.latest_date()
+    latest = demo_catalog.store.papers.latest_date()
     assert latest is not None
     by_date = client.get("/api/daily_papers", params={"date": latest.isoformat(), "limit": 100})
-    assert len(by_date.json()) == min(100, demo_catalog.store.count_between(latest, latest))
+    assert len(by_date.json()) == min(100, demo_catalog.store.papers.count_between(latest, latest))
     month = client.get("/api/daily_papers", params={"month": latest.strftime("%Y-%m")})
     assert month.status_code == 200 and month.json()
 

@@ -18,8 +18,7 @@ import pytest
 
 from paperfeed.catalog import Catalog
 from paperfeed.members.accounts import hash_password
-from paperfeed.models import Paper
-from paperfeed.store.community import User
+from paperfeed.models import Paper, User
 
 from ..conftest import LiveServer, make_settings
 from .browser import PASSWORD, SCREENSHOTS, needs_chromium, sign_up
@@ -60,19 +59,19 @@ def small_corpus(home: Path, ages: dict[int, int] | None = None, **overrides: An
 
 
 def add_member(catalog: Catalog, name: str) -> User:
-    return catalog.community.add_user(name, f"{name}@example.org", hash_password(PASSWORD),
+    return catalog.store.members.add_user(name, f"{name}@example.org", hash_password(PASSWORD),
                                       is_admin=False)
 
 
-def rowid(catalog: Catalog, paper_id: str) -> int:
-    found = catalog.store.get(paper_id)
+def paper_key(catalog: Catalog, paper_id: str) -> int:
+    found = catalog.store.papers.get(paper_id)
     assert found is not None, paper_id
-    return found.rowid
+    return found.key
 
 
 def votes_of(catalog: Catalog, paper_id: str) -> int:
-    return catalog.community.vote_counts([rowid(catalog, paper_id)]).get(
-        rowid(catalog, paper_id), 0)
+    return catalog.store.community.vote_counts([paper_key(catalog, paper_id)]).get(
+        paper_key(catalog, paper_id), 0)
 
 
 def log_in_on_form(page: Any, name: str) -> None:
@@ -118,12 +117,12 @@ def test_signup_submit_upvote_rises_in_trending(browser: Any, tmp_path: Path) ->
         ctx_a = browser.new_context(viewport=DESKTOP)
         page = ctx_a.new_page()
         sign_up(page, base, "alice")
-        alice = catalog.community.user_by_name("alice")
+        alice = catalog.store.members.user_by_name("alice")
         assert alice is not None and alice.is_admin, "the first member becomes an admin"
 
         bob, carol = add_member(catalog, "bob"), add_member(catalog, "carol")
-        catalog.community.vote(bob.id, rowid(catalog, "2401.00001"), True)
-        catalog.community.vote(carol.id, rowid(catalog, "2401.00002"), True)
+        catalog.store.community.vote(bob.id, paper_key(catalog, "2401.00001"), True)
+        catalog.store.community.vote(carol.id, paper_key(catalog, "2401.00002"), True)
         page.goto(base + "/trending")
         assert sorted(card_ids(page)) == ["2401.00001", "2401.00002"], "before: 1 vote each"
 
@@ -281,7 +280,7 @@ def test_posts_without_the_csrf_token_are_refused(browser: Any, tmp_path: Path) 
                     }""", [action, fields])
             assert nav.value.status == 403, f"form POST to {action} without csrf_token"
             expect(page.locator("main")).to_contain_text("did not come from this site")
-        assert catalog.community.submission(rowid(catalog, unsubmitted)) is None
+        assert catalog.store.community.submission(paper_key(catalog, unsubmitted)) is None
         assert votes_of(catalog, paper) == 0
 
         page.goto(base + "/")
@@ -384,17 +383,17 @@ def test_hostile_submission_renders_inert(browser: Any, tmp_path: Path) -> None:
 
 def test_community_screenshots(browser: Any, tmp_path: Path) -> None:
     catalog = Catalog(make_settings(tmp_path, load_demo=True))
-    latest = catalog.store.latest_date()
+    latest = catalog.store.papers.latest_date()
     assert latest is not None
-    todays = catalog.store.between(latest, latest, 12, sort="newest")
+    todays = catalog.store.papers.between(latest, latest, 12, sort="newest")
     members = [add_member(catalog, name) for name in ("ada", "grace", "alan", "edsger", "barbara")]
     me = members[0]
     for i, paper in enumerate(todays[:9]):  # 5, 5, 4, 4, 3, ... votes; `me` voted the top two
         for member in members[-max(1, 5 - i // 2):]:
-            catalog.community.vote(member.id, paper.rowid, True)
+            catalog.store.community.vote(member.id, paper.key, True)
     featured = todays[1]
-    catalog.community.submit(featured.rowid, me.id, latest)
-    catalog.store.add_links(featured.rowid, {"code": "https://github.com/example/code"})
+    catalog.store.community.submit(featured.key, me.id, latest)
+    catalog.store.papers.add_links(featured.key, {"code": "https://github.com/example/code"})
     with LiveServer(catalog) as server:
         base = server.url
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 
 from paperfeed.catalog import Catalog
 from paperfeed.digests import DigestSender
-from paperfeed.models import Paper
-from paperfeed.store.digests import DigestStore, Subscription
+from paperfeed.models import Paper, Subscription
 
 from ..conftest import LiveServer, make_settings
 from ..smtp_server import SmtpSink
@@ -89,12 +88,12 @@ def _site(tmp_path: Path, sink: SmtpSink) -> Iterator[tuple[Catalog, str]]:
                     for i, (title, abstract, age) in enumerate(PAPERS)])
     catalog.reindex()
     # Trending, most upvoted first: GRAPHS (2 votes), PROTEIN (1). digest_size=2 keeps those.
-    voters = [catalog.community.add_user(f"voter{i}", f"voter{i}@example.org", "x",
+    voters = [catalog.store.members.add_user(f"voter{i}", f"voter{i}@example.org", "x",
                                          is_admin=False) for i in range(2)]
     for voter, title in ((voters[0], GRAPHS), (voters[1], GRAPHS), (voters[0], PROTEIN)):
-        found = catalog.store.get(ARXIV[title])
+        found = catalog.store.papers.get(ARXIV[title])
         assert found is not None
-        catalog.community.vote(voter.id, found.rowid, True)
+        catalog.store.community.vote(voter.id, found.key, True)
     server = LiveServer(catalog)
     server.port = server.server.config.port = port
     with server:
@@ -132,13 +131,13 @@ def _to(sink: SmtpSink, address: str) -> list[EmailMessage]:
 
 
 def _status(catalog: Catalog, subscription_id: int) -> str:
-    found = DigestStore(catalog.store).subscription(subscription_id)
+    found = catalog.store.subscriptions.get(subscription_id)
     assert found is not None
     return found.status
 
 
 def _subscriptions(catalog: Catalog, email: str) -> list[Subscription]:
-    return DigestStore(catalog.store).subscriptions_of(email)
+    return catalog.store.subscriptions.of_email(email)
 
 
 def _submit(page: Any, form: Any) -> None:
@@ -194,7 +193,7 @@ def test_opt_in_from_the_daily_page_to_the_first_digest(
         sender = DigestSender(catalog, catalog.settings)
         before = sender.send("daily")
         assert (before.planned, before.sent) == (0, 0), "nothing before the click"
-        assert len(smtp_sink.messages) == 1 and DigestStore(catalog.store).counts() == {}
+        assert len(smtp_sink.messages) == 1 and catalog.store.outbox.counts() == {}
 
         response = page.goto(link)
         assert response is not None and response.status == 200
@@ -256,9 +255,9 @@ def test_unsubscribe_link_in_a_digest_asks_then_unsubscribes(
 
     reader = "leaving@example.org"
     with _site(tmp_path, smtp_sink) as (catalog, base):
-        digests = DigestStore(catalog.store)
-        subscription = digests.add_subscription(reader, "daily", True, None)
-        digests.set_status(subscription.id, "active")
+        store = catalog.store
+        subscription = store.subscriptions.add(reader, "daily", True, None)
+        store.subscriptions.set_status(subscription.id, "active")
         sender = DigestSender(catalog, catalog.settings)
         assert sender.send("daily").sent == 1
         [digest] = smtp_sink.wait_for(1)
@@ -322,7 +321,7 @@ def test_member_adds_confirms_previews_pauses_and_resumes(
             "Waiting for you to confirm (check your inbox)")
         assert card.get_by_role("link", name="Preview next").count() == 0
         [subscription] = _subscriptions(catalog, email)
-        user = catalog.community.user_by_name("maya")
+        user = catalog.store.members.user_by_name("maya")
         assert user is not None and subscription.user_id == user.id
         assert subscription.status == "pending"
 
@@ -356,9 +355,9 @@ def test_member_adds_confirms_previews_pauses_and_resumes(
         assert len(smtp_sink.messages) == 1, "pausing and resuming send no email"
 
         # A second, daily saved search for the screenshot.
-        digests = DigestStore(catalog.store)
-        second = digests.add_subscription(email, "daily", False, QUERY, user.id)
-        digests.set_status(second.id, "active")
+        store = catalog.store
+        second = store.subscriptions.add(email, "daily", False, QUERY, user.id)
+        store.subscriptions.set_status(second.id, "active")
         page.reload()
         expect(card).to_have_count(2)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -85,7 +85,7 @@ def test_every_state_changing_route_checks_csrf(app_client: TestClient) -> None:
 
 def test_posts_without_the_token_are_refused_and_change_nothing(catalog: Catalog) -> None:
     client = member_client(catalog, "ada")
-    paper = catalog.store.get("2501.00001")
+    paper = catalog.store.papers.get("2501.00001")
     assert client.post("/api/papers/2501.00001/vote").status_code == 403
     assert client.post("/api/papers/2501.00001/vote",
                        headers={"X-CSRF-Token": "x" * 32}).status_code == 403
@@ -95,8 +95,8 @@ def test_posts_without_the_token_are_refused_and_change_nothing(catalog: Catalog
     refused = stranger.post("/signup", data={"username": "eve", "email": "e@example.org",
                                              "password": PASSWORD})
     assert refused.status_code == 403
-    assert catalog.community.vote_counts([paper.rowid]) == {}
-    assert catalog.community.user_by_name("eve") is None
+    assert catalog.store.community.vote_counts([paper.key]) == {}
+    assert catalog.store.members.user_by_name("eve") is None
 
 
 def test_logged_out_vote_redirects_to_login_and_api_says_401(app_client: TestClient) -> None:
@@ -112,7 +112,7 @@ def test_logged_out_vote_redirects_to_login_and_api_says_401(app_client: TestCli
 
 def test_sign_up_log_out_log_in(app_client: TestClient, catalog: Catalog) -> None:
     sign_up(app_client, "ada")
-    assert catalog.community.user_by_name("ada").is_admin, "the first member is an admin"
+    assert catalog.store.members.user_by_name("ada").is_admin, "the first member is an admin"
     page = app_client.get("/")
     assert "Log out" in page.text and ">ada</a>" in page.text
     app_client.post("/logout", data={"csrf_token": _csrf(app_client)})
@@ -209,7 +209,8 @@ def test_submit_existing_paper_features_it_today_once(catalog: Catalog) -> None:
     again = bob.post("/submit", data={"ref": "1506.03134", "csrf_token": _csrf(bob)},
                      follow_redirects=False)
     assert again.headers["location"] == "/papers/1506.03134?notice=already-submitted"
-    assert catalog.community.submission(catalog.store.get("1506.03134").rowid).username == "ada"
+    submitted = catalog.store.papers.get("1506.03134")
+    assert catalog.store.community.submission(submitted.key).username == "ada"
 
 
 def test_submit_asks_arxiv_for_unknown_papers(tmp_path: Path, local_server: LocalServer) -> None:
@@ -222,7 +223,7 @@ def test_submit_asks_arxiv_for_unknown_papers(tmp_path: Path, local_server: Loca
     response = ada.post("/submit", data={"ref": "astro-ph/0601001", "csrf_token": _csrf(ada)},
                         follow_redirects=False)
     assert response.headers["location"] == "/papers/astro-ph/0601001?notice=submitted"
-    stored = catalog.store.get("astro-ph/0601001")
+    stored = catalog.store.papers.get("astro-ph/0601001")
     assert stored is not None and stored.abstract
     found = ada.get("/api/papers/search", params={"q": stored.title}).json()
     assert found[0]["id"] == "astro-ph/0601001", "a submitted paper is searchable at once"
@@ -244,7 +245,7 @@ def test_submit_offline_offers_the_manual_form(catalog: Catalog) -> None:
         "authors": "Ada Lovelace, Charles Babbage", "abstract": "We rank.",
         "csrf_token": _csrf(ada)}, follow_redirects=False)
     assert manual.headers["location"] == "/papers/2409.99999?notice=submitted"
-    paper = catalog.store.get("2409.99999")
+    paper = catalog.store.papers.get("2409.99999")
     assert paper.authors == ["Ada Lovelace", "Charles Babbage"]
     bad = ada.post("/submit", data={"ref": "not an id", "csrf_token": _csrf(ada)})
     assert bad.status_code == 400 and "is not an arXiv id" in bad.text
@@ -293,14 +294,14 @@ def test_votes_show_everywhere_and_trending_ranks_them(catalog: Catalog) -> None
                          headers={"referer": "http://testserver/trending"},
                          follow_redirects=False)
     assert form_vote.status_code == 303 and form_vote.headers["location"].startswith("/trending")
-    assert catalog.community.vote_counts([catalog.store.get("2501.00004").rowid]) == {
-        catalog.store.get("2501.00004").rowid: 1}
+    assert catalog.store.community.vote_counts([catalog.store.papers.get("2501.00004").key]) == {
+        catalog.store.papers.get("2501.00004").key: 1}
 
 
 def test_fifty_concurrent_http_voters_are_counted_exactly(catalog: Catalog) -> None:
     """50 members vote at once through a real server (uvicorn, thread pool, SQLite)."""
-    accounts = Accounts(catalog.community, catalog.settings)
-    sessions = [accounts.start_session(catalog.community.add_user(
+    accounts = Accounts(catalog.store.members, catalog.settings)
+    sessions = [accounts.start_session(catalog.store.members.add_user(
         f"v{i}", f"v{i}@example.org", "unused-hash")) for i in range(50)]
     with LiveServer(catalog) as server:
         def vote(token: str) -> int:
@@ -312,8 +313,8 @@ def test_fifty_concurrent_http_voters_are_counted_exactly(catalog: Catalog) -> N
         with ThreadPoolExecutor(max_workers=50) as pool:
             statuses = list(pool.map(vote, sessions))
     assert statuses == [200] * 50
-    rowid = catalog.store.get("2501.00002").rowid
-    assert catalog.community.vote_counts([rowid]) == {rowid: 50}
+    key = catalog.store.papers.get("2501.00002").key
+    assert catalog.store.community.vote_counts([key]) == {key: 50}
 
 
 def test_admin_hides_a_submission(catalog: Catalog) -> None:
@@ -360,7 +361,7 @@ def test_oversized_and_malformed_requests(catalog: Catalog) -> None:
                     ).status_code == 404
     assert ada.get("/members/nobody").status_code == 404
     assert ada.get("/reset?token=garbage").status_code == 400
-    assert catalog.store.count() == 8, "nothing stored by refused requests"
+    assert catalog.store.papers.count() == 8, "nothing stored by refused requests"
 
 
 def test_cached_pages_for_visitors_show_new_votes_and_their_own_token(

@@ -20,10 +20,10 @@ HOSTILE_TITLE = '<script>alert("pwned")</script><img src=x onerror=alert(1)> Hos
 def test_home_lists_latest_day_of_demo_corpus(client: TestClient, demo_catalog: Catalog) -> None:
     response = client.get("/")
     assert response.status_code == 200
-    latest = demo_catalog.store.latest_date()
+    latest = demo_catalog.store.papers.latest_date()
     assert latest is not None
     assert latest.strftime("%B %-d, %Y") in response.text
-    total = demo_catalog.store.count_between(latest, latest)
+    total = demo_catalog.store.papers.count_between(latest, latest)
     assert f"{total} papers" in response.text
     assert response.text.count('<article class="paper"') == min(total, 30)
     assert "Get trending papers in your email inbox!" in response.text
@@ -75,7 +75,7 @@ def test_category_without_query_lists_newest(tmp_path: Path) -> None:
 
 
 def test_paper_page_has_details_and_similar(client: TestClient, demo_catalog: Catalog) -> None:
-    paper = demo_catalog.store.between(date(1900, 1, 1), date(2100, 1, 1), 1)[0]
+    paper = demo_catalog.store.papers.between(date(1900, 1, 1), date(2100, 1, 1), 1)[0]
     response = client.get(f"/papers/{paper.id}")
     assert response.status_code == 200
     assert f"<h1>{paper.title}</h1>" in response.text.replace("&#39;", "'").replace(
@@ -97,7 +97,7 @@ def test_hostile_text_renders_inert(tmp_path: Path) -> None:
                           published=date(2025, 1, 2), source="test", source_ref="t")])
     catalog.reindex()
     client = TestClient(create_app(catalog.settings, catalog))
-    paper_id = catalog.store.latest_date() and catalog.store.between(
+    paper_id = catalog.store.papers.latest_date() and catalog.store.papers.between(
         date(2025, 1, 2), date(2025, 1, 2), 1)[0].id
     for url in ("/", f"/papers/{paper_id}", "/search?q=hostile+graphs"):
         html = client.get(url).text
