@@ -151,10 +151,11 @@ class Outbox:
                            "owner": owner})
 
     def mark_failed(self, outbox_id: int, owner: str, error: str) -> None:
-        """Give up on a digest; its papers may go out in a later one."""
+        """Give up on a digest; its papers may go out in a later one. Only its owner can:
+        a sender whose lease ran out must not release a digest another one now sends."""
         with self.db.write() as tx:
-            tx.run(FAILED, {"error": error[:500], "id": outbox_id, "owner": owner})
-            tx.run(RELEASE, {"id": outbox_id})
+            if tx.run(FAILED, {"error": error[:500], "id": outbox_id, "owner": owner}) == 1:
+                tx.run(RELEASE, {"id": outbox_id})
 
     def next_retry_at(self) -> float | None:
         """When the earliest queued digest becomes due (None if nothing is queued)."""

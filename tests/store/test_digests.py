@@ -106,6 +106,7 @@ def test_retry_waits_and_failure_gives_papers_back(make_store: Callable[[], Stor
     retry_at = time.time() + 3600
     store.outbox.mark_retry(retried.id, "me", "421 try later", retry_at)
     store.outbox.mark_failed(failed.id, "me", "550 gone")
+    store.outbox.mark_failed(retried.id, "someone else", "no")  # not theirs: nothing happens
     assert store.outbox.claim("me", 60, 5) == [], "the retry is not due yet"
     assert store.outbox.next_retry_at() == retry_at
     by_id = {item.id: item for item in store.outbox.items()}
@@ -114,3 +115,4 @@ def test_retry_waits_and_failure_gives_papers_back(make_store: Callable[[], Stor
     assert (by_id[failed.id].status, by_id[failed.id].attempts) == ("failed", 1)
     assert store.outbox.already_sent("r1@example.org", keys) == set(), \
         "a failed digest's papers may go out in a later one"
+    assert store.outbox.already_sent("r0@example.org", keys) == set(keys[:3])
