@@ -1,13 +1,14 @@
 """Members, their sessions, login throttling, submissions and upvotes.
 
 Revision 0002 (was migrations/0002_community.sql). Names and addresses compare
-case-blind: SQLite's NOCASE collation; on PostgreSQL a collation of the same name,
-ICU's case-insensitive comparison (level 2: case ignored, accents not), so one
-column definition serves both and `WHERE email = :email` means the same on each.
+case-blind: SQLite's NOCASE collation, PostgreSQL's citext type (a contrib
+extension every build ships; ICU collations are not in every build), so
+`WHERE email = :email` means the same on each.
 """
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0002"
 down_revision = "0001"
@@ -15,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 TEXT = sa.Text()
-NOCASE = sa.Text(collation="NOCASE")
+NOCASE = sa.Text(collation="NOCASE").with_variant(postgresql.CITEXT(), "postgresql")
 
 
 def _paper_key() -> sa.Column:
@@ -25,8 +26,7 @@ def _paper_key() -> sa.Column:
 
 def upgrade() -> None:
     if op.get_context().dialect.name == "postgresql":
-        op.execute('CREATE COLLATION IF NOT EXISTS "NOCASE" (provider = icu,'
-                   " locale = 'und-u-ks-level2', deterministic = false)")
+        op.execute("CREATE EXTENSION IF NOT EXISTS citext")
     op.create_table(
         "users",
         sa.Column("id", sa.Integer, primary_key=True),

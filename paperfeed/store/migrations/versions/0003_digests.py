@@ -6,6 +6,7 @@ Revision 0003 (was migrations/0003_digests.sql).
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0003"
 down_revision = "0002"
@@ -13,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 TEXT = sa.Text()
-NOCASE = sa.Text(collation="NOCASE")
+NOCASE = sa.Text(collation="NOCASE").with_variant(postgresql.CITEXT(), "postgresql")
 
 
 def upgrade() -> None:
