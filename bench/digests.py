@@ -151,7 +151,7 @@ def breakdown(runs: list[dict[str, Any]], probe: list[dict[str, Any]]) -> list[d
          t["plan s"] - t["choose s"] - t["queue s"], len(runs)),
         ("plan", "choose papers: distinct searches (query x period), is_planned",
          t["choose s"], searched),
-        ("plan", "queue: DigestStore.plan (1 IMMEDIATE txn each), make_msgid", t["queue s"],
+        ("plan", "queue: store.outbox.plan (1 IMMEDIATE txn each), make_msgid", t["queue s"],
          t["queued"] + t["empty"]),
         ("deliver", "render: sender.build (lookups, Jinja text+html, EmailMessage)",
          t["render s"], sent),
@@ -195,9 +195,9 @@ def main() -> None:
             mail_from="paperfeed <digests@paperfeed.example.org>")
         started = time.perf_counter()
         catalog = Catalog(settings)
-        papers = catalog.store.count()
+        papers = catalog.store.papers.count()
         setup["open_catalog_seconds"] = round(time.perf_counter() - started, 2)
-        latest = catalog.store.latest_date()
+        latest = catalog.store.papers.latest_date()
         assert latest is not None, "the store has no papers"
         now = datetime.combine(args.now or latest + timedelta(days=1), dtime(7, 0), tzinfo=UTC)
         daily, weekly = digest_period("daily", now), digest_period("weekly", now)

@@ -57,7 +57,7 @@ def build_queries(catalog: Catalog, n: int) -> list[str]:
 
 
 def filter_cases(catalog: Catalog) -> list[tuple[str, Filters]]:
-    latest = catalog.store.latest_date() or date.today()
+    latest = catalog.store.papers.latest_date() or date.today()
     year = latest.year - 1 if latest.month < 12 else latest.year
     month = date(year, 6, 1)
     return [(f"year {year}", Filters(date(year, 1, 1), date(year, 12, 31))),
@@ -99,13 +99,14 @@ def measure_latency(catalog: Catalog, queries: list[str], n_similar: int) -> lis
     by_id = {p.id: p for p in tables.papers(catalog, tables.sample_keys(catalog, n_similar, rng))}
     days = tables.publication_days(catalog)
     picked = [date.fromisoformat(d) for d in (rng.choices(days, k=n_similar) if days else [])]
+    papers = catalog.store.papers
     cases += [
         ("similar(paper, 10)", lambda pid: similar(catalog, by_id[pid], 10), list(by_id),
          f"{len(by_id)} random papers"),
-        ("daily page: store.between(day, 30)", lambda d: catalog.store.between(d, d, 30), picked,
+        ("daily page: store.papers.between(day, 30)", lambda d: papers.between(d, d, 30), picked,
          f"random days out of {len(days)} with papers"),
-        ("daily page + count_between", lambda d: (catalog.store.between(d, d, 30),
-                                                  catalog.store.count_between(d, d)), picked,
+        ("daily page + count_between", lambda d: (papers.between(d, d, 30),
+                                                  papers.count_between(d, d)), picked,
          "what the day page runs"),
     ]
     rows = []
@@ -221,7 +222,7 @@ def main() -> None:
 
     catalog, build = datadir.build(home, source, embedder=args.embedder, limit=args.limit,
                                    reuse=args.reuse)
-    papers, embedder = catalog.store.count(), catalog.indexes.semantic.stamp.model
+    papers, embedder = catalog.store.papers.count(), catalog.indexes.semantic.stamp.model
     datadir.carry_build(build, RESULTS / f"scale-{args.corpus}{suffix}.json", papers, embedder)
     disk = datadir.disk_sizes(home, papers)
     queries = build_queries(catalog, args.queries)

@@ -84,7 +84,7 @@ def main() -> None:
         rows += reweighted(catalog, data, [w for w in args.weights if w != weight])
         rows += [{"ranking": name, "ndcg@10": value, "ms/query": None}
                  for name, value in PUBLISHED.items()]
-        embedder, docs = catalog.indexes.semantic.stamp.model, catalog.store.count()
+        embedder, docs = catalog.indexes.semantic.stamp.model, catalog.store.papers.count()
         print_table(f"SciFact nDCG@10, {len(data.queries)} test queries, {docs} docs, "
                     f"embedder {embedder}", rows)
         write_json(f"scifact-{embedder}", {

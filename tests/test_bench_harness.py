@@ -18,7 +18,6 @@ import pytest
 from paperfeed.catalog import Catalog
 from paperfeed.discover.search import Filters
 from paperfeed.models import Paper
-from paperfeed.store.digests import DigestStore
 
 from .conftest import REPO, make_settings
 
@@ -74,7 +73,7 @@ def catalog(tmp_path: Path) -> Catalog:
 
 def test_tables_read_the_store(catalog: Catalog) -> None:
     home = catalog.settings.home
-    assert tables.stored(home) == (6, catalog.store.max_seq(), "2025-01-06")
+    assert tables.stored(home) == (6, catalog.store.papers.max_seq(), "2025-01-06")
     every = tables.published(home)
     assert [i for _, i in every] == [p.id for p in tables.papers(catalog, [k for k, _ in every])]
     assert len(tables.published(home, date(2025, 1, 2), date(2025, 1, 4))) == 2
@@ -92,22 +91,22 @@ def test_tables_read_the_store(catalog: Catalog) -> None:
 def test_tables_take_back_only_the_bench_members_votes(catalog: Catalog) -> None:
     home = catalog.settings.home
     keys = [k for k, _ in tables.published(home)]
-    bench = catalog.community.add_user("bench-01", "b@example.org", "x", is_admin=False)
-    other = catalog.community.add_user("reader", "r@example.org", "x", is_admin=False)
+    bench = catalog.store.members.add_user("bench-01", "b@example.org", "x", is_admin=False)
+    other = catalog.store.members.add_user("reader", "r@example.org", "x", is_admin=False)
     for key in keys[:3]:
-        catalog.community.vote(bench.id, key, up=True)
-    catalog.community.vote(other.id, keys[0], up=True)
+        catalog.store.community.vote(bench.id, key, up=True)
+    catalog.store.community.vote(other.id, keys[0], up=True)
     assert tables.members_named(home, "bench-") == {"bench-01"}
     assert tables.community_counts(home) == {"votes": 4, "voted_papers": 3, "members": 2}
     assert tables.take_back_votes(home, "bench-", keys[1:2]) == 1
     assert tables.take_back_votes(home, "bench-") == 2
-    assert catalog.community.vote_counts(keys[:3]) == {keys[0]: 1, keys[1]: 0, keys[2]: 0}
+    assert catalog.store.community.vote_counts(keys[:3]) == {keys[0]: 1, keys[1]: 0, keys[2]: 0}
     tables.bulk_subscribe(catalog, [("a@example.org", "daily", True, None),
                                     ("b@example.org", "weekly", False, "kernels")])
-    digests = DigestStore(catalog.store)
-    assert [s.query for s in digests.due("weekly")] == ["kernels"]
+    subscriptions = catalog.store.subscriptions
+    assert [s.query for s in subscriptions.due("weekly")] == ["kernels"]
     tables.reset_digests(home, "bench-")
-    assert digests.due("daily") == digests.due("weekly") == []
+    assert subscriptions.due("daily") == subscriptions.due("weekly") == []
     assert tables.members_named(home, "bench-") == set()
     assert tables.community_counts(home)["votes"] == 1
     assert tables.sent_message_ids(catalog) == []

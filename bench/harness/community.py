@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from paperfeed.catalog import Catalog
-from paperfeed.store.digests import DigestStore
 
 from . import tables
 
@@ -18,22 +17,22 @@ Subscriber = tuple[str, str, bool, str | None]  # email, frequency, trending, qu
 MIX = (("trending", 0.4), ("search", 0.4), ("both", 0.2))
 DAILY_SHARE = 0.5
 ZIPF_S = 1.0
-VIA_API = 200  # subscribers created through DigestStore's API; the rest in bulk
+VIA_API = 200  # subscribers created through the store's API; the rest in bulk
 
 
 def seed_votes(catalog: Catalog, prefix: str, voters: int, per_voter: int, start: date,
                end: date, rng: random.Random) -> dict[str, Any]:
     """`voters` members upvote ~`per_voter` papers of [start, end] each, Zipf-popular."""
     started = time.perf_counter()
-    keys = [tables.key_of(p) for p in catalog.store.between(start, end, 100_000)]
+    keys = [tables.key_of(p) for p in catalog.store.papers.between(start, end, 100_000)]
     rng.shuffle(keys)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(len(keys))]
     votes = 0
     for i in range(voters):
         name = f"{prefix}{i:03d}"
-        user = catalog.community.add_user(name, f"{name}@bench.invalid", "x", is_admin=False)
+        user = catalog.store.members.add_user(name, f"{name}@bench.invalid", "x", is_admin=False)
         for key in set(rng.choices(keys, weights, k=per_voter)) if keys else set():
-            catalog.community.vote(user.id, key, up=True)
+            catalog.store.community.vote(user.id, key, up=True)
             votes += 1
     return {"voters": voters, "votes": votes, "papers_in_window": len(keys),
             "seconds": round(time.perf_counter() - started, 2)}
@@ -56,11 +55,10 @@ def plan_subscribers(n: int, queries: list[str], rng: random.Random) -> list[Sub
 
 def add_subscribers(catalog: Catalog, subscribers: list[Subscriber]) -> dict[str, Any]:
     """The first VIA_API through the app (two transactions each), the rest in one."""
-    digests = DigestStore(catalog.store)
+    stored = catalog.store.subscriptions
     started = time.perf_counter()
     for email, frequency, trending, query in subscribers[:VIA_API]:
-        digests.set_status(digests.add_subscription(email, frequency, trending, query).id,
-                           "active")
+        stored.set_status(stored.add(email, frequency, trending, query).id, "active")
     api_s = time.perf_counter() - started
     started = time.perf_counter()
     tables.bulk_subscribe(catalog, subscribers[VIA_API:])

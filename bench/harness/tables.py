@@ -20,65 +20,70 @@ from pathlib import Path
 from paperfeed.catalog import Catalog
 from paperfeed.discover.search import Filters
 from paperfeed.models import StoredPaper
-from paperfeed.store.digests import DigestStore
 
 # -- through an open Catalog ----------------------------------------------------------------
 
 
 def sample_keys(catalog: Catalog, k: int, rng: random.Random) -> list[int]:
     """`k` papers' keys, a seeded sample of the whole store."""
-    keys = [r for (r,) in catalog.store.conn.execute("SELECT rowid FROM papers")]
+    with connect(catalog.settings.home, read_only=True) as conn:
+        keys = [r for (r,) in conn.execute("SELECT key FROM papers")]
     return rng.sample(keys, min(k, len(keys)))
 
 
 def papers(catalog: Catalog, keys: list[int]) -> list[StoredPaper]:
-    return catalog.store.get_many(keys)
+    return catalog.store.papers.get_many(keys)
 
 
 def key_of(paper: StoredPaper) -> int:
-    return paper.rowid
+    return paper.key
 
 
 def texts(catalog: Catalog, keys: list[int]) -> Iterator[str]:
     """"title. abstract" of every paper in key order, appending each key to `keys`."""
-    for key, title, abstract in catalog.store.conn.execute(
-            "SELECT rowid, title, abstract FROM papers ORDER BY rowid"):
-        keys.append(key)
-        yield f"{title}. {abstract}"
+    with connect(catalog.settings.home, read_only=True) as conn:
+        for key, title, abstract in conn.execute(
+                "SELECT key, title, abstract FROM papers ORDER BY key"):
+            keys.append(key)
+            yield f"{title}. {abstract}"
 
 
 def publication_days(catalog: Catalog) -> list[str]:
     """Every day some paper was published, oldest first (ISO dates)."""
-    return [d for (d,) in catalog.store.conn.execute(
-        "SELECT DISTINCT published FROM papers WHERE published IS NOT NULL ORDER BY published")]
+    with connect(catalog.settings.home, read_only=True) as conn:
+        return [d for (d,) in conn.execute("SELECT DISTINCT published FROM papers"
+                                           " WHERE published IS NOT NULL ORDER BY published")]
 
 
 def busiest_days(catalog: Catalog, n: int) -> list[str]:
     """The `n` days with the most papers published."""
-    return [d for (d,) in catalog.store.conn.execute(
-        "SELECT published FROM papers WHERE published IS NOT NULL"
-        " GROUP BY published ORDER BY count(*) DESC LIMIT ?", (n,))]
+    with connect(catalog.settings.home, read_only=True) as conn:
+        return [d for (d,) in conn.execute(
+            "SELECT published FROM papers WHERE published IS NOT NULL"
+            " GROUP BY published ORDER BY count(*) DESC LIMIT ?", (n,))]
 
 
 def count_matching(catalog: Catalog, filters: Filters) -> int:
     """Papers passing a search filter (as search counts them)."""
-    return catalog.store.rowids_matching(filters.date_from, filters.date_to,
-                                         list(filters.categories), 0)[1]
+    return catalog.store.papers.keys_matching(filters.date_from, filters.date_to,
+                                              list(filters.categories), 0)[1]
 
 
 def bulk_subscribe(catalog: Catalog, rows: list[tuple[str, str, bool, str | None]]) -> None:
     """Active subscriptions (email, frequency, trending, query) in one transaction."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with catalog.store.transaction() as conn:
+    with connect(catalog.settings.home) as conn:
+        conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
             "INSERT INTO subscriptions (email, frequency, trending, query, status, created_at,"
             " confirmed_at) VALUES (?, ?, ?, ?, 'active', ?, ?)",
             [(e, f, int(t), q, now, now) for e, f, t, q in rows])
+        conn.execute("COMMIT")
 
 
 def sent_message_ids(catalog: Catalog) -> list[str]:
     """Message-IDs of the digests the outbox records as sent."""
-    return [i.message_id for i in DigestStore(catalog.store).outbox() if i.status == "sent"]
+    return [i.message_id for i in catalog.store.outbox.items() if i.status == "sent"]
 
 
 # -- a data dir another process may be serving ---------------------------------------------
@@ -121,7 +126,7 @@ def published(home: Path, start: date | None = None, end: date | None = None
         args.append(end.isoformat())
     with connect(home, read_only=True) as conn:
         return [(k, i) for k, i in conn.execute(
-            f"SELECT rowid, id FROM papers WHERE {' AND '.join(where)} ORDER BY rowid", args)]
+            f"SELECT key, id FROM papers WHERE {' AND '.join(where)} ORDER BY key", args)]
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
@@ -154,17 +159,17 @@ def take_back_votes(home: Path, prefix: str, keys: list[int] | None = None) -> i
         if not _has_table(conn, "votes"):
             return 0
         voters = "SELECT id FROM users WHERE username LIKE ?"
-        on = f" AND paper_rowid IN ({','.join('?' * len(keys))})" if keys is not None else ""
+        on = f" AND paper_key IN ({','.join('?' * len(keys))})" if keys is not None else ""
         conn.execute("BEGIN IMMEDIATE")
         try:
             touched = [r[0] for r in conn.execute(
-                f"SELECT DISTINCT paper_rowid FROM votes WHERE user_id IN ({voters}){on}",
+                f"SELECT DISTINCT paper_key FROM votes WHERE user_id IN ({voters}){on}",
                 [prefix + "%", *(keys or [])])]
             removed = conn.execute(f"DELETE FROM votes WHERE user_id IN ({voters}){on}",
                                    [prefix + "%", *(keys or [])]).rowcount
             conn.executemany(
                 "UPDATE paper_votes SET votes = (SELECT count(*) FROM votes v"
-                " WHERE v.paper_rowid = paper_votes.paper_rowid) WHERE paper_rowid = ?",
+                " WHERE v.paper_key = paper_votes.paper_key) WHERE paper_key = ?",
                 [(k,) for k in touched])
             conn.execute("COMMIT")
         except BaseException:
