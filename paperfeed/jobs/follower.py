@@ -37,7 +37,7 @@ class IndexFollower:
         try:
             catalog.refresh()
             if not catalog.read_only and catalog.store.papers.max_seq() > catalog.indexes.last_seq:
-                catalog.indexes.update(catalog.store, wait=False)
+                catalog.indexes.update(catalog.store.papers, wait=False)
         except Exception:  # keep serving: the next round retries
             log.exception("paperfeed: following the store failed")
 
