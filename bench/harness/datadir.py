@@ -61,9 +61,9 @@ def build(home: Path, source: Path, *, embedder: str | None = None, limit: int |
         _empty(home)
     elif not have_index:
         # Opening a Catalog would bring the index up to date untimed: build it here first.
-        store = Store(config.db_path)
+        store = Store(config.database_url)
         indexes = Indexes(config.index_dir, config.embedder)
-        out["index"] = _timed_index(lambda: indexes.update(store, progress=True))
+        out["index"] = _timed_index(lambda: indexes.update(store.papers, progress=True))
         store.close()
     catalog = Catalog(config)
     if not have_store:
