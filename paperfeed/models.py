@@ -196,6 +196,23 @@ class User:
     is_admin: bool
     created_at: str
     password_hash: str = ""
+    email_verified_at: str | None = None  # None until the member clicked the emailed link
+
+    @property
+    def verified(self) -> bool:
+        """Whether the address is proven theirs: only then does what is tied to it
+        (its digest subscriptions) belong to the member."""
+        return self.email_verified_at is not None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A member's personal API token, as listed; the token itself is shown once."""
+
+    id: int
+    label: str
+    created_at: str
+    last_used_at: str | None
 
 
 @dataclass(frozen=True)

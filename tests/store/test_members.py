@@ -66,3 +66,39 @@ def test_attempt_counters_per_key(store: Store) -> None:
     members.clear_attempts("account:ada")
     assert members.attempts("account:ada", start - 1) == (0, None)
     assert members.attempts("address:10.0.0.1", start - 1)[0] == 1
+
+
+def test_verified_addresses(store: Store) -> None:
+    members = store.members
+    ada = members.add_user("ada", "ada@example.org", "h")
+    assert not ada.verified and ada.email_verified_at is None
+    assert not members.set_verified(ada.id, "other@example.org"), "only the member's address"
+    assert members.set_verified(ada.id, "ADA@example.org")
+    assert not members.set_verified(ada.id, "ada@example.org"), "recorded once"
+    found = members.user_by_id(ada.id)
+    assert found is not None and found.verified
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat(timespec="seconds")
+    members.add_session("live", ada.id, future)
+    assert members.session_user("live") == found
+
+
+def test_api_tokens(store: Store) -> None:
+    members = store.members
+    ada = members.add_user("ada", "ada@example.org", "h")
+    bob = members.add_user("bob", "bob@example.org", "h")
+    first = members.add_token(ada.id, "hash-1", "laptop")
+    second = members.add_token(ada.id, "hash-2", "<script>")
+    members.add_token(bob.id, "hash-3", "bob's")
+    with pytest.raises(Conflict):
+        members.add_token(bob.id, "hash-1", "same hash")
+    assert [t.label for t in members.tokens(ada.id)] == ["laptop", "<script>"]
+    assert first.last_used_at is None and first.created_at
+    user, token_id, used = members.token_user("hash-2")
+    assert user == ada and token_id == second.id and used is None
+    members.touch_token(second.id)
+    assert members.token_user("hash-2")[2] is not None
+    assert members.token_user("nope") is None
+    assert not members.revoke_token(bob.id, first.id), "not bob's to revoke"
+    assert members.revoke_token(ada.id, first.id)
+    assert members.token_user("hash-1") is None
+    assert [t.id for t in members.tokens(ada.id)] == [second.id]

@@ -75,6 +75,8 @@ def test_a_database_from_before_alembic_is_upgraded_losing_nothing(tmp_path: Pat
     assert store.harvests.cursor("arxiv-oai:cs::").resumption_token == "tok"
     ada = store.members.session_user("tokenhash")
     assert ada is not None and ada.username == "Ada" and ada.is_admin
+    assert not ada.verified, "members of an upgraded database verify their address anew"
+    assert store.members.tokens(ada.id) == []
     assert store.community.submission(41).username == "Ada"
     assert store.community.vote_counts([41]) == {41: 1} and store.community.voted_by(5, [41])
     [item] = store.outbox.items(9)
