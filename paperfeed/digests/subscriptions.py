@@ -1,7 +1,10 @@
 """Subscribing: double opt-in, signed links, unsubscribing, and a member's subscriptions.
 
 Nothing is sent to an address until someone who reads its mail clicks the
-confirmation link, so nobody can subscribe somebody else. Links carry
+confirmation link, so nobody can subscribe somebody else. A member sees and
+manages the subscriptions of their address only once they have verified it
+(members/accounts.py): an account made with somebody else's address gets none of
+theirs. Links carry
 itsdangerous tokens signed with the site secret: confirmation links expire
 after three days, unsubscribe and preview links after half a year (a digest
 is often opened late, but a link should not work forever).
@@ -97,9 +100,10 @@ class Subscriptions:
             raise BadRequest("This address has asked for several subscriptions today. "
                              "Check its inbox for the confirmation emails.")
         mailer = Mailer(self.settings)  # ConfigError now, before anything is stored
-        subscription = self.stored.add(
-            request.email, request.frequency, request.trending, request.query,
-            user.id if user and user.email.lower() == request.email.lower() else None)
+        owner = user.id if user and user.verified and \
+            user.email.lower() == request.email.lower() else None
+        subscription = self.stored.add(request.email, request.frequency, request.trending,
+                                       request.query, owner)
         self._send_confirmation(mailer, subscription)
         return subscription
 
@@ -123,10 +127,11 @@ class Subscriptions:
         self.stored.set_status(subscription.id, "unsubscribed")
 
     def of_member(self, user: User) -> list[Subscription]:
-        return self.stored.of_email(user.email)
+        """The subscriptions of the member's address, once the address is proven theirs."""
+        return self.stored.of_email(user.email) if user.verified else []
 
     def owned(self, user: User, subscription_id: int) -> Subscription:
-        found = self.stored.get(subscription_id)
+        found = self.stored.get(subscription_id) if user.verified else None
         if found is None or found.email.lower() != user.email.lower():
             raise NotFound("No such subscription.")
         return found

@@ -1,14 +1,16 @@
-"""Sign up, log in, log out, forgotten password. Forms post back to their own page."""
+"""Sign up, log in, log out, forgotten password. Forms post back to their own page.
+
+With email configured, neither sign-up nor the reset form tells who has an account:
+both answer "check your inbox" in the same way (the email differs), and the mail
+goes out from the mail thread, so they also take the same time.
+"""
 
 from __future__ import annotations
-
-import logging
-import time
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import BadRequest, LoginFailed, MailError, TooManyAttempts
+from ..errors import BadRequest, LoginFailed, TooManyAttempts
 from ..http.session import (
     accounts,
     client_address,
@@ -17,14 +19,16 @@ from ..http.session import (
     safe_next,
     start_session,
 )
-from ..mail import Mailer, compose, mail_enabled
-from ..mail.render import render_email
+from ..mail import MailQueue, mail_enabled
 from ..members.accounts import RESET_MAX_AGE_S
-from ..store import Members
+from . import account_mail
 from .render import render
 
-log = logging.getLogger(__name__)
-RESETS_PER_HOUR = 3
+MAX_LOGIN = 320  # a name or an address
+
+
+def mail_queue(request: Request) -> MailQueue:
+    return request.app.state.mail
 
 
 def signup_form(request: Request, next: str = "/") -> Response:
@@ -35,6 +39,29 @@ def signup_form(request: Request, next: str = "/") -> Response:
 
 def signup(request: Request, username: str = Form(""), email: str = Form(""),
            password: str = Form(""), next: str = Form("/")) -> Response:
+    """With email: "check your inbox" whether or not the address has an account (its
+    owner is told by email instead), and no session until the emailed link is
+    clicked or the member logs in. Without email there is no inbox to answer with:
+    the new member is logged in at once, and a taken address is said to be taken."""
+    if not mail_enabled(request.app.state.settings):
+        return _signup_without_mail(request, username, email, password, next)
+    try:
+        registration = accounts(request).register(username, email, password)
+    except BadRequest as exc:
+        return render(request, "signup.html", status=400, error=str(exc), next=safe_next(next),
+                      form={"username": username, "email": email})
+    job = (account_mail.verification if registration.created
+           else account_mail.already_registered)(accounts(request), registration.user)
+    mail_queue(request).put("sign-up email", job)
+    return render(request, "message.html", title="Check your inbox",
+                  message="We have sent you an email. Open the link in it to verify your "
+                          "address and log in. Nothing there after a few minutes? "
+                          "Look in the spam folder, or log in and ask for a new link on your "
+                          "account page.", link=("/login", "Log in"))
+
+
+def _signup_without_mail(request: Request, username: str, email: str, password: str,
+                         next: str) -> Response:
     try:
         user = accounts(request).sign_up(username, email, password)
     except BadRequest as exc:
@@ -77,43 +104,20 @@ def forgot_form(request: Request) -> HTMLResponse:
 
 
 def forgot(request: Request, login: str = Form("")) -> HTMLResponse:
-    """Always the same answer, so the form does not reveal who has an account."""
+    """Always the same answer, in the same time: looking the account up and mailing it
+    happen on the mail thread (account_mail.password_reset)."""
     settings = request.app.state.settings
     if not mail_enabled(settings):
         return render(request, "forgot.html", status=503, login=login,
                       error="This site cannot send email yet, so passwords cannot be reset by "
                             "email. Ask the site's admin (they can run "
                             "`paperfeed user password NAME`).")
-    members = request.app.state.catalog.store.members
-    user = members.user_by_login(login.strip()) if login else None
-    if user is not None and _resets_left(members, user.id):
-        reset_url = (f"{settings.public_url}/reset?token="
-                     f"{accounts(request).reset_token(user)}")
-        text, html = render_email("password_reset", username=user.username,
-                                  reset_url=reset_url, expires_minutes=RESET_MAX_AGE_S // 60,
-                                  site_url=settings.public_url)
-        message = compose(to=user.email, subject="Reset your paperfeed password", text=text,
-                          html=html, sender=settings.mail_from, reply_to=settings.mail_reply_to)
-        try:
-            Mailer(settings).send(message)
-        except MailError as exc:
-            log.warning("password reset mail to user %s failed: %s", user.id, exc)
-            return render(request, "forgot.html", status=503, login=login,
-                          error="The reset email could not be sent just now. Try again in a "
-                                "few minutes.")
+    mail_queue(request).put("password reset",
+                            account_mail.password_reset(accounts(request),
+                                                        login.strip()[:MAX_LOGIN]))
     return render(request, "message.html", title="Check your email",
                   message="If an account matches, we have sent it a link to choose a new "
                           f"password. The link works for {RESET_MAX_AGE_S // 60} minutes.")
-
-
-def _resets_left(members: Members, user_id: int) -> bool:
-    """At most RESETS_PER_HOUR reset emails per account: the form cannot flood an inbox."""
-    key = f"reset:{user_id}"
-    sent, _ = members.attempts(key, time.time() - 3600)
-    if sent >= RESETS_PER_HOUR:
-        return False
-    members.count_attempt([key])  # the same counter table, another key
-    return True
 
 
 def reset_form(request: Request, token: str = "") -> HTMLResponse:

@@ -29,13 +29,15 @@ from ..http.csrf import set_csrf_cookie, verify_csrf
 from ..http.errors import as_paperfeed_error
 from ..http.guards import check_request
 from ..jobs.follower import IndexFollower
+from ..mail import MailQueue
 from ..members import Accounts
 from ..settings import Settings
-from . import account_views, community_views, digest_views, feed_views, views
+from . import account_page, account_views, community_views, digest_views, feed_views, views
 from .page_cache import PageCache
 from .render import error_page
 
 API_PREFIX = "/api"
+MAIL_DRAIN_S = 10.0  # on shutdown, account emails still queued get this long to go out
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
@@ -51,6 +53,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         follower = IndexFollower(catalog).start()
         yield
         follower.stop()
+        await anyio.to_thread.run_sync(app.state.mail.wait_idle, MAIL_DRAIN_S)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -70,6 +73,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(folder / "static")), name="static")
 
     app.state.accounts = Accounts(catalog.store.members, settings)
+    app.state.mail = MailQueue(settings)  # account emails, sent off the request
     app.state.page_cache = PageCache()
     _add_routes(app)
     app.include_router(api.router, prefix=API_PREFIX)
@@ -117,6 +121,13 @@ def _add_routes(app: FastAPI) -> None:
     page("/forgot", account_views.forgot, post)
     page("/reset", account_views.reset_form)
     page("/reset", account_views.reset, post)
+    page("/account", account_page.account)
+    page("/account/verification", account_page.send_verification, post)
+    page("/account/password", account_page.change_password, post)
+    page("/account/tokens", account_page.create_token, post)
+    page("/account/tokens/{token_id}/revoke", account_page.revoke_token, post)
+    page("/verify", account_page.verify_form)
+    page("/verify", account_page.verify, post)
     page("/feeds/daily.atom", feed_views.daily_feed)
     page("/feeds/trending.atom", feed_views.trending_feed)
     page("/feeds/search.atom", feed_views.search_feed)

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from ..smtp_server import SmtpSink
+from .members import link_in, mail_to
+
 CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -22,8 +25,10 @@ needs_chromium = pytest.mark.skipif(
 PASSWORD = "correct horse battery"
 
 
-def sign_up(page: Any, base: str, name: str) -> None:
-    """Sign up through the header's link and form; lands on the daily page, logged in."""
+def sign_up(page: Any, base: str, name: str, sink: SmtpSink | None = None) -> None:
+    """Sign up through the header's link and form; logged in, on the daily page. On a
+    site that sends email (`sink`): "check your inbox", then the emailed link and its
+    button, landing on the account page with a verified address (the sink is cleared)."""
     page.goto(base + "/")
     page.get_by_role("link", name="Sign up").click()
     page.wait_for_url("**/signup*")
@@ -31,5 +36,13 @@ def sign_up(page: Any, base: str, name: str) -> None:
     page.fill("input[name=email]", f"{name}@example.org")
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(base + "/")
+    if sink is None:
+        page.wait_for_url(base + "/")
+    else:
+        page.wait_for_url(base + "/signup")
+        assert page.locator("main h1").inner_text() == "Check your inbox"
+        page.goto(base + link_in(mail_to(sink, f"{name}@example.org", "Verify"), "/verify"))
+        page.get_by_role("button", name="Verify and log in").click()
+        page.wait_for_url(base + "/account?notice=verified")
+        sink.clear()
     assert page.locator("nav.account").get_by_role("link", name=name).is_visible()

@@ -300,7 +300,7 @@ def test_member_adds_confirms_previews_pauses_and_resumes(
     with _site(tmp_path, smtp_sink) as (catalog, base):
         ctx = browser.new_context(viewport=DESKTOP)
         page = ctx.new_page()
-        sign_up(page, base, "maya")
+        sign_up(page, base, "maya", smtp_sink)
         email = "maya@example.org"
         page.locator("nav.account").get_by_role("link", name="Digests").click()
         page.wait_for_url(base + "/subscriptions")
@@ -376,7 +376,7 @@ def test_member_adds_confirms_previews_pauses_and_resumes(
                 _no_sideways_scroll(page, viewport["width"], "/subscribe")
             page.screenshot(path=str(SCREENSHOTS / f"subscribe{suffix}.png"))
             if suffix:
-                sign_up(page, base, "maya2")
+                sign_up(page, base, "maya2", smtp_sink)
                 page.goto(base + "/subscriptions")
                 _no_sideways_scroll(page, viewport["width"], "/subscriptions")
             ctx.close()
