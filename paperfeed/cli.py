@@ -309,7 +309,7 @@ def worker(ctx: Context) -> None:
 
 @cli.group()
 def user() -> None:
-    """Manage members: add, list, set a password, make admin."""
+    """Manage members: add, list, set a password, make admin, API tokens."""
 
 
 def _accounts(ctx: Context) -> Accounts:
@@ -367,6 +367,35 @@ def user_admin(ctx: Context, username: str, revoke: bool) -> None:
     found = _member(accounts, username)
     accounts.members.set_admin(found.id, not revoke)
     click.echo(f"{found.username} is {'no longer' if revoke else 'now'} an admin")
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--name", "label", default="", help="What the new token is for (a label).")
+@click.option("--list", "list_tokens", is_flag=True, help="List the member's tokens instead.")
+@click.option("--revoke", "revoke_id", type=click.IntRange(1, 2**62), metavar="ID",
+              help="Revoke the member's token with this id (see --list) instead.")
+@pass_context
+def user_token(ctx: Context, username: str, label: str, list_tokens: bool,
+               revoke_id: int | None) -> None:
+    """Make a personal API token for USERNAME and print it, alone, on standard output
+    (`TOKEN=$(paperfeed user token ada)`); or --list / --revoke ID their tokens."""
+    if list_tokens and revoke_id is not None or label and (list_tokens or revoke_id):
+        raise click.UsageError("choose one of: --name LABEL (make a token), --list, --revoke ID")
+    accounts = _accounts(ctx)
+    member = _member(accounts, username)
+    if list_tokens:
+        for made in accounts.tokens.of(member):
+            click.echo(f"{made.id:>5}  {made.label:<32}  created {made.created_at}  "
+                       f"last used {made.last_used_at or 'never'}")
+    elif revoke_id is not None:
+        accounts.tokens.revoke(member, revoke_id)
+        click.echo(f"revoked token {revoke_id} of {member.username}", err=True)
+    else:
+        token, listed = accounts.tokens.create(member, label or "command line")
+        click.echo(token)
+        click.echo(f"token {listed.id} ({listed.label}) made for {member.username}; it is "
+                   "not shown again", err=True)
 
 
 @user.command("list")

@@ -9,7 +9,8 @@
      │    ├── RequestTooLarge 413  a request body over the limit
      │    └── UrlTooLong      414  a URL over the limit
      ├── LoginFailed          400  wrong username or password
-     ├── LoginRequired        401  no member session; pages redirect to the login form
+     ├── LoginRequired        401  no member session (or a bad API token); pages
+     │                             redirect to the login form
      ├── Forbidden            403  a refused CSRF check, or a member without the right role
      ├── NotFound             404  unknown paper id, date, page or route
      ├── MethodNotAllowed     405  a route asked with a method it does not take
@@ -75,8 +76,9 @@ class LoginRequired(PaperfeedError):
 
     status = 401
 
-    def __init__(self, next_path: str = "/") -> None:
-        super().__init__("Log in first: this needs a member's session.")
+    def __init__(self, next_path: str = "/", *,
+                 message: str = "Log in first: this needs a member's session.") -> None:
+        super().__init__(message)
         self.next_path = next_path
 
 

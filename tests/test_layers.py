@@ -64,4 +64,4 @@ def test_the_checker_sees_relative_and_lazy_imports() -> None:
     imports = _imports(PACKAGE / "cli.py")
     assert "paperfeed.catalog.Catalog" in imports  # from .catalog import Catalog
     assert "paperfeed.web.create_app" in imports  # inside `serve`
-    assert "paperfeed.http.csrf.verify_csrf" in _imports(PACKAGE / "api" / "routes.py")
+    assert "paperfeed.http.session.member_credentials" in _imports(PACKAGE / "api" / "routes.py")

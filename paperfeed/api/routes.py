@@ -21,8 +21,7 @@ from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
 from ..discover.trending import trending as rank_trending
 from ..errors import BadRequest, NotFound
-from ..http.csrf import verify_csrf
-from ..http.session import require_member
+from ..http.session import member_credentials, require_member
 from ..models import StoredPaper
 from .errors import ERRORS, MEMBER_ERRORS
 
@@ -166,9 +165,10 @@ def trending_papers(request: Request, limit: int = _limit(50),
 
 
 @router.post("/papers/{paper_id:path}/vote", response_model=VoteOut, responses=MEMBER_ERRORS,
-             dependencies=[Depends(verify_csrf)],
-             summary="Upvote: toggle, or set with ?up=true|false. Needs a session cookie "
-                     "and the X-CSRF-Token header (the pf_csrf cookie's value)")
+             dependencies=[Depends(member_credentials)],
+             summary="Upvote: toggle, or set with ?up=true|false. As a member: a personal "
+                     "token (Authorization: Bearer), or the session cookie with the "
+                     "X-CSRF-Token header (the pf_csrf cookie's value)")
 def vote(request: Request, paper_id: str, up: bool | None = None) -> VoteOut:
     paper = _get(request, paper_id)
     user = require_member(request)

@@ -1,35 +1,68 @@
-"""Who is asking: the session cookie, the member behind it, login and role checks."""
+"""Who is asking: the session cookie or an API token, the member behind it, login and
+role checks."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from ..errors import Forbidden, LoginRequired
 from ..members import Accounts
 from ..models import User
-from .csrf import renew_csrf_cookie
+from .csrf import renew_csrf_cookie, verify_csrf
 
 SESSION_COOKIE = "pf_session"
 SESSION_MAX_AGE_S = 30 * 86400
+
+# Declared through FastAPI's security classes so the OpenAPI description names both ways
+# in (as alternatives); neither looks anything up itself.
+_token = HTTPBearer(auto_error=False, scheme_name="token", description=(
+    "A personal API token (account page, or `paperfeed user token NAME`): "
+    "`Authorization: Bearer pf_…`. No CSRF header needed."))
+_session = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="session",
+                        description="The site's session cookie; state-changing requests "
+                                    "also send the pf_csrf cookie's value as X-CSRF-Token.")
 
 
 def accounts(request: Request) -> Accounts:
     return request.app.state.accounts
 
 
+async def member_credentials(
+        request: Request,
+        token: Annotated[HTTPAuthorizationCredentials | None, Depends(_token)],
+        session: Annotated[str | None, Depends(_session)]) -> None:
+    """Dependency of every API route that acts as a member: a bearer token, or the
+    session cookie with the CSRF check. A token is no ambient credential (a browser
+    never adds one by itself), so it needs no CSRF token; with a token present the
+    cookie is not looked at, so a bad token never falls back to a session. The token
+    is only noted here: `current_user` looks it up in the handler's thread, off the
+    event loop."""
+    if token is not None:
+        request.state.bearer = token.credentials
+        return
+    await verify_csrf(request)
+
+
 def current_user(request: Request) -> User | None:
     if not hasattr(request.state, "user"):
-        request.state.user = accounts(request).session_user(request.cookies.get(SESSION_COOKIE))
+        bearer = getattr(request.state, "bearer", None)
+        request.state.user = (
+            accounts(request).tokens.user_for(bearer) if bearer is not None
+            else accounts(request).session_user(request.cookies.get(SESSION_COOKIE)))
     return request.state.user
 
 
 def require_member(request: Request, next_path: str | None = None) -> User:
     user = current_user(request)
     if user is None:
+        if getattr(request.state, "bearer", None) is not None:
+            raise LoginRequired(message="That API token is not valid: it was revoked, or "
+                                        "mistyped. Make a new one on your account page.")
         raise LoginRequired(next_path or request.url.path)
     return user
 

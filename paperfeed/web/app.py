@@ -154,6 +154,8 @@ def error_response(request: Request, error: PaperfeedError) -> Response:
     """
     if request.url.path.startswith(API_PREFIX):
         response: Response = error_json(error)
+        if isinstance(error, LoginRequired):  # RFC 6750: say how to authenticate
+            response.headers["WWW-Authenticate"] = 'Bearer realm="paperfeed"'
     elif isinstance(error, LoginRequired):
         return RedirectResponse(f"/login?next={quote(error.next_path)}", status_code=303)
     else:
