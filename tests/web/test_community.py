@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -73,13 +74,25 @@ def member_client(catalog: Catalog, name: str) -> TestClient:
     return client
 
 
+def _api_routes(routes: list) -> Iterator[APIRoute]:
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI keeps included routers
+        if included is not None:                            # whole, not in app.routes
+            yield from _api_routes(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
 def test_every_state_changing_route_checks_csrf(app_client: TestClient) -> None:
-    unguarded = [
-        (route.path, sorted(route.methods))
-        for route in app_client.app.routes
-        if isinstance(route, APIRoute) and route.methods - {"GET", "HEAD"}
-        and not any(dep.call.__name__ == "verify_csrf" for dep in route.dependant.dependencies)
-    ]
+    """Pages take the CSRF check; API member routes take `member_credentials`, which
+    checks CSRF unless a bearer token (no ambient credential) is sent instead."""
+    checks = {"verify_csrf", "member_credentials"}
+    changing = [route for route in _api_routes(app_client.app.routes)
+                if route.methods - {"GET", "HEAD"}]
+    assert any(route.path == "/papers/{paper_id:path}/vote" and route.dependant.dependencies[0]
+               .call.__name__ == "member_credentials" for route in changing), "the API is seen"
+    unguarded = [(route.path, sorted(route.methods)) for route in changing
+                 if not any(dep.call.__name__ in checks for dep in route.dependant.dependencies)]
     # RFC 8058 one-click unsubscribe: the signed token in the URL is the authority.
     assert unguarded == [("/unsubscribe", ["POST"])]
 
