@@ -85,9 +85,10 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
         serve_workers(settings, workers)
         return
     from .web import create_app
+    from .web.workers import uvicorn_options
 
     uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port,
-                log_level="warning")
+                **uvicorn_options(settings))
 
 
 @cli.command()

@@ -60,6 +60,9 @@ class Settings:
     trusted_hosts: str = setting("localhost,127.0.0.1,::1", "Host names the site answers to, "
                                  "comma-separated, besides the host of PAPERFEED_BASE_URL; "
                                  "'*' for any. Requests for other hosts get a 400.")
+    forwarded_allow_ips: str = setting("", "Addresses of the reverse proxies whose "
+                                       "X-Forwarded-For/-Proto headers are believed, "
+                                       "comma-separated ('*' for any); empty believes none.")
     cookie_secure: bool = setting(False, "Send session cookies over HTTPS only (set behind "
                                   "TLS).")
     trending_half_life_hours: int = setting(24, "A paper's votes count half as much after "

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from paperfeed.catalog import Catalog
 from paperfeed.settings import Settings, load_settings
 from paperfeed.web import create_app
+from paperfeed.web.workers import uvicorn_options
 
 from .smtp_server import smtp_sink  # noqa: F401 - a fixture for every test package
 
@@ -67,7 +68,7 @@ class LiveServer:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         config = uvicorn.Config(create_app(catalog.settings, catalog), host="127.0.0.1",
-                                port=self.port, log_level="warning")
+                                port=self.port, **uvicorn_options(catalog.settings))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -17,11 +17,26 @@ import socket
 import threading
 import time
 from types import FrameType
+from typing import Any
 
 from ..errors import ConfigError
 from ..settings import Settings
 
 STARTUP_S = 10.0  # a worker that fails sooner is broken, not unlucky: stop, don't loop
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What every paperfeed server process tells uvicorn, with or without --workers.
+
+    Forwarded headers are believed only from the proxies PAPERFEED_FORWARDED_ALLOW_IPS
+    names. uvicorn by default believes any connection from 127.0.0.1, so a client
+    reaching the site through something local that passes the header on (or from the
+    host itself) could claim a new address with every request, and the failed-login
+    counter per address would start afresh each time.
+    """
+    proxies = settings.forwarded_allow_ips.strip()
+    return {"log_level": "warning", "proxy_headers": bool(proxies),
+            "forwarded_allow_ips": proxies or None}
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -34,12 +49,12 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _run_worker(environ: dict[str, str], host: str, port: int) -> None:
+def _run_worker(environ: dict[str, str], host: str, port: int, options: dict[str, Any]) -> None:
     import uvicorn
 
     os.environ.update(environ)
     sock = _listen(host, port)
-    server = uvicorn.Server(uvicorn.Config("paperfeed.web.asgi:app", log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config("paperfeed.web.asgi:app", **options))
     supervisor = os.getppid()
 
     def exit_with_supervisor() -> None:  # even a SIGKILLed supervisor leaves no workers
@@ -62,8 +77,8 @@ def serve_workers(settings: Settings, workers: int) -> None:
     started: dict[int, float] = {}
 
     def start() -> multiprocessing.process.BaseProcess:
-        process = spawn.Process(target=_run_worker, args=(environ, settings.host, settings.port),
-                                name="paperfeed-web")
+        process = spawn.Process(target=_run_worker, name="paperfeed-web", args=(
+            environ, settings.host, settings.port, uvicorn_options(settings)))
         process.start()
         started[id(process)] = time.monotonic()
         return process
