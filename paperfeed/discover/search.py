@@ -13,7 +13,7 @@ the ANN index.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -75,7 +75,7 @@ class Hit:
                 "ranks": self.ranks, "paper": self.paper.to_json()}
 
 
-def fuse(rankings: dict[str, Sequence[tuple[int, float]]],
+def fuse(rankings: Mapping[str, Sequence[tuple[int, float]]],
          weights: dict[str, float]) -> list[tuple[int, float, dict[str, int]]]:
     """Weighted sum of min-max normalised scores; also each paper's rank per retriever."""
     scores: dict[int, float] = {}

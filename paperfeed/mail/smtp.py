@@ -231,6 +231,7 @@ class Mailer:
             # The outbox writes a message's final "." separately (see _Tracking); with
             # Nagle's algorithm that small write waits for the server's delayed ACK of
             # the body, ~40 ms per message on Linux.
+            assert client.sock is not None  # the constructor connected
             client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 if self.security == "starttls":

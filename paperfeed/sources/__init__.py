@@ -13,15 +13,13 @@ from the file name, then from the first bytes. Remote sources are
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import lzma
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import SourceError
 from ..models import Paper, SkippedRecord
-from .arxiv_jsonl import read_arxiv_jsonl
+from .arxiv_jsonl import open_maybe_compressed, read_arxiv_jsonl
 from .bibtex import read_bibtex
 from .captured import HEADER_LINES, read_capture
 
@@ -41,7 +39,7 @@ _ALIASES = {
     "arxiv": "arxiv-jsonl",
     "bib": "bibtex",
 }
-_COMPRESSED = {".xz": lzma.open, ".gz": gzip.open, ".bz2": bz2.open}
+_COMPRESSED = (".xz", ".gz", ".bz2")
 
 
 def _normalise_fmt(fmt: str) -> str:
@@ -54,14 +52,9 @@ def _normalise_fmt(fmt: str) -> str:
 
 
 def _head(path: Path, size: int = 4096) -> str:
-    opener = _COMPRESSED.get(path.suffix.lower())
     try:
-        if opener:
-            with opener(path, "rb") as handle:
-                data = handle.read(size)
-        else:
-            with path.open("rb") as handle:
-                data = handle.read(size)
+        with open_maybe_compressed(path) as handle:
+            data = handle.read(size)
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise SourceError(f"cannot read {path}: {exc}") from exc
     return data.decode("utf-8", errors="replace")

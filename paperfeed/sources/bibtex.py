@@ -112,7 +112,8 @@ def parse_bibtex(text: str, source_name: str) -> Iterator[Paper | SkippedRecord]
         line = (block.start_line or 0) + 1
         error = getattr(block, "error", None)
         reason = getattr(error, "abort_reason", None) or str(error or "") or "unparseable block"
-        reason = f"malformed {block.raw.lstrip()[:40].splitlines()[0]!r}: {reason}"
+        first_line = next(iter((block.raw or "").lstrip()[:40].splitlines()), "")
+        reason = f"malformed {first_line!r}: {reason}"
         records.append((line, SkippedRecord(f"{source_name}:{line}", normalize_space(reason))))
     for entry in library.entries:
         line = (entry.start_line or 0) + 1

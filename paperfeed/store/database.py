@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -218,7 +218,7 @@ class Database:
                 self._row_types.clear()
             lists = LIST_PARAM.findall(sql.text)
             rewritten = text(LIST_PARAM.sub(LIST_IN[self.dialect], sql.text)) if lists else sql
-            compiled = cast(SQLCompiler, rewritten.compile(dialect=self.engine.dialect))
+            compiled = rewritten.compile(dialect=self.engine.dialect)
             found = self._compiled[sql] = (compiled, lists)
         return found
 
@@ -239,7 +239,7 @@ class Database:
         make = self._row_types.get(sql)
         if make is None:
             names = [column[0] for column in description]
-            make = namedtuple("Row", names, rename=True)._make  # type: ignore[misc,attr-defined]
+            make = namedtuple("Row", names, rename=True)._make  # type: ignore[attr-defined]
             self._row_types[sql] = make
         return make
 

@@ -83,7 +83,7 @@ def login(request: Request, login: str = Form(""), password: str = Form(""),
     try:
         user = accounts(request).log_in(login, password, client_address(request))
     except (LoginFailed, TooManyAttempts) as exc:
-        response = render(request, "login.html", status=exc.status, error=str(exc),
+        response: Response = render(request, "login.html", status=exc.status, error=str(exc),
                           next=safe_next(next), login=login)
         if exc.retry_after_s:
             response.headers["Retry-After"] = str(exc.retry_after_s)

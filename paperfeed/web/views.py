@@ -84,9 +84,12 @@ def home(request: Request) -> Response:
 
 
 def latest(request: Request, kind: str) -> Response:
-    if kind not in ("week", "month"):
-        return paper(request, kind)
-    return _render_period(request, daily.latest_period(_catalog(request).store.papers, kind))
+    if kind == "week":
+        return _render_period(request, daily.latest_period(_catalog(request).store.papers, "week"))
+    if kind == "month":
+        return _render_period(request, daily.latest_period(_catalog(request).store.papers,
+                                                           "month"))
+    return paper(request, kind)
 
 
 def by_day(request: Request, day: str) -> Response:
