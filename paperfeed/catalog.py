@@ -7,10 +7,12 @@ captures), so a new user sees a working site.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .index.sync import Indexes, IndexReport
 from .models import Paper, SkippedRecord, UpsertStats
@@ -18,6 +20,7 @@ from .settings import Settings
 from .store import Store
 
 INGEST_BATCH = 2000
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +44,21 @@ class Catalog:
         self.indexes = Indexes(settings.index_dir, settings.embedder, read_only=read_only)
         if not read_only and self.indexes.last_seq < self.store.papers.max_seq():
             self.indexes.update(self.store.papers)
+        self._memos: dict[str, tuple[object, Any]] = {}
+        self._memo_lock = threading.Lock()
+
+    def memo(self, name: str, version: object, compute: Callable[[], T]) -> T:
+        """`compute()` once per `version` of the data it is derived from, shared by every
+        thread reading this data directory: for derived orders that are the same for every
+        reader until the data changes (discover/trending.py's ranking)."""
+        with self._memo_lock:
+            cached = self._memos.get(name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        value = compute()
+        with self._memo_lock:
+            self._memos[name] = (version, value)
+        return value
 
     def load_demo(self) -> IngestReport:
         from .sources import read_source

@@ -13,6 +13,7 @@ import click
 from tqdm import tqdm
 
 from .catalog import Catalog
+from .discover.search import MODES
 from .errors import PaperfeedError
 from .settings import Settings, declared, load_settings, redacted
 
@@ -201,8 +202,7 @@ def _print_ranked(items: list[dict], as_json: bool) -> None:
 @cli.command()
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
-@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid",
-              show_default=True)
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @click.option("--from", "date_from", help="Published on or after (YYYY-MM-DD).")
 @click.option("--to", "date_to", help="Published on or before (YYYY-MM-DD).")
 @click.option("--category", help="Category, e.g. cs.LG (comma-separated for several).")
@@ -229,12 +229,10 @@ def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | Non
 def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
     """Papers similar to PAPER_ID (paperfeed or arXiv id)."""
     from .discover.similar import similar as find_similar
-    from .errors import NotFound
+    from .discover.visibility import lookup
 
     catalog = ctx.catalog()
-    paper = catalog.store.papers.get(paper_id)
-    if paper is None:
-        raise NotFound(f"no paper with id {paper_id!r}")
+    paper = lookup(catalog, paper_id)  # what visitors see: a hidden paper is not found
     _print_ranked([{"id": p.id, "title": p.title, "score": score,
                     "published": p.published.isoformat() if p.published else None}
                    for p, score in find_similar(catalog, paper, limit)], as_json)

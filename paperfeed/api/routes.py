@@ -8,7 +8,7 @@ Errors are always `{"error": {"status": N, "message": "..."}}`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -16,12 +16,13 @@ from pydantic import BaseModel
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import Hit, parse_filters
+from ..discover.search import MAX_QUERY_CHARS, MODES, Hit, parse_filters, required_query
 from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
 from ..discover.trending import trending as rank_trending
-from ..errors import BadRequest, NotFound
-from ..http.session import member_credentials, require_member
+from ..discover.visibility import lookup
+from ..errors import BadRequest
+from ..http.session import current_user, member_credentials, require_member
 from ..models import StoredPaper
 from .errors import ERRORS, MEMBER_ERRORS
 
@@ -71,7 +72,9 @@ class RankedItem(ListItem):
     highlights: dict[str, str] = {}
 
 
-SORT_TO_ORDER = {"trending": "votes", "newest": "newest"}
+def _one_of(names: Iterable[str]) -> str:
+    """The query pattern for one of `names` (the rule's own list, in discover/)."""
+    return f"^({'|'.join(names)})$"
 
 
 def _limit(default: int) -> Any:
@@ -126,25 +129,20 @@ def _votes(request: Request, papers: list[StoredPaper]) -> dict[int, int]:
     return _catalog(request).store.community.vote_counts([p.key for p in papers])
 
 
-def _visible(request: Request, papers: list[StoredPaper]) -> list[StoredPaper]:
-    hidden = _catalog(request).store.community.hidden([p.key for p in papers])
-    return [p for p in papers if p.key not in hidden]
-
-
 @router.get("/daily_papers", response_model=list[ListItem], responses=ERRORS,
             summary="Papers of a day, week or month (default: the latest day with papers)")
 def daily_papers(request: Request, date: str | None = None, week: str | None = None,
                  month: str | None = None, limit: int = _limit(50),
                  p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
-                 sort: Annotated[str, Query(pattern="^(trending|newest)$",
+                 sort: Annotated[str, Query(pattern=_one_of(daily.SORTS),
                                             description="trending: most upvoted first")]
-                 = "trending") -> list[dict]:
-    store = _catalog(request).store.papers
-    period = daily.parse_period(day=date, week=week, month=month) or daily.latest_period(store)
+                 = daily.DEFAULT_SORT) -> list[dict]:
+    catalog = _catalog(request)
+    period = (daily.parse_period(day=date, week=week, month=month)
+              or daily.latest_period(catalog))
     if period is None:
         return []
-    papers = store.between(period.start, period.end, limit, p * limit,
-                           sort=SORT_TO_ORDER[sort])
+    papers = daily.listing(catalog, period.start, period.end, limit, p * limit, sort=sort)
     votes = _votes(request, papers)
     return [_item(paper, votes) for paper in papers]
 
@@ -155,8 +153,7 @@ def trending_papers(request: Request, limit: int = _limit(50),
                     p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
                     ) -> list[dict]:
     catalog = _catalog(request)
-    half_life = request.app.state.settings.trending_half_life_hours
-    ranked = rank_trending(catalog.store.community, half_life, limit, p * limit)
+    ranked = rank_trending(catalog, limit, p * limit)
     papers = {paper.key: paper for paper in
               catalog.store.papers.get_many([t.paper_key for t in ranked])}
     votes = {t.paper_key: t.votes for t in ranked}
@@ -183,27 +180,22 @@ def _ranked(hit: Hit, votes: dict[int, int]) -> dict:
 
 @router.get("/papers/search", response_model=list[RankedItem], responses=ERRORS,
             summary="Hybrid (BM25 + semantic) search; highlights are HTML with <mark>")
-def search_papers(request: Request, q: Annotated[str, Query(max_length=500)],
+def search_papers(request: Request, q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)],
                   limit: int = _limit(20),
-                  mode: Annotated[str, Query(pattern="^(hybrid|keyword|semantic)$")] = "hybrid",
+                  mode: Annotated[str, Query(pattern=_one_of(MODES))] = "hybrid",
                   date_from: Annotated[str | None, Query(alias="from")] = None,
                   date_to: Annotated[str | None, Query(alias="to")] = None,
                   category: str | None = None) -> list[dict]:
     filters = parse_filters(date_from, date_to, category)
-    if not q.strip():
-        raise BadRequest("q must not be empty")
-    hits = run_search(_catalog(request), q, limit=limit, mode=mode, filters=filters)
-    visible = {p.key for p in _visible(request, [hit.paper for hit in hits])}
-    hits = [hit for hit in hits if hit.paper.key in visible]
+    hits = run_search(_catalog(request), required_query(q), limit=limit, mode=mode,
+                      filters=filters)
     votes = _votes(request, [hit.paper for hit in hits])
     return [_ranked(hit, votes) for hit in hits]
 
 
 def _get(request: Request, paper_id: str) -> StoredPaper:
-    found = _catalog(request).store.papers.get(paper_id)
-    if found is None:
-        raise NotFound(f"no paper with id {paper_id!r}")
-    return found
+    """A paper as this visitor may see it (a hidden one only for admins)."""
+    return lookup(_catalog(request), paper_id, current_user(request))
 
 
 @router.get("/papers/{paper_id:path}/similar", response_model=list[RankedItem],
@@ -211,10 +203,8 @@ def _get(request: Request, paper_id: str) -> StoredPaper:
 def similar_papers(request: Request, paper_id: str, limit: int = _limit(10)) -> list[dict]:
     paper = _get(request, paper_id)
     found = find_similar(_catalog(request), paper, limit)
-    visible = {p.key for p in _visible(request, [other for other, _ in found])}
     votes = _votes(request, [other for other, _ in found])
-    return [{**_item(other, votes), "score": score}
-            for other, score in found if other.key in visible]
+    return [{**_item(other, votes), "score": score} for other, score in found]
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from ..catalog import Catalog
+from ..discover import daily
 from ..discover.search import Filters, search
 
 CANDIDATES = 60  # more than a digest shows: some were sent before, to this address
@@ -59,7 +60,7 @@ def digest_period(frequency: str, now: datetime | None = None) -> DigestPeriod:
 
 def trending_candidates(catalog: Catalog, period: DigestPeriod,
                         limit: int = CANDIDATES) -> list[int]:
-    papers = catalog.store.papers.between(period.start, period.end, limit, sort="votes")
+    papers = daily.listing(catalog, period.start, period.end, limit, sort="trending")
     return [p.key for p in papers]
 
 
@@ -68,11 +69,9 @@ def search_candidates(catalog: Catalog, query: str, period: DigestPeriod,
     strong, weak = catalog.indexes.semantic.spec.relevance
     hits = search(catalog, query, limit=limit,
                   filters=Filters(date_from=period.start, date_to=period.end))
-    hidden = catalog.store.community.hidden([h.paper.key for h in hits])
     keep = []
     for hit in hits:
         cosine = hit.raw.get("semantic", 0.0)
-        if hit.paper.key not in hidden and (
-                cosine >= strong or (cosine >= weak and "keyword" in hit.raw)):
+        if cosine >= strong or (cosine >= weak and "keyword" in hit.raw):
             keep.append(hit.paper.key)
     return keep

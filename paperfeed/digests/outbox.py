@@ -37,6 +37,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from ..catalog import Catalog
+from ..discover.visibility import visible
 from ..errors import MailError
 from ..mail import Mailer
 from ..mail.smtp import MailConnection
@@ -170,7 +171,9 @@ class DigestSender:
         subscription = self.subscriptions.stored.get(item.subscription_id)
         assert subscription is not None
         keys = [r for rs in item.sections.values() for r in rs]
-        papers = {p.key: p for p in self.catalog.store.papers.get_many(keys)}
+        stored = self.catalog.store.papers.get_many(keys)
+        # A paper hidden since the digest was planned is left out of it.
+        papers = {p.key: p for p in visible(self.catalog, stored, key=lambda p: p.key)}
         sections = {name: [papers[r] for r in rs if r in papers]
                     for name, rs in item.sections.items()}
         urls = self.subscriptions.urls(subscription)

@@ -1,4 +1,9 @@
-"""Daily, weekly and monthly lists of papers, with navigation between them."""
+"""Daily, weekly and monthly lists of papers, with navigation between them.
+
+The rules every surface shares live here: how a period is written (`parse_period`),
+the sort names (`SORTS`) and what each means to the store. A hidden paper is in
+no list (the store's SQL leaves it out; see visibility.py).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from ..catalog import Catalog
 from ..errors import BadRequest
-from ..store import Papers
+from ..models import StoredPaper
 
 Kind = Literal["day", "week", "month"]
+# Public sort names (URLs, API, feeds) -> the store's order: "trending" is most upvoted
+# first, then newest.
+SORTS = {"trending": "votes", "newest": "newest"}
+DEFAULT_SORT = "trending"
 
 
 @dataclass(frozen=True)
@@ -81,8 +91,28 @@ def parse_period(*, day: str | None = None, week: str | None = None,
                          f"expected e.g. {examples[kind]}") from None
 
 
-def latest_period(store: Papers, kind: Kind = "day") -> Period | None:
-    latest = store.latest_date()
+def parse_sort(raw: str | None) -> str:
+    """A sort name from a request; the default when none is given."""
+    if raw is None:
+        return DEFAULT_SORT
+    if raw not in SORTS:
+        raise BadRequest(f"sort={raw!r}: use one of {', '.join(SORTS)}")
+    return raw
+
+
+def listing(catalog: Catalog, start: date, end: date, limit: int, offset: int = 0, *,
+            sort: str = DEFAULT_SORT) -> list[StoredPaper]:
+    """The papers listed in [start, end], in the order a sort name says."""
+    return catalog.store.papers.between(start, end, limit, offset, sort=SORTS[sort])
+
+
+def count(catalog: Catalog, period: Period) -> int:
+    return catalog.store.papers.count_between(period.start, period.end)
+
+
+def latest_period(catalog: Catalog, kind: Kind = "day") -> Period | None:
+    """The period of `kind` holding the latest day with papers."""
+    latest = catalog.store.papers.latest_date()
     return period_of(kind, latest) if latest else None
 
 
@@ -92,9 +122,9 @@ class Neighbours:
     newer: Period | None
 
 
-def neighbours(store: Papers, period: Period) -> Neighbours:
+def neighbours(catalog: Catalog, period: Period) -> Neighbours:
     """The nearest periods of the same kind, before and after, that have papers."""
-    older = store.nearest_date(period.start, before=True)
-    newer = store.nearest_date(period.end, before=False)
+    older = catalog.store.papers.nearest_date(period.start, before=True)
+    newer = catalog.store.papers.nearest_date(period.end, before=False)
     return Neighbours(period.containing(older) if older else None,
                       period.containing(newer) if newer else None)

@@ -8,7 +8,12 @@ retriever: the static model is a weak ranker on its own, so it gets less say (ea
 embedder's weight is in the registry, index/embedders.py).
 Filters run inside tantivy for keywords; for vectors, a selective filter is
 searched exactly over the papers it leaves, a broad one by over-fetching from
-the ANN index.
+the ANN index. Hidden papers leave the fused ranking before it is paged
+(visibility.py), so every page is full.
+
+The rules of a query are here for every surface: its modes (`MODES`), its
+length (`MAX_QUERY_CHARS`), that it is not empty where one is needed
+(`required_query`), and how date and category filters are written (`parse_filters`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ..catalog import Catalog
 from ..errors import BadRequest
 from ..models import StoredPaper
 from .highlight import highlight, query_stems, snippet
+from .visibility import visible
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
@@ -31,6 +37,21 @@ CANDIDATES = 100
 EXACT_FILTER_CAP = 50_000  # at most this many filtered papers: vectors are searched exactly
 MAX_OVERFETCH = 5_000
 MAX_QUERY_CHARS = 500
+
+
+def required_query(raw: str) -> str:
+    """A query where one is needed (API, search feed): not blank, not too long."""
+    query = raw.strip()
+    if not query:
+        raise BadRequest("q must not be empty")
+    return _checked(query)
+
+
+def _checked(query: str) -> str:
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"query is too long ({len(query)} characters, at most "
+                         f"{MAX_QUERY_CHARS})")
+    return query
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,12 @@ def keyword_ranking(catalog: Catalog, query: str, filters: Filters,
                                            categories=filters.categories)
 
 
+def newest(catalog: Catalog, filters: Filters, limit: int, offset: int = 0) -> list[Hit]:
+    """A filter without a query: the newest papers that pass it (hidden ones left out)."""
+    return [Hit(paper, 0.0) for paper in catalog.store.papers.newest_matching(
+        filters.date_from, filters.date_to, list(filters.categories), limit, offset)]
+
+
 def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
                      depth: int = CANDIDATES) -> list[tuple[int, float]]:
     vectors = catalog.indexes.vectors
@@ -127,12 +154,9 @@ def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
 def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
            mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
     """Ranked hits for `query`; highlights computed for the returned page only."""
-    query = query.strip()
+    query = _checked(query.strip())
     if not query:
         return []
-    if len(query) > MAX_QUERY_CHARS:
-        raise BadRequest(f"query is too long ({len(query)} characters, at most "
-                         f"{MAX_QUERY_CHARS})")
     if mode not in MODES:
         raise BadRequest(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
     filters = filters or Filters()
@@ -148,7 +172,7 @@ def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
     else:
         (name, ranking), = rankings.items()
         fused = [(r, s, {name: i}) for i, (r, s) in enumerate(ranking, start=1)]
-    page = fused[offset:offset + limit]
+    page = visible(catalog, fused, key=lambda found: found[0])[offset:offset + limit]
     papers = {p.key: p for p in catalog.store.papers.get_many([r for r, _, _ in page])}
     stems = query_stems(query)
     raw = {name: dict(ranking) for name, ranking in rankings.items()}

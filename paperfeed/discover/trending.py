@@ -18,12 +18,11 @@ site owner can reason about: PAPERFEED_TRENDING_HALF_LIFE_HOURS.
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from ..catalog import Catalog
 from ..models import Voted
-from ..store import Community
 
 
 @dataclass(frozen=True)
@@ -40,32 +39,25 @@ def trend_key(votes: int, listed_on: date, half_life_hours: float) -> float:
     return math.log2(votes) + hours / half_life_hours
 
 
-_ranked: dict[tuple[str, float], tuple[int, list[Voted]]] = {}
-_lock = threading.Lock()
+def ranked(catalog: Catalog) -> list[Voted]:
+    """Every visible voted paper (the store leaves hidden ones out), best first. Kept on
+    the catalog until the next vote, submission or hide: the order does not depend on
+    the clock (see above)."""
+    community = catalog.store.community
+    half_life = catalog.settings.trending_half_life_hours
+    return catalog.memo("trending", community.version(), lambda: sorted(
+        community.voted_papers(),
+        key=lambda v: (trend_key(v.votes, v.listed_on, half_life), v.votes, -v.paper_key),
+        reverse=True))
 
 
-def ranked(community: Community, half_life_hours: float) -> list[Voted]:
-    """Every visible voted paper, best first. Cached until the next vote, submission or
-    hide: the order does not depend on the clock (see above)."""
-    cache_key = (str(community.db.url), half_life_hours)
-    version = community.version()
-    with _lock:
-        cached = _ranked.get(cache_key)
-    if cached and cached[0] == version:
-        return cached[1]
-    order = sorted(community.voted_papers(),
-                   key=lambda v: (trend_key(v.votes, v.listed_on, half_life_hours),
-                                  v.votes, -v.paper_key), reverse=True)
-    with _lock:
-        _ranked[cache_key] = (version, order)
-    return order
-
-
-def trending(community: Community, half_life_hours: float, limit: int, offset: int = 0,
+def trending(catalog: Catalog, limit: int, offset: int = 0,
              now: datetime | None = None) -> list[Trend]:
+    """A page of the trending order, each paper with its decayed score `now`."""
+    half_life_hours = catalog.settings.trending_half_life_hours
     now = now or datetime.now(UTC)
     out = []
-    for voted in ranked(community, half_life_hours)[offset:offset + limit]:
+    for voted in ranked(catalog)[offset:offset + limit]:
         listed = datetime(voted.listed_on.year, voted.listed_on.month, voted.listed_on.day,
                           tzinfo=UTC)
         age_hours = max(0.0, (now - listed).total_seconds() / 3600)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from ..models import Submission, Voted, VoteState
 from .database import Database, now_iso
+from .papers import HIDDEN_KEYS
 
 SUBMIT = text("INSERT INTO submissions (paper_key, user_id, featured_on, submitted_at)"
               " VALUES (:paper_key, :user_id, :day, :now) ON CONFLICT DO NOTHING")
@@ -21,7 +22,7 @@ SUBMISSION = text("SELECT s.paper_key, s.featured_on, s.submitted_at, s.hidden, 
                   " FROM submissions s LEFT JOIN users u ON u.id = s.user_id"
                   " WHERE s.paper_key = :paper_key")
 SET_HIDDEN = text("UPDATE submissions SET hidden = :hidden WHERE paper_key = :paper_key")
-HIDDEN = text("SELECT paper_key FROM submissions WHERE hidden = 1 AND paper_key IN :keys")
+HIDDEN = text(f"{HIDDEN_KEYS} AND paper_key IN :keys")
 
 ADD_VOTE = text("INSERT INTO votes (paper_key, user_id, created_at)"
                 " VALUES (:paper_key, :user_id, :now) ON CONFLICT DO NOTHING RETURNING 1")
@@ -36,6 +37,7 @@ TOTAL = text("SELECT votes FROM paper_votes WHERE paper_key = :paper_key")
 TOTALS = text("SELECT paper_key, votes FROM paper_votes WHERE paper_key IN :keys")
 VOTED_BY = text("SELECT paper_key FROM votes WHERE user_id = :user_id AND paper_key IN :keys")
 UPVOTED = text("SELECT paper_key FROM votes WHERE user_id = :user_id"
+               f" AND paper_key NOT IN ({HIDDEN_KEYS})"
                " ORDER BY created_at DESC, paper_key DESC LIMIT :limit OFFSET :offset")
 VERSION = text("SELECT version FROM community_version")
 # The larger of two values: a scalar max() on SQLite, greatest() on PostgreSQL.
@@ -114,7 +116,8 @@ class Community:
                                                           "keys": list(keys)})}
 
     def upvoted(self, user_id: int, limit: int, offset: int = 0) -> list[int]:
-        """Keys of the papers a member upvoted, most recent vote first."""
+        """Keys of the papers a member upvoted, most recent vote first; hidden ones left
+        out."""
         return [row[0] for row in self.db.all(UPVOTED, {"user_id": user_id, "limit": limit,
                                                          "offset": offset})]
 

@@ -42,6 +42,8 @@ CATEGORIES = text("SELECT category, count(*) FROM paper_categories GROUP BY cate
 LINKS = text("SELECT links FROM papers WHERE key = :key")
 SET_LINKS = text("UPDATE papers SET links = :links WHERE key = :key")
 
+# The papers an admin hid (by hiding their submission): in no list the store returns.
+HIDDEN_KEYS = "SELECT paper_key FROM submissions WHERE hidden = 1"
 # A period's list: papers first published in it, plus papers members submitted
 # ("featured") in it; a paper an admin hid is in no list.
 LISTED = ("SELECT key FROM papers WHERE published BETWEEN :start AND :end"
@@ -207,10 +209,12 @@ class Papers:
 
     def newest_matching(self, start: date | None, end: date | None, categories: list[str],
                         limit: int, offset: int = 0) -> list[StoredPaper]:
-        """Papers passing a date/category filter, newest first (a filter with no query)."""
+        """Papers passing a date/category filter, newest first (a filter with no query);
+        hidden papers left out."""
         where, params = _filter(start, end, categories)
         rows = self.db.all(_statement(
-            f"{SELECT} WHERE {where} ORDER BY published DESC, key DESC"
+            f"{SELECT} WHERE {where} AND key NOT IN ({HIDDEN_KEYS})"
+            " ORDER BY published DESC, key DESC"
             " LIMIT :limit OFFSET :offset"),
             {**params, "limit": limit, "offset": offset})
         return [to_paper(row._asdict()) for row in rows]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..discover.visibility import lookup
 from ..errors import ArxivUnavailable, BadRequest, NotFound
 from ..http.session import current_user, require_admin, require_member, safe_next
 from ..members import ManualPaper, Submissions
@@ -21,10 +22,8 @@ def _submissions(request: Request) -> Submissions:
 
 
 def _paper(request: Request, paper_id: str) -> StoredPaper:
-    paper = request.app.state.catalog.store.papers.get(paper_id)
-    if paper is None:
-        raise NotFound(f"no paper with id {paper_id!r}")
-    return paper
+    """A paper as this visitor may see it (a hidden one only for admins)."""
+    return lookup(request.app.state.catalog, paper_id, current_user(request))
 
 
 def _paper_url(paper: StoredPaper, notice: str) -> str:
@@ -94,14 +93,6 @@ def vote_form(request: Request, paper_id: str) -> Response:
     return RedirectResponse(f"{back}#paper-{paper.key}" if "#" not in back else back, 303)
 
 
-def vote_api(request: Request, paper_id: str, up: bool | None = None) -> JSONResponse:
-    """Toggle (no `up`), or set (`?up=true|false`): idempotent for retrying clients."""
-    paper = _paper(request, paper_id)
-    user = require_member(request, f"/papers/{quote(paper.id)}")
-    state = request.app.state.catalog.store.community.vote(user.id, paper.key, up)
-    return JSONResponse({"id": paper.id, "upvotes": state.votes, "voted": state.voted})
-
-
 def hide(request: Request, paper_id: str, hidden: str = Form("1")) -> Response:
     require_admin(request)
     paper = _paper(request, paper_id)
@@ -119,8 +110,6 @@ def member(request: Request, username: str) -> HTMLResponse:
     if found is None:
         raise NotFound(f"no member called {username!r}")
     page_size = request.app.state.settings.page_size
-    keys = community.upvoted(found.id, page_size)
-    hidden = community.hidden(keys)
-    papers = store.papers.get_many([k for k in keys if k not in hidden])
+    papers = store.papers.get_many(community.upvoted(found.id, page_size))
     return render(request, "member.html", member=found, papers=papers,
                   is_self=current_user(request) == found, **vote_state(request, papers))

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from ..discover import daily
-from ..discover.search import parse_filters
+from ..discover.search import parse_filters, required_query
 from ..discover.search import search as run_search
 from ..discover.trending import trending
 from ..errors import BadRequest, NotFound
@@ -22,8 +22,6 @@ ATOM = "application/atom+xml; charset=utf-8"
 def _feed(request: Request, *, title: str, subtitle: str, html_path: str,
           papers: list[StoredPaper]) -> Response:
     community = request.app.state.catalog.store.community
-    hidden = community.hidden([p.key for p in papers])
-    papers = [p for p in papers if p.key not in hidden]
     query = request.url.query
     body = atom_feed(title=title, subtitle=subtitle,
                      feed_path=request.url.path + (f"?{query}" if query else ""),
@@ -39,9 +37,10 @@ def daily_feed(request: Request, date: str | None = None) -> Response:
 
 
 def _daily_feed(request: Request, date: str | None = None) -> Response:
-    store = request.app.state.catalog.store.papers
-    period = daily.parse_period(day=date) or daily.latest_period(store)
-    papers = store.between(period.start, period.end, FEED_SIZE, sort="votes") if period else []
+    catalog = request.app.state.catalog
+    period = daily.parse_period(day=date) or daily.latest_period(catalog)
+    papers = (daily.listing(catalog, period.start, period.end, FEED_SIZE, sort="trending")
+              if period else [])
     label = period.label if period else "no papers yet"
     html_path = f"/papers/date/{period.key}" if period else "/"
     return _feed(request, title=f"paperfeed · daily papers · {label}",
@@ -56,8 +55,7 @@ def trending_feed(request: Request) -> Response:
 
 def _trending_feed(request: Request) -> Response:
     catalog = request.app.state.catalog
-    ranked = trending(catalog.store.community, request.app.state.settings.trending_half_life_hours,
-                      FEED_SIZE)
+    ranked = trending(catalog, FEED_SIZE)
     return _feed(request, title="paperfeed · trending papers",
                  subtitle="Recent papers by upvotes, fading with age.", html_path="/trending",
                  papers=catalog.store.papers.get_many([t.paper_key for t in ranked]))
@@ -71,11 +69,10 @@ def search_feed(request: Request, q: str = "", category: str = "") -> Response:
 def _search_feed(request: Request, q: str = "", category: str = "") -> Response:
     if not q.strip():
         raise BadRequest("q must not be empty: /feeds/search.atom?q=your+query")
-    if len(q) > 500:
-        raise BadRequest("q is longer than 500 characters")
     params = request.query_params
     filters = parse_filters(params.get("from"), params.get("to"), category)
-    hits = run_search(request.app.state.catalog, q, limit=FEED_SIZE, filters=filters)
+    hits = run_search(request.app.state.catalog, required_query(q), limit=FEED_SIZE,
+                      filters=filters)
     return _feed(request, title=f"paperfeed · search: {q}",
                  subtitle="Papers matching the search, best first.",
                  html_path="/search?" + urlencode({"q": q}), papers=[h.paper for h in hits])

@@ -11,23 +11,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import MODES, Hit, parse_filters
+from ..discover.search import MODES, Hit, newest, parse_filters
 from ..discover.search import search as run_search
 from ..discover.similar import similar
 from ..discover.trending import trending as rank_trending
-from ..errors import BadRequest, NotFound
+from ..discover.visibility import lookup
+from ..errors import BadRequest
 from ..http.session import current_user
 from .render import render, vote_state
-
-SORTS = {"trending": "votes", "newest": "newest"}
-
-
-def _sort(raw: str | None) -> str:
-    if raw is None:
-        return "trending"
-    if raw not in SORTS:
-        raise BadRequest(f"sort={raw!r}: use one of {', '.join(SORTS)}")
-    return raw
 
 
 def _catalog(request: Request) -> Catalog:
@@ -50,13 +41,13 @@ def _period_page(request: Request, period: daily.Period | None) -> HTMLResponse:
     catalog = _catalog(request)
     page_size = request.app.state.settings.page_size
     page = _page_number(request.query_params.get("p"))
-    sort = _sort(request.query_params.get("sort"))
+    sort = daily.parse_sort(request.query_params.get("sort"))
     papers, total, neighbours = [], 0, None
     if period:
-        total = catalog.store.papers.count_between(period.start, period.end)
-        papers = catalog.store.papers.between(period.start, period.end, page_size,
-                                       (page - 1) * page_size, sort=SORTS[sort])
-        neighbours = daily.neighbours(catalog.store.papers, period)
+        total = daily.count(catalog, period)
+        papers = daily.listing(catalog, period.start, period.end, page_size,
+                               (page - 1) * page_size, sort=sort)
+        neighbours = daily.neighbours(catalog, period)
     return render(request, "daily.html", period=period, papers=papers, total=total,
                   neighbours=neighbours, page=page, pages=max(1, math.ceil(total / page_size)),
                   active=period.kind if period else "day", sort=sort,
@@ -71,8 +62,7 @@ def _trending_page(request: Request) -> HTMLResponse:
     catalog = _catalog(request)
     settings = request.app.state.settings
     page = _page_number(request.query_params.get("p"))
-    ranked = rank_trending(catalog.store.community, settings.trending_half_life_hours,
-                           settings.page_size + 1, (page - 1) * settings.page_size)
+    ranked = rank_trending(catalog, settings.page_size + 1, (page - 1) * settings.page_size)
     papers = catalog.store.papers.get_many([t.paper_key for t in ranked[:settings.page_size]])
     return render(request, "trending.html", papers=papers, page=page,
                   more=len(ranked) > settings.page_size, active="trending",
@@ -80,15 +70,14 @@ def _trending_page(request: Request) -> HTMLResponse:
 
 
 def home(request: Request) -> Response:
-    return _render_period(request, daily.latest_period(_catalog(request).store.papers, "day"))
+    return _render_period(request, daily.latest_period(_catalog(request), "day"))
 
 
 def latest(request: Request, kind: str) -> Response:
     if kind == "week":
-        return _render_period(request, daily.latest_period(_catalog(request).store.papers, "week"))
+        return _render_period(request, daily.latest_period(_catalog(request), "week"))
     if kind == "month":
-        return _render_period(request, daily.latest_period(_catalog(request).store.papers,
-                                                           "month"))
+        return _render_period(request, daily.latest_period(_catalog(request), "month"))
     return paper(request, kind)
 
 
@@ -106,16 +95,9 @@ def by_month(request: Request, month: str) -> Response:
 
 def paper(request: Request, paper_id: str) -> HTMLResponse:
     catalog = _catalog(request)
-    found = catalog.store.papers.get(paper_id)
-    if found is None:
-        raise NotFound(f"no paper with id {paper_id!r}")
+    found = lookup(catalog, paper_id, current_user(request))  # admins see a hidden one
     submission = catalog.store.community.submission(found.key)
-    user = current_user(request)
-    if submission and submission.hidden and not (user and user.is_admin):
-        raise NotFound(f"no paper with id {paper_id!r}")
-    related = similar(catalog, found, 12)
-    hidden = catalog.store.community.hidden([other.key for other, _ in related])
-    related = [(other, score) for other, score in related if other.key not in hidden][:10]
+    related = similar(catalog, found, 10)
     return render(request, "paper.html", paper=found, similar=related,
                   sources=catalog.store.papers.sources_of(found.key), submission=submission,
                   notice=request.query_params.get("notice"),
@@ -129,20 +111,16 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
     page = _page_number(p)
     page_size = request.app.state.settings.page_size
     error = None
-    hits = []
+    hits: list[Hit] = []
     try:
         filters = parse_filters(params.get("from"), params.get("to"), category)
         if q.strip():
             hits = run_search(catalog, q, limit=page_size + 1, offset=(page - 1) * page_size,
                               mode=mode, filters=filters)
         elif filters.active:  # no query: the newest papers that pass the filter
-            hits = [Hit(paper, 0.0) for paper in catalog.store.papers.newest_matching(
-                filters.date_from, filters.date_to, list(filters.categories), page_size + 1,
-                (page - 1) * page_size)]
+            hits = newest(catalog, filters, page_size + 1, (page - 1) * page_size)
     except BadRequest as exc:
         error = str(exc)
-    hidden = _catalog(request).store.community.hidden([h.paper.key for h in hits])
-    hits = [h for h in hits if h.paper.key not in hidden]
     more = len(hits) > page_size
     next_params = {k: v for k, v in params.items() if k != "p"} | {"p": str(page + 1)}
     return render(request, "search.html", status=400 if error else 200, query=q,

@@ -9,7 +9,7 @@ import pytest
 
 from paperfeed.catalog import Catalog
 from paperfeed.discover import daily
-from paperfeed.discover.search import Filters, fuse, search
+from paperfeed.discover.search import Filters, fuse, required_query, search
 from paperfeed.discover.similar import similar
 from paperfeed.errors import BadRequest
 from paperfeed.models import Paper
@@ -79,8 +79,13 @@ def test_filters_apply_to_every_mode(catalog: Catalog) -> None:
 
 def test_bad_queries(catalog: Catalog) -> None:
     assert search(catalog, "   ") == []
-    with pytest.raises(BadRequest):
+    with pytest.raises(BadRequest, match="at most 500"):
         search(catalog, "q" * 501)
+    assert isinstance(search(catalog, f" {'q' * 500} "), list), "spaces around do not count"
+    with pytest.raises(BadRequest, match="q must not be empty"):
+        required_query("  ")
+    with pytest.raises(BadRequest, match="at most 500"):
+        required_query("q" * 501)
     with pytest.raises(BadRequest):
         search(catalog, "graphs", mode="psychic")
     hostile = search(catalog, 'AND OR NOT "unclosed (( title:[* TO halos', mode="keyword")
@@ -148,8 +153,11 @@ def test_periods_and_navigation(catalog: Catalog) -> None:
     assert daily.parse_period() is None
     with pytest.raises(BadRequest):
         daily.parse_period(day="2024-02-30")
-    latest = daily.latest_period(catalog.store.papers)
+    latest = daily.latest_period(catalog)
     assert latest is not None and latest.start == date(2024, 1, 3)
-    around = daily.neighbours(catalog.store.papers, daily.period_of("day", date(2023, 2, 10)))
+    around = daily.neighbours(catalog, daily.period_of("day", date(2023, 2, 10)))
     assert around.older is not None and around.older.start == date(2022, 6, 1)
     assert around.newer is not None and around.newer.start == date(2023, 2, 11)
+    assert daily.parse_sort(None) == "trending" and daily.parse_sort("newest") == "newest"
+    with pytest.raises(BadRequest, match="use one of trending, newest"):
+        daily.parse_sort("oldest")

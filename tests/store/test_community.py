@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 
-from paperfeed.discover.trending import trend_key, trending
 from paperfeed.models import Paper
 from paperfeed.store import Store
 
@@ -98,10 +97,19 @@ def test_submission_features_paper_once_and_hiding_removes_it(store: Store) -> N
     listed = [p.id for p in papers.between(today, today, 10)]
     assert listed == ["1506.03134"] and papers.count_between(today, today) == 1
     assert papers.nearest_date(today, before=True) == DAY
+    community.vote(ada, key, True)
+    other = _key(store, "2503.00001")
+    community.vote(ada, other, True)
+    old_day = date(2015, 6, 9)
+    assert [p.key for p in papers.newest_matching(old_day, old_day, [], 10)] == [key]
+    assert set(community.upvoted(ada, 10)) == {other, key}
     community.set_hidden(key, True)
     assert papers.between(today, today, 10) == [] and papers.count_between(today, today) == 0
     assert papers.latest_date() == DAY
-    assert community.hidden([key]) == {key}
+    assert papers.newest_matching(old_day, old_day, [], 10) == []
+    assert community.upvoted(ada, 10) == [other], "a member's upvotes leave it out too"
+    assert [v.paper_key for v in community.voted_papers()] == [other], "and trending"
+    assert community.hidden([key, other]) == {key}
     assert community.submission(key).hidden
 
 
@@ -115,31 +123,6 @@ def test_most_upvoted_first_within_a_day(store: Store) -> None:
     assert ids[:2] == ["2503.00003", "2503.00002"]
     assert [p.id for p in store.papers.between(DAY, DAY, 10)][0] == "2503.00000", \
         "newest: ingest order"
-
-
-def test_trending_decays_with_age_and_order_is_time_invariant(store: Store) -> None:
-    community = store.community
-    old = _key(store, "2503.00000")  # listed on DAY
-    store.papers.upsert([Paper(title="A brand new paper about fresh things",
-                               arxiv_id="2503.09999", published=DAY + timedelta(days=1),
-                               source="test", source_ref="n")])
-    new = _key(store, "2503.09999")
-    voters = [_member(store, f"m{i}") for i in range(5)]
-    for member in voters[:3]:
-        community.vote(member, old, True)  # 3 votes, one day older
-    community.vote(voters[3], new, True)  # 1 vote, newer
-    half_life = 24
-    ranked = trending(community, half_life, 10)
-    # 3 votes a day (one half-life) older = 1.5 fresh votes > 1 fresh vote
-    assert [t.paper_key for t in ranked] == [old, new]
-    community.vote(voters[4], new, True)  # 2 fresh votes > 1.5
-    later = datetime.now(UTC) + timedelta(days=30)
-    assert [t.paper_key for t in trending(community, half_life, 10, now=later)] == [new, old]
-    assert [t.paper_key for t in trending(community, half_life, 10)] == [new, old]
-    now = datetime(2025, 3, 11, tzinfo=UTC)
-    scores = {t.paper_key: t.score for t in trending(community, half_life, 10, now=now)}
-    assert scores[new] == pytest.approx(2.0) and scores[old] == pytest.approx(1.5)
-    assert trend_key(4, DAY, 24) == pytest.approx(trend_key(2, DAY - timedelta(days=1), 24) + 2)
 
 
 def test_every_public_change_moves_the_state_pages_are_cached_by(store: Store) -> None:
