@@ -27,6 +27,7 @@ from paperfeed.web import create_app
 
 from .conftest import make_settings
 from .smtp_server import SmtpSink
+from .web.members import sign_up_and_verify
 
 PASSWORD = "correct horse battery"
 TODAY = datetime.now(UTC).date()
@@ -61,8 +62,12 @@ def _csrf(client: TestClient) -> str:
     return client.cookies["pf_csrf"]
 
 
-def _member(catalog: Catalog, name: str) -> TestClient:
+def _member(catalog: Catalog, name: str, sink: SmtpSink | None = None) -> TestClient:
+    """A logged-in member (on a site that sends mail, with a verified address)."""
     client = TestClient(create_app(catalog.settings, catalog))
+    if sink is not None:
+        sign_up_and_verify(client, sink, name)
+        return client
     signed_up = client.post("/signup", data={
         "username": name, "email": f"{name}@example.org", "password": PASSWORD,
         "csrf_token": _csrf(client)}, follow_redirects=False)
@@ -195,7 +200,7 @@ def _digest_papers(sink: SmtpSink) -> set[str]:
 def test_in_no_digest(tmp_path: Path, smtp_sink: SmtpSink) -> None:
     """Hidden before the digest is planned, or between planning and sending."""
     catalog = _open(tmp_path / "data", digest_retry_base_s=0.02, **smtp_sink.overrides)
-    admin, bob = _member(catalog, "ada"), _member(catalog, "bob")
+    admin, bob = _member(catalog, "ada", smtp_sink), _member(catalog, "bob", smtp_sink)
     _submit_vote_and_hide(admin, bob, hide=False)
     for email in ("early@example.org", "late@example.org"):
         subscription = catalog.store.subscriptions.add(email, "daily", True, QUERY)
