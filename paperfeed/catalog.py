@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .index.sync import Indexes, IndexReport
-from .models import Paper, SkippedRecord, UpsertStats
+from .models import AmendedRecord, Paper, SkippedRecord, UpsertStats
 from .settings import Settings
+from .sources.clean import admit
 from .store import Store
 
 INGEST_BATCH = 2000
@@ -27,6 +28,7 @@ T = TypeVar("T")
 class IngestReport:
     stats: UpsertStats = field(default_factory=UpsertStats)
     skipped: list[SkippedRecord] = field(default_factory=list)
+    amended: list[AmendedRecord] = field(default_factory=list)
     index: IndexReport | None = None
 
     @property
@@ -73,9 +75,10 @@ class Catalog:
 
     def ingest(self, records: Iterable[Paper | SkippedRecord],
                on_batch: Callable[[int], object] | None = None) -> IngestReport:
-        """Upsert papers in batches (one transaction each); collect skipped records."""
+        """Upsert papers in batches (one transaction each), each paper through the one
+        gate of `sources.clean.admit`; collect skipped and amended records."""
         report = IngestReport()
-        for batch in _batches(records, report.skipped):
+        for batch in _batches(records, report):
             report.stats += self.store.papers.upsert(batch)
             if on_batch:
                 on_batch(len(batch))
@@ -96,13 +99,19 @@ class Catalog:
 
 
 def _batches(records: Iterable[Paper | SkippedRecord],
-             skipped: list[SkippedRecord]) -> Iterator[list[Paper]]:
+             report: IngestReport) -> Iterator[list[Paper]]:
     batch: list[Paper] = []
     for record in records:
         if isinstance(record, SkippedRecord):
-            skipped.append(record)
+            report.skipped.append(record)
             continue
-        batch.append(record)
+        admitted, changes = admit(record)
+        if changes:
+            report.amended.append(AmendedRecord(record.source_ref, changes))
+        if isinstance(admitted, SkippedRecord):
+            report.skipped.append(admitted)
+            continue
+        batch.append(admitted)
         if len(batch) >= INGEST_BATCH:
             yield batch
             batch = []

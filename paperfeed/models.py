@@ -94,6 +94,19 @@ class SkippedRecord:
 
 
 @dataclass
+class AmendedRecord:
+    """A record stored with changes ingest made to it (a field cut to its limit, a link
+    that is not http(s) dropped): reported like a skipped one."""
+
+    source_ref: str
+    changes: list[str]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.changes)
+
+
+@dataclass
 class StoredPaper:
     """A paper as the store serves it: merged over all its sources.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -18,6 +17,7 @@ from ..catalog import Catalog
 from ..errors import ArxivUnavailable, BadRequest, SourceError
 from ..models import Paper, StoredPaper, Submission, User, split_arxiv_id
 from ..sources import arxiv_api
+from ..sources.clean import clean_link
 
 SOURCE = "submission"
 MAX_TITLE, MAX_ABSTRACT, MAX_AUTHORS, MAX_URL = 500, 10_000, 200, 2000
@@ -41,13 +41,12 @@ class ManualPaper:
 
 
 def check_link(name: str, url: str) -> str | None:
-    url = url.strip()
-    if not url:
+    if not url.strip():
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
+    good = clean_link(url)  # the rule every link at ingest passes
+    if good is None or len(good) > MAX_URL:
         raise BadRequest(f"The {name} link must be an http(s) URL.")
-    return url
+    return good
 
 
 def extra_links(code: str = "", project: str = "") -> dict[str, str]:
@@ -119,7 +118,9 @@ class Submissions:
         return found[0]
 
     def _ingest(self, papers: list[Paper]) -> StoredPaper:
-        self.catalog.ingest(papers)
+        report = self.catalog.ingest(papers)
+        if report.skipped:  # e.g. a title that was nothing but control characters
+            raise BadRequest(f"This paper cannot be stored: {report.skipped[0].reason}.")
         self.catalog.index_if_writable()
         stored = self.catalog.store.papers.find(papers[0])
         assert stored is not None
