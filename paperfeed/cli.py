@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .members import Accounts
     from .models import User
     from .sources.arxiv_oai import HarvestPage
+    from .sources.http import Retry
 
 
 class Context:
@@ -99,29 +100,51 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
 @click.option("--no-index", is_flag=True, help="Only store; run `paperfeed index` later.")
 @pass_context
 def ingest(ctx: Context, paths: tuple[Path, ...], fmt: str | None, no_index: bool) -> None:
-    """Ingest files: page captures, arXiv JSON lines (.jsonl[.xz|.gz]), BibTeX."""
-    from .sources import read_source
+    """Ingest files: page captures, arXiv JSON lines (.jsonl[.xz|.gz]), BibTeX.
 
+    A folder's files are ingested one by one; a file of unknown format, or one that
+    cannot be read, is skipped with a warning. Exit status 0: everything was stored;
+    2: files or records were skipped (each named on standard error).
+    """
+    from .errors import SourceError
+    from .sources import format_name, read_source
+
+    if fmt:
+        format_name(fmt)  # a wrong --format is a usage error, not one per file
     catalog = ctx.catalog(load_demo=False)
     files = [p for path in paths for p in (sorted(path.iterdir()) if path.is_dir() else [path])
              if p.is_file()]
     started = time.perf_counter()
-    skipped_total = 0
+    skipped = 0
     for path in files:
-        with tqdm(desc=path.name, unit="paper", disable=None, file=sys.stderr) as bar:
-            report = catalog.ingest(read_source(path, fmt), on_batch=bar.update)
-        for record in report.skipped[:20]:
-            click.echo(f"skipped {record.source_ref}: {record.reason}", err=True)
-        if len(report.skipped) > 20:
-            click.echo(f"... and {len(report.skipped) - 20} more skipped", err=True)
-        skipped_total += len(report.skipped)
+        try:
+            records = read_source(path, fmt)
+            with tqdm(desc=path.name, unit="paper", disable=None, file=sys.stderr) as bar:
+                report = catalog.ingest(records, on_batch=bar.update)
+        except SourceError as exc:  # what was stored before a read error stays stored
+            click.echo(f"skipped {path}: {exc}", err=True)
+            skipped += 1
+            continue
+        _echo_records(report)
+        skipped += len(report.skipped)
         s = report.stats
         click.echo(f"{path}: {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged, "
                    f"{len(report.skipped)} skipped")
-    stored = time.perf_counter() - started
+    click.echo(f"stored in {time.perf_counter() - started:.1f}s; "
+               f"{catalog.store.papers.count()} papers in the store")
     if not no_index:
         _index(catalog)
-    click.echo(f"stored in {stored:.1f}s; {catalog.store.papers.count()} papers in the store")
+    if skipped:
+        sys.exit(2)
+
+
+def _echo_records(report: IngestReport, shown: int = 20) -> None:
+    """The skipped and amended records of one ingest, each with its file:line."""
+    for verb, records in (("skipped", report.skipped), ("amended", report.amended)):
+        for record in records[:shown]:
+            click.echo(f"{verb} {record.source_ref}: {record.reason}", err=True)
+        if len(records) > shown:
+            click.echo(f"... and {len(records) - shown} more {verb}", err=True)
 
 
 def _index(catalog: Catalog) -> None:
@@ -177,11 +200,16 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
                 bar.total = page.complete_list_size
             for record in page.skipped:
                 click.echo(f"skipped {record.source_ref}: {record.reason}", err=True)
+            _echo_records(report)
             bar.update(report.seen)
+
+        def on_retry(retry: Retry) -> None:
+            tqdm.write(f"retrying: {retry}", file=sys.stderr)
 
         result = harvest_arxiv(catalog, url=catalog.settings.arxiv_oai_url, set_spec=set_spec,
                                from_date=from_date, until=until, delay_s=delay,
-                               max_retries=max_retries, restart=restart, on_page=on_page)
+                               max_retries=max_retries, restart=restart, on_page=on_page,
+                               on_retry=on_retry)
     click.echo(f"harvested {result.records} records in {result.pages} pages")
     if not no_index:
         _index(catalog)

@@ -16,6 +16,7 @@ from ..catalog import Catalog, IngestReport
 from ..errors import PaperfeedError
 from ..settings import Settings
 from ..sources.arxiv_oai import HarvestPage, OaiHarvester
+from ..sources.http import Retry
 
 LEASE_S = 6 * 3600  # longer than any harvest; a crashed harvester's lease lapses after it
 RECENT_DAYS = 3  # arXiv lists late and revises: each run re-reads the last three days
@@ -33,14 +34,15 @@ def harvest_arxiv(catalog: Catalog, *, url: str, set_spec: str, from_date: str |
                   until: str | None = None, delay_s: float = 3.0,
                   max_retries: int = 5, restart: bool = False,
                   on_page: Callable[[HarvestPage, IngestReport], object] | None = None,
-                  ) -> HarvestResult:
+                  on_retry: Callable[[Retry], object] | None = None) -> HarvestResult:
     name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
     cursor = None if restart else catalog.store.harvests.cursor(name)
     token = cursor.resumption_token if cursor else None
     pages = cursor.pages if cursor and token else 0
     records = cursor.records if cursor and token else 0
     harvester = OaiHarvester(base_url=url, set_spec=set_spec, from_date=from_date,
-                             until=until, delay_s=delay_s, max_retries=max_retries)
+                             until=until, delay_s=delay_s, max_retries=max_retries,
+                             on_retry=on_retry)
     for page in harvester.iter_pages(resumption_token=token):
         report = catalog.ingest(page.papers)
         pages += 1
@@ -66,7 +68,8 @@ def harvest_recent(catalog: Catalog, settings: Settings, owner: str) -> HarvestR
     try:
         since = (datetime.now(UTC) - timedelta(days=RECENT_DAYS)).date().isoformat()
         result = harvest_arxiv(catalog, set_spec=settings.harvest_set, from_date=since,
-                               url=settings.arxiv_oai_url)
+                               url=settings.arxiv_oai_url,
+                               on_retry=lambda retry: log.warning("%s", retry))
         catalog.reindex()
         log.info("harvested %d records in %d pages", result.records, result.pages)
         return result

@@ -23,7 +23,7 @@ from .arxiv_jsonl import open_maybe_compressed, read_arxiv_jsonl
 from .bibtex import read_bibtex
 from .captured import HEADER_LINES, read_capture
 
-__all__ = ["FORMATS", "detect_format", "read_source"]
+__all__ = ["FORMATS", "detect_format", "format_name", "read_source"]
 
 FORMATS: dict[str, str] = {
     "capture": "page capture: header lines, a date line, then title/abstract paragraphs",
@@ -42,7 +42,8 @@ _ALIASES = {
 _COMPRESSED = (".xz", ".gz", ".bz2")
 
 
-def _normalise_fmt(fmt: str) -> str:
+def format_name(fmt: str) -> str:
+    """The FORMATS name `fmt` (a name or an alias) stands for; SourceError if none."""
     name = fmt.strip().lower()
     name = _ALIASES.get(name, name)
     if name not in FORMATS:
@@ -91,7 +92,7 @@ def detect_format(path: str | Path) -> str:
 def read_source(path: str | Path, fmt: str | None = None) -> Iterator[Paper | SkippedRecord]:
     """Yield the records of one local file; `fmt` (a FORMATS name) overrides detection."""
     path = Path(path)
-    name = _normalise_fmt(fmt) if fmt else detect_format(path)
+    name = format_name(fmt) if fmt else detect_format(path)
     if not path.is_file():
         raise SourceError(f"no such file: {path}")
     if name == "capture":

@@ -20,7 +20,7 @@ from lxml import etree
 
 from ..errors import HarvestError
 from ..models import Paper, SkippedRecord, split_arxiv_id
-from .http import PoliteFetcher
+from .http import PoliteFetcher, Retry
 from .textfix import normalize_space
 
 __all__ = ["DEFAULT_OAI_URL", "HarvestPage", "OaiHarvester", "parse_list_records"]
@@ -152,13 +152,15 @@ class OaiHarvester:
         max_retries: int = 5,
         sleep: Callable[[float], None] = time.sleep,
         metadata_prefix: str = "arXiv",
+        on_retry: Callable[[Retry], object] | None = None,
     ) -> None:
         self.base_url = base_url
         self.set_spec = set_spec
         self.from_date = str(from_date) if from_date else None
         self.until = str(until) if until else None
         self.metadata_prefix = metadata_prefix
-        self.fetcher = PoliteFetcher(client, delay_s=delay_s, max_retries=max_retries, sleep=sleep)
+        self.fetcher = PoliteFetcher(client, delay_s=delay_s, max_retries=max_retries, sleep=sleep,
+                                     on_retry=on_retry)
 
     def _params(self, token: str | None) -> dict[str, str]:
         if token:  # the token carries the original arguments; OAI forbids repeating them

@@ -6,7 +6,8 @@ connection errors back off exponentially with jitter; after `max_retries`
 retries a `HarvestError` says what failed and how often. 4xx answers are
 returned to the caller, which knows whether the body carries a protocol error
 (the arXiv API answers a bad id with HTTP 400 and an Atom error entry).
-`sleep`, `clock` and `rng` are injectable so tests never wait.
+`sleep`, `clock` and `rng` are injectable so tests never wait; `on_retry` hears of
+each retry before its wait, so a harvest that backs off for a minute says so.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 
@@ -21,7 +23,7 @@ import httpx
 
 from ..errors import HarvestError
 
-__all__ = ["PoliteFetcher", "parse_retry_after"]
+__all__ = ["PoliteFetcher", "Retry", "parse_retry_after"]
 
 USER_AGENT = "paperfeed/0.1 (self-hosted paper discovery; polite harvester)"
 MAX_RETRY_AFTER_S = 3600.0  # a server asking for more than an hour is treated as down
@@ -41,6 +43,21 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when - (now if now is not None else time.time()))
 
 
+@dataclass(frozen=True)
+class Retry:
+    """A failed attempt about to be retried after `wait_s` seconds."""
+
+    url: str
+    problem: str  # "HTTP 503", "ConnectError: ..."
+    retry: int  # 1 for the first retry
+    retries: int  # the most there will be
+    wait_s: float
+
+    def __str__(self) -> str:
+        return (f"{self.problem} from {self.url}; retry {self.retry} of {self.retries} "
+                f"in {self.wait_s:.0f}s")
+
+
 class PoliteFetcher:
     """GET with throttling and retries; owns its httpx.Client only if it made it."""
 
@@ -56,6 +73,7 @@ class PoliteFetcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        on_retry: Callable[[Retry], object] | None = None,
     ) -> None:
         self._own_client = client is None
         self.client = client or httpx.Client(
@@ -68,6 +86,7 @@ class PoliteFetcher:
         self.sleep = sleep
         self.clock = clock
         self.rng = rng or random.Random()
+        self.on_retry = on_retry
         self._last_request: float | None = None
 
     def close(self) -> None:
@@ -122,6 +141,8 @@ class PoliteFetcher:
                 else:
                     wait = self._backoff(attempt)
             if attempt < self.max_retries:
+                if self.on_retry:
+                    self.on_retry(Retry(url, last_problem, attempt + 1, self.max_retries, wait))
                 self.sleep(wait)
         raise HarvestError(
             f"{url}: no answer after {self.max_retries + 1} attempts (last: {last_problem})"

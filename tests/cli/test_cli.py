@@ -25,7 +25,7 @@ def run(home: Path, *args: str) -> object:
 def test_ingest_is_idempotent_and_reports_bad_lines(tmp_path: Path) -> None:
     jsonl = FIXTURES / "arxiv_cs_excerpt.jsonl"
     first = run(tmp_path, "ingest", str(jsonl))
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 2, first.output  # 2: something was skipped
     assert "20 new, 0 updated, 0 unchanged, 1 skipped" in first.output
     assert "arxiv_cs_excerpt.jsonl:11" in first.output
     second = run(tmp_path, "ingest", str(jsonl))
