@@ -1,6 +1,12 @@
 """Composing emails and handing them to an SMTP server.
 
-Only the stdlib (`email`, `smtplib`, `ssl`). Every failure surfaces as a `MailError` whose
+Only the stdlib (`email`, `smtplib`, `ssl`). Headers go out as receivers parse them:
+the stdlib's default policy folds any header longer than 78 characters, and a value it
+cannot fold at a space (a URL) it turns into RFC 2047 encoded-words, which RFC 2369/8058
+readers of List-Unsubscribe take literally, so one-click unsubscribe found no URL.
+Structured headers passed in `headers` are therefore written as given, folded only at
+a comma between list items; Subject, From and To keep the stdlib's encoding, which
+they need for non-ASCII text. Every failure surfaces as a `MailError` whose
 `permanent` flag tells the caller (later: a retrying outbox) whether another attempt can help;
 nothing here retries a message that may already have been accepted, so a retry never
 duplicates an email.
@@ -8,12 +14,14 @@ duplicates an email.
 
 from __future__ import annotations
 
+import email.policy
 import re
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
@@ -30,6 +38,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 # A plain addr-spec: no quoted local parts, comments or source routes, which real users lack.
 _ADDR_SPEC = re.compile(r'[^\s@<>()\[\]\\,;:"]+@[^\s@<>()\[\]\\,;:"]+')
 _HEADER_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII without ":" (RFC 5322 ftext)
+# Raw headers (set_raw) are written as set; header objects still fold as the default does.
+_POLICY = email.policy.default.clone(refold_source="none")
+_FOLD_AT = 78  # RFC 5322: lines SHOULD be at most 78 characters and MUST be at most 998
+_MAX_LINE = 998
+_LIST_COMMA = re.compile(r",\s*(?![^<>]*>)")  # a comma between items, not inside <...>
 # Headers compose() sets itself; taking them from `headers` would duplicate or override them.
 _RESERVED = frozenset({
     "bcc", "cc", "content-transfer-encoding", "content-type", "date", "from", "message-id",
@@ -62,6 +75,33 @@ def _header_value(value: str, what: str) -> str:
     return value
 
 
+def _structured(name: str, value: str) -> str:
+    """A structured header's value as it goes on the wire: ASCII, never encoded, folded
+    only between comma-separated items (`<url1>, <url2>`) when a line would pass 78."""
+    _header_value(value, f"header {name}")
+    if not value.isascii():
+        raise BadRequest(f"header {name} must be ASCII (percent-encode URLs)")
+    items = _LIST_COMMA.split(value.strip())
+    lines = [f"{name}: {items[0]}"]
+    for item in items[1:]:
+        lines[-1] += ","
+        if len(lines[-1]) + 1 + len(item) > _FOLD_AT:
+            lines.append(f" {item}")
+        else:
+            lines[-1] += f" {item}"
+    if max(len(line) for line in lines) > _MAX_LINE:
+        raise BadRequest(f"header {name} has an item longer than an email line may be")
+    return "\n".join(lines)[len(name) + 2:]
+
+
+def _subject(value: str) -> str | Header:
+    """Subject text, as the stdlib folds it, unless it holds "=?": the header parser would
+    decode that as an encoded-word, so a query typed as "=?utf-8?b?...?=" would reach the
+    reader as other words. Such a subject is encoded whole, so it decodes to itself."""
+    _header_value(value, "subject")
+    return Header(value, "utf-8", header_name="Subject") if "=?" in value else value
+
+
 def compose(
     *,
     to: str,
@@ -80,19 +120,23 @@ def compose(
     """
     recipient = _address(to, "recipient", BadRequest)
     from_ = _address(sender, "sender (PAPERFEED_MAIL_FROM)", ConfigError)
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = from_
     message["To"] = recipient
     if reply_to:
         message["Reply-To"] = _address(reply_to, "reply-to (PAPERFEED_MAIL_REPLY_TO)",
                                        ConfigError)
-    message["Subject"] = _header_value(subject, "subject")
+    subject_value = _subject(subject)
+    if isinstance(subject_value, Header):
+        message.set_raw("Subject", subject_value.encode(linesep="\n"))
+    else:
+        message["Subject"] = subject_value
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=from_.domain)
     for name, value in (headers or {}).items():
         if not _HEADER_NAME.fullmatch(name) or name.lower() in _RESERVED:
             raise ValueError(f"header {name!r} cannot be set through `headers`")
-        message[name] = _header_value(value, f"header {name}")
+        message.set_raw(name, _structured(name, value))
     # Quoted-printable keeps text readable in the raw source; spam filters distrust base64 text.
     message.set_content(text, charset="utf-8", cte="quoted-printable")
     if html is not None:
