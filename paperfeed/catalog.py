@@ -7,6 +7,7 @@ captures), so a new user sees a working site.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .errors import ConfigError
 from .index.sync import Indexes, IndexReport
 from .models import AmendedRecord, Paper, SkippedRecord, UpsertStats
 from .settings import Settings
@@ -38,6 +40,7 @@ class IngestReport:
 
 class Catalog:
     def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
+        open_home(settings.home)
         self.settings = settings
         self.store = Store(settings.database_url)
         self.read_only = read_only
@@ -96,6 +99,19 @@ class Catalog:
     def refresh(self) -> bool:
         """Pick up index checkpoints written by other processes."""
         return self.indexes.refresh()
+
+
+def open_home(home: Path) -> None:
+    """Make the data directory if it is missing; a ConfigError (one line) if it cannot be
+    used, rather than a traceback from whichever file the store or index opens first."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"data directory {home} is a file, not a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot use {home} as the data directory: {exc.strerror}") from None
+    if not os.access(home, os.R_OK | os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot use {home} as the data directory: permission denied")
 
 
 def _batches(records: Iterable[Paper | SkippedRecord],

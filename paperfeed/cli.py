@@ -64,33 +64,38 @@ def cli(ctx: click.Context, home: Path | None, embedder: str | None, debug: bool
 @cli.command()
 @setting_option("--host", name="host")
 @setting_option("--port", name="port")
-@click.option("--workers", type=int, default=1, show_default=True,
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Web processes (they share the data directory).")
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the web site and JSON API."""
-    import uvicorn
+    from .web.serving import listen, serve_one
+    from .web.workers import claim, serve_workers
 
     settings = ctx.settings.with_overrides(host=host, port=port)
+    # The address first: a taken port is an error now, not after the model has loaded.
+    sock = listen(settings.host, settings.port) if workers == 1 else None
+    if sock is None:
+        claim(settings)
     started = time.perf_counter()
     catalog = Catalog(settings)  # loads the demo corpus into an empty store, indexes it
     catalog.indexes.embed_query("warm up")  # load the model now, not on the first search
-    click.echo(f"paperfeed: {catalog.store.papers.count()} papers in {settings.home} "
-               f"(ready in {time.perf_counter() - started:.1f}s) — "
-               f"http://{settings.host}:{settings.port}/", err=True)
-    if workers > 1:
+
+    def ready() -> None:
+        click.echo(f"paperfeed: {catalog.store.papers.count()} papers in {settings.home} "
+                   f"(ready in {time.perf_counter() - started:.1f}s) — "
+                   f"http://{settings.host}:{settings.port}/", err=True)
+
+    if sock is None:
         from .jobs.follower import IndexFollower
-        from .web.workers import serve_workers
 
         # The workers open the index read-only: this process keeps it following the store.
         IndexFollower(catalog).start()
-        serve_workers(settings, workers)
+        serve_workers(settings, workers, on_ready=ready)
         return
     from .web import create_app
-    from .web.workers import uvicorn_options
 
-    uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port,
-                **uvicorn_options(settings))
+    serve_one(create_app(settings, catalog), sock, settings, on_ready=ready)
 
 
 @cli.command()

@@ -47,6 +47,8 @@ class Settings:
     load_demo: bool = setting(True, "Load the bundled demo corpus when the store is empty.")
     host: str = setting("127.0.0.1", "Address `paperfeed serve` listens on.")
     port: int = setting(8000, "Port `paperfeed serve` listens on.")
+    access_log: bool = setting(False, "Log every request `paperfeed serve` answers, one line "
+                               "each on standard output.")
     web_threads: int = setting(4, "Threads per web process running page handlers; more only "
                                "adds contention for Python's GIL.")
     page_size: int = setting(30, "Papers per page on the web site.")

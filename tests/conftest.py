@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from paperfeed.catalog import Catalog
 from paperfeed.settings import Settings, load_settings
 from paperfeed.web import create_app
-from paperfeed.web.workers import uvicorn_options
+from paperfeed.web.serving import uvicorn_options
 
 from .smtp_server import smtp_sink  # noqa: F401 - a fixture for every test package
 
