@@ -28,7 +28,8 @@ from .errors import ConfigError
 T = TypeVar("T")
 PREFIX = "PAPERFEED_"
 # PAPERFEED_* variables that are not settings: read by one command, or by the tests.
-NOT_SETTINGS = frozenset({"PAPERFEED_NEW_PASSWORD", "PAPERFEED_SHARED", "PAPERFEED_CHROMIUM"})
+NOT_SETTINGS = frozenset({"PAPERFEED_NEW_PASSWORD", "PAPERFEED_SHARED", "PAPERFEED_CHROMIUM",
+                          "PAPERFEED_SCREENSHOTS"})
 # Settings that were removed or renamed -> what to do instead (an error names it).
 OBSOLETE_SETTINGS: dict[str, str] = {}
 REDACTED = "********"

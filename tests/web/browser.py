@@ -1,6 +1,8 @@
 """Headless Chromium (Debian's) for the browser tests, driven by Playwright.
 
 Never `playwright install`: the browser is /usr/bin/chromium (or $PAPERFEED_CHROMIUM).
+Screenshots go to the git-ignored build/screenshots/, so a test run leaves the tree clean;
+the README's are refreshed on purpose with PAPERFEED_SCREENSHOTS=docs/screenshots.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from ..smtp_server import SmtpSink
 from .members import link_in, mail_to
 
 CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / os.environ.get("PAPERFEED_SCREENSHOTS", "build/screenshots")
 
 needs_chromium = pytest.mark.skipif(
     not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists(),
