@@ -30,6 +30,7 @@ README = (REPO / "README.md").read_text()
 SUBSTITUTES = {"../shared/data/arxiv/cs.jsonl.xz": str(FIXTURES / "arxiv_cs_excerpt.jsonl")}
 LONG_RUNNING = {"serve": "ready in", "worker": "daily-digest"}  # command -> its started line
 TIMEOUT_S = 300
+LISTING_PREFIXES = ("/papers/", "/search")  # with "/": pages that list papers
 
 
 def readme_commands() -> list[list[str]]:
@@ -134,5 +135,5 @@ def test_every_local_url_in_the_readme_answers_on_the_demo(client: TestClient, u
     if response.headers["content-type"].startswith("application/json") and \
             path != "/api/openapi.json":
         assert response.json(), f"{url} is empty on the demo"
-    elif path != "/api" and not path.startswith("/api/"):
+    elif path == "/" or path.startswith(LISTING_PREFIXES):
         assert 'href="/papers/pf-' in response.text, f"{url} lists no paper on the demo"
