@@ -89,6 +89,9 @@ def parse_period(*, day: str | None = None, week: str | None = None,
         examples = {"day": "2025-08-01", "week": "2025-W31", "month": "2025-08"}
         raise BadRequest(f"{'date' if kind == 'day' else kind}={value!r} is not valid; "
                          f"expected e.g. {examples[kind]}") from None
+    except OverflowError:  # e.g. 9999-W52 ends in year 10000, past what `date` can hold
+        raise BadRequest(f"{'date' if kind == 'day' else kind}={value!r} is past the "
+                         f"last {kind} this calendar holds") from None
 
 
 def parse_sort(raw: str | None) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest
+from ..http.params import stored_id
 from ..http.session import accounts, require_member, start_session
 from ..mail import mail_enabled
 from ..models import User
@@ -19,7 +20,6 @@ from . import account_mail
 from .account_views import mail_queue
 from .render import render
 
-MAX_ID = 2**62  # ids beyond this are no one's (and would not fit the database's integers)
 NOTICES = {
     "verified": "Your address is verified: its digest subscriptions are yours to manage.",
     "sent": "We have sent you a new verification link.",
@@ -99,7 +99,5 @@ def create_token(request: Request, label: str = Form("")) -> HTMLResponse:
 
 def revoke_token(request: Request, token_id: str) -> Response:
     user = require_member(request, "/account")
-    if not (token_id.isascii() and token_id.isdigit()) or int(token_id) > MAX_ID:
-        raise NotFound("You have no token with that id.")
-    accounts(request).tokens.revoke(user, int(token_id))
+    accounts(request).tokens.revoke(user, stored_id(token_id, "You have no token with that id."))
     return RedirectResponse("/account?notice=revoked", status_code=303)

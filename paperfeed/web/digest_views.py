@@ -9,8 +9,9 @@ from ..digests import DigestSender, Subscriptions, check_request, digest_period
 from ..digests.compose import render_digest
 from ..digests.content import trending_candidates
 from ..errors import BadRequest, ConfigError, MailError, NotFound
+from ..http.params import stored_id
 from ..http.session import current_user, require_member
-from ..models import Subscription
+from ..models import Subscription, User
 from .render import render
 
 
@@ -98,10 +99,14 @@ def manage(request: Request) -> HTMLResponse:
                         "query": ""})
 
 
-def change(request: Request, subscription_id: int, status: str = Form("")) -> Response:
+def _owned(request: Request, user: User, subscription_id: str) -> Subscription:
+    return _subscriptions(request).owned(user, stored_id(subscription_id, "No such subscription."))
+
+
+def change(request: Request, subscription_id: str, status: str = Form("")) -> Response:
     user = require_member(request, "/subscriptions")
     subscriptions = _subscriptions(request)
-    subscription = subscriptions.owned(user, subscription_id)
+    subscription = _owned(request, user, subscription_id)
     allowed = {"paused": ("active",), "active": ("paused",),
                "unsubscribed": ("active", "paused", "pending")}
     if subscription.status not in allowed.get(status, ()):
@@ -144,6 +149,6 @@ def preview_by_token(request: Request, token: str = "") -> HTMLResponse:
     return _preview(request, subscription)
 
 
-def preview_mine(request: Request, subscription_id: int) -> HTMLResponse:
+def preview_mine(request: Request, subscription_id: str) -> HTMLResponse:
     user = require_member(request)
-    return _preview(request, _subscriptions(request).owned(user, subscription_id))
+    return _preview(request, _owned(request, user, subscription_id))
