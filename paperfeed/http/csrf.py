@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from ..errors import Forbidden
+from .guards import FORM_LIMITS
 
 CSRF_COOKIE = "pf_csrf"
 CSRF_FIELD = "csrf_token"
@@ -68,7 +69,7 @@ async def verify_csrf(request: Request) -> None:
     expected = _issued_csrf_cookie(request)
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent and "form" in request.headers.get("content-type", ""):
-        value = (await request.form()).get(CSRF_FIELD, "")
+        value = (await request.form(**FORM_LIMITS)).get(CSRF_FIELD, "")
         sent = value if isinstance(value, str) else ""
     if not expected or not sent or not hmac.compare_digest(expected, sent):
         raise Forbidden("This form has expired or did not come from this site. "

@@ -2,18 +2,42 @@
 
 Checked once, before routing, by the app's middleware; each refusal is an error of
 the one tree (errors.py), so it gets the same page or JSON envelope as any other.
+
+The body limit is counted on the bytes as they arrive (`BodyLimit`, an ASGI
+middleware wrapping `receive`), not taken from Content-Length: a chunked request
+declares no length, and a 600 MB chunked form used to be read and parsed whole
+(server RSS 523 → 828 MB) before the CSRF check refused it (issue 9.3). Now the
+413 goes out when the 256 kB limit is passed, with `Connection: close` so the
+server stops reading what the client is still sending. FastAPI 0.165's own
+`max_body_size` answers a declared oversize length with a plain-text 413 from
+outside the app's error handler, so the one error shape would be lost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from fastapi.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import BadRequest, RequestTooLarge, UrlTooLong
+from ..errors import BadRequest, PaperfeedError, RequestTooLarge, UrlTooLong
 
 MAX_URL_BYTES = 4096
 MAX_BODY_BYTES = 256 * 1024  # the largest form (a hand-entered paper) is ~20 kB
+
+
+class FormLimits(TypedDict, total=False):  # the shape of FastAPI's `form_limits`
+    max_fields: int
+    max_files: int
+    max_part_size: int
+
+
+# Every form is parsed with these (FastAPI's Form parameters and the CSRF check alike):
+# the largest form has 8 fields; no form takes a file; an abstract is a few kB.
+FORM_LIMITS = FormLimits(max_fields=20, max_files=0, max_part_size=64 * 1024)
 
 
 def host_allowed(host: str, allowed: frozenset[str]) -> bool:
@@ -34,6 +58,55 @@ def check_request(request: Request, allowed_hosts: frozenset[str]) -> None:
                          "to the name this site is served as")
     if len(str(request.url)) > MAX_URL_BYTES:
         raise UrlTooLong(f"the URL is longer than {MAX_URL_BYTES} bytes")
-    length = request.headers.get("content-length", "0")
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        raise RequestTooLarge(f"the request body is larger than {MAX_BODY_BYTES // 1024} kB")
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes, declared or streamed, gets a
+    413 from `refuse` (the app's one error path) the moment the limit is passed.
+
+    Whoever was reading the body gets RequestTooLarge raised from `receive`; whatever
+    the app answers after that is dropped, since the 413 has gone out.
+    """
+
+    def __init__(self, app: ASGIApp, refuse: Callable[[Request, PaperfeedError], Response],
+                 limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.refuse, self.limit = app, refuse, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        error = RequestTooLarge(f"the request body is larger than {self.limit // 1024} kB")
+        length = Request(scope).headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await self._answer(scope, receive, send, error)
+        received, answered, started = 0, False, False
+
+        async def counting_receive() -> Message:
+            nonlocal received, answered
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                if not started and not answered:
+                    answered = True
+                    await self._answer(scope, receive, send, error)
+                raise error
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not answered:
+                raise
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send,
+                      error: PaperfeedError) -> None:
+        response = self.refuse(Request(scope, receive), error)
+        response.headers["Connection"] = "close"  # the rest of the body is never read
+        await response(scope, receive, send)

@@ -27,7 +27,7 @@ from ..catalog import Catalog
 from ..errors import LoginRequired, PaperfeedError
 from ..http.csrf import set_csrf_cookie, verify_csrf
 from ..http.errors import as_paperfeed_error
-from ..http.guards import check_request
+from ..http.guards import FORM_LIMITS, BodyLimit, check_request
 from ..jobs.follower import IndexFollower
 from ..mail import MailQueue
 from ..members import Accounts
@@ -63,6 +63,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # Swagger UI loads its assets from a CDN; /api is rendered here instead
         redoc_url=None,
+        form_limits=FORM_LIMITS,
     )
     app.state.catalog = catalog
     app.state.settings = settings
@@ -185,3 +186,5 @@ def _install_middleware(app: FastAPI) -> None:
         response = await call_next(request)
         set_csrf_cookie(request, response, secure=request.app.state.settings.cookie_secure)
         return response
+
+    app.add_middleware(BodyLimit, refuse=error_response)  # outermost: sees bytes first
