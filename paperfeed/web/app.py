@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from ..api import routes as api
 from ..api.errors import error_json
@@ -28,6 +29,7 @@ from ..errors import LoginRequired, PaperfeedError
 from ..http.csrf import set_csrf_cookie, verify_csrf
 from ..http.errors import as_paperfeed_error
 from ..http.guards import FORM_LIMITS, BodyLimit, check_request
+from ..http.headers import SecurityHeaders
 from ..jobs.follower import IndexFollower
 from ..mail import MailQueue
 from ..members import Accounts
@@ -38,6 +40,13 @@ from .render import error_page
 
 API_PREFIX = "/api"
 MAIL_DRAIN_S = 10.0  # on shutdown, account emails still queued get this long to go out
+
+
+class _Site(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        """The security headers wrap everything, Starlette's bare 500 page included."""
+        return SecurityHeaders(super().build_middleware_stack(),
+                               https_only=self.state.settings.cookie_secure)
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
@@ -55,7 +64,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         follower.stop()
         await anyio.to_thread.run_sync(app.state.mail.wait_idle, MAIL_DRAIN_S)
 
-    app = FastAPI(
+    app = _Site(
         lifespan=lifespan,
         title="paperfeed",
         summary="Research papers: daily lists, hybrid search, similar papers.",

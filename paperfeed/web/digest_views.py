@@ -9,6 +9,7 @@ from ..digests import DigestSender, Subscriptions, check_request, digest_period
 from ..digests.compose import render_digest
 from ..digests.content import trending_candidates
 from ..errors import BadRequest, ConfigError, MailError, NotFound
+from ..http.headers import EMAIL_CSP
 from ..http.params import stored_id
 from ..http.session import current_user, require_member
 from ..models import Subscription, User
@@ -137,7 +138,8 @@ def _preview(request: Request, subscription: Subscription) -> HTMLResponse:
     _, _, html = render_digest(subscription, sections,
                                catalog.store.community.vote_counts(list(seen - taken)),
                                period.label, sender.subscriptions.urls(subscription))
-    return HTMLResponse(html)
+    # An email's HTML, styled inline as mail must be: inline styles allowed, no script.
+    return HTMLResponse(html, headers={"Content-Security-Policy": EMAIL_CSP})
 
 
 def preview_by_token(request: Request, token: str = "") -> HTMLResponse:

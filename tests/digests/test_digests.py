@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from paperfeed.catalog import Catalog
 from paperfeed.digests import DigestSender, digest_period
 from paperfeed.digests.content import search_candidates
+from paperfeed.http.headers import EMAIL_CSP
 from paperfeed.models import Paper
 from paperfeed.web import create_app
 
@@ -282,6 +283,8 @@ def test_preview_shows_the_next_digest(tmp_path: Path, smtp_sink: SmtpSink) -> N
     preview = client.get(f"/digest/preview?token={token}")
     assert preview.status_code == 200 and "Pairwise ranking losses" in preview.text
     assert "Galaxy cluster" not in preview.text
+    # The email's own HTML, styled inline: inline styles allowed, scripts not.
+    assert preview.headers["content-security-policy"] == EMAIL_CSP
     sender.send("daily")
     after = client.get(f"/digest/preview?token={token}")
     assert "Nothing new yet" in after.text, "what was sent is not previewed again"

@@ -57,3 +57,23 @@ def test_hostile_title_is_inert_in_browser(browser, tmp_path: Path) -> None:  # 
         assert page.locator("h1").inner_text() == HOSTILE_TITLE.strip()
         assert page.locator("img[src=x]").count() == 0
         assert dialogs == []
+
+
+MAIN_PAGES = ["/", "/trending", "/papers/week", "/papers/month", "/search?q=pairwise+ranking",
+              "/login", "/signup", "/forgot", "/subscribe", "/api", "/no/such/page"]
+
+
+def test_no_page_breaks_the_content_security_policy(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """Chromium reports every blocked inline script, style or load on the console."""
+    page = browser.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{page.url}: {message.text}"))
+    for path in MAIN_PAGES:
+        answer = page.goto(live_server.url + path)
+        assert answer is not None and "'self'" in answer.headers["content-security-policy"]
+    page.goto(live_server.url + "/")
+    page.locator("article.paper h2 a").first.click()  # a paper page, with its similar papers
+    page.wait_for_url("**/papers/**")
+    page.locator("form.vote button").first.click()  # app.js: a logged-out vote goes to login
+    page.wait_for_url("**/login?next=*")
+    assert [line for line in console if "Content Security Policy" in line] == []

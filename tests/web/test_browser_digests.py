@@ -342,6 +342,8 @@ def test_member_adds_confirms_previews_pauses_and_resumes(
         assert LENSING not in body.inner_text(), "a digest section holds digest_size papers"
         assert "Nothing new yet" not in body.inner_text()
         assert page.locator("script").count() == 0
+        # Its inline styles apply under the preview's own CSP (a browser default h1 is 32px).
+        expect(page.locator("h1").first).to_have_css("font-size", "20px")
         page.go_back()
         page.wait_for_url(base + "/subscriptions")
 
