@@ -26,8 +26,9 @@ NUMBERS = ["0", "-1", str(2**63 - 1), str(2**63), "9" * 40, "1e309", "nan", "abc
 DATES = ["0000-01-01", "0001-01-01", "9999-12-31", "99999-01-01", "9999-W52", "0001-W01",
          "9999-12", "0000-00"]
 FUZZ = NUMBERS + DATES
-# Read by views from `request.query_params` rather than declared as parameters.
-UNDECLARED = ["p", "sort", "from", "to"]
+# Read by some views from `request.query_params` rather than declared: a page number and
+# a date stand for the rest (`to`, `sort` go through the same parsers), fuzzed on every GET.
+UNDECLARED = ["p", "from"]
 
 
 @pytest.fixture
@@ -72,7 +73,8 @@ def test_no_input_makes_a_server_error(member: TestClient) -> None:
                 url = route.url(**(typical | {name: value or "x"}))
                 if (status := _ask(member, route, url, {})) >= 500:
                     failures.append(f"{route.method} {url} -> {status}")
-            for name in sorted({*route.query_params, *UNDECLARED}):
+            undeclared = UNDECLARED if route.method == "GET" else []
+            for name in sorted({*route.query_params, *undeclared}):
                 url = route.url(**typical)
                 if (status := _ask(member, route, url, {name: value})) >= 500:
                     failures.append(f"{route.method} {url}?{name}={value} -> {status}")
