@@ -72,14 +72,18 @@ class LoginFailed(PaperfeedError):
 
 
 class LoginRequired(PaperfeedError):
-    """401 for the API; pages redirect to the login form and come back to `next_path`."""
+    """401 for the API; pages redirect to the login form and come back to `next_path`.
+
+    `why` names the action that needs a member (e.g. "upvote"): the form says it."""
 
     status = 401
 
     def __init__(self, next_path: str = "/", *,
-                 message: str = "Log in first: this needs a member's session.") -> None:
+                 message: str = "Log in first: this needs a member's session.",
+                 why: str | None = None) -> None:
         super().__init__(message)
         self.next_path = next_path
+        self.why = why
 
 
 class Forbidden(PaperfeedError):
@@ -91,7 +95,13 @@ class NotFound(PaperfeedError):
 
 
 class MethodNotAllowed(PaperfeedError):
+    """`allow`: the methods the address does take, for the `Allow` header (RFC 9110)."""
+
     status = 405
+
+    def __init__(self, message: str, allow: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.allow = allow
 
 
 class Conflict(PaperfeedError):

@@ -54,8 +54,8 @@ class Settings:
                                "adds contention for Python's GIL.")
     page_size: int = setting(30, "Papers per page on the web site.")
     max_limit: int = setting(100, "Largest `limit` an API request may ask for.")
-    new_hours: int = setting(24, "A paper first seen less than this many hours ago is marked "
-                             "new.")
+    new_hours: int = setting(24, "A paper listed within this many hours of the newest "
+                             "listing day is marked new (24: that day's papers).")
     base_url: str = setting("", "Public URL of the site, for links in emails and feeds "
                             "(default: http://HOST:PORT).")
     secret_key: str = setting("", "Signs tokens in emailed links; default: a random key kept "

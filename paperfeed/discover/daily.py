@@ -8,6 +8,7 @@ no list (the store's SQL leaves it out; see visibility.py).
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -117,6 +118,21 @@ def latest_period(catalog: Catalog, kind: Kind = "day") -> Period | None:
     """The period of `kind` holding the latest day with papers."""
     latest = catalog.store.papers.latest_date()
     return period_of(kind, latest) if latest else None
+
+
+def new_from(catalog: Catalog, new_hours: int) -> date | None:
+    """The first listing day whose papers count as new: those within `new_hours` of the
+    newest listing day (24 hours: that day only).
+
+    "New" means new to the site's daily stream, measured against the stream and not
+    against the moment a paper was stored: a fresh install or a bulk ingest of years of
+    papers marks only the latest day's, not all of them. It depends on the store alone,
+    never on the clock or the visitor, so a shared page stays right until the store
+    changes."""
+    latest = catalog.store.papers.latest_date()
+    if latest is None:
+        return None
+    return latest - timedelta(days=max(1, math.ceil(new_hours / 24)) - 1)
 
 
 @dataclass

@@ -25,9 +25,9 @@ from starlette.types import ASGIApp
 from ..api import routes as api
 from ..api.errors import error_json
 from ..catalog import Catalog
-from ..errors import LoginRequired, PaperfeedError
+from ..errors import LoginRequired, MethodNotAllowed, PaperfeedError
 from ..http.csrf import set_csrf_cookie, verify_csrf
-from ..http.errors import as_paperfeed_error
+from ..http.errors import as_paperfeed_error, refuse_get_on_post_routes
 from ..http.guards import FORM_LIMITS, BodyLimit, check_request
 from ..http.headers import SecurityHeaders
 from ..jobs.follower import IndexFollower
@@ -88,6 +88,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     _add_routes(app)
     app.include_router(api.router, prefix=API_PREFIX)
     api.document_limits(app, settings.max_limit)
+    refuse_get_on_post_routes(app.router.routes)  # the API's own: in api/routes.py
 
     _install_error_handler(app)
     _install_middleware(app)
@@ -155,6 +156,7 @@ def _add_routes(app: FastAPI) -> None:
     page("/digest/preview", digest_views.preview_by_token)
     page("/api", views.api_docs)
     app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/favicon.ico", views.favicon, methods=["GET"], include_in_schema=False)
 
 
 def error_response(request: Request, error: PaperfeedError) -> Response:
@@ -167,9 +169,12 @@ def error_response(request: Request, error: PaperfeedError) -> Response:
         if isinstance(error, LoginRequired):  # RFC 6750: say how to authenticate
             response.headers["WWW-Authenticate"] = 'Bearer realm="paperfeed"'
     elif isinstance(error, LoginRequired):
-        return RedirectResponse(f"/login?next={quote(error.next_path)}", status_code=303)
+        why = f"&why={quote(error.why)}" if error.why else ""
+        return RedirectResponse(f"/login?next={quote(error.next_path)}{why}", status_code=303)
     else:
         response = error_page(request, error)
+    if isinstance(error, MethodNotAllowed) and error.allow:
+        response.headers["Allow"] = ", ".join(error.allow)
     if error.retry_after_s:
         response.headers["Retry-After"] = str(error.retry_after_s)
     return response
@@ -177,7 +182,7 @@ def error_response(request: Request, error: PaperfeedError) -> Response:
 
 def _install_error_handler(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
-        return error_response(request, as_paperfeed_error(exc))
+        return error_response(request, as_paperfeed_error(exc, request))
 
     for kind in (PaperfeedError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(kind, handle)

@@ -13,8 +13,9 @@ at. After a change it is rendered again; for logged-out visitors at most once
 every `MAX_STALE_S`, because on a busy site votes arrive many times a second
 and re-rendering after each one would cost more than the cache saves
 (measured: 10% votes cut page throughput 5-fold). Members always get a page
-rendered after their own latest vote. Entries expire after `TTL_S`, which
-bounds time-based details ("new" badges).
+rendered after their own latest vote. Entries expire after `TTL_S`, a bound on
+staleness for anything a page might show that the key does not capture (the "new"
+badge depends on the store alone: discover/daily.py `new_from`).
 """
 
 from __future__ import annotations

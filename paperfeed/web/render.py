@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from ..catalog import Catalog
+from ..discover import daily
 from ..errors import PaperfeedError
 from ..http.csrf import csrf_token
 from ..http.session import current_user
@@ -19,8 +19,6 @@ from ..settings import Settings
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     catalog: Catalog = request.app.state.catalog
-    new_since = (datetime.now(UTC) - timedelta(hours=settings.new_hours)).isoformat(
-        timespec="seconds")
     context.setdefault("active", None)
     context.setdefault("query", "")
     context.setdefault("votes", {})
@@ -28,7 +26,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("shared_render", getattr(request.state, "shared_render", False))
     return request.app.state.templates.TemplateResponse(
         request, template,
-        {"new_since": new_since, "paper_count": catalog.store.papers.count(),
+        {"new_from": daily.new_from(catalog, settings.new_hours),
+         "paper_count": catalog.store.papers.count(),
          "user": current_user(request), "csrf_token": csrf_token(request), **context},
         status_code=status,
     )

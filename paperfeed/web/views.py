@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import os
+from importlib import resources
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from ..catalog import Catalog
 from ..discover import daily
@@ -16,9 +17,12 @@ from ..discover.search import search as run_search
 from ..discover.similar import similar
 from ..discover.trending import trending as rank_trending
 from ..discover.visibility import lookup
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFound
 from ..http.session import current_user
+from ..models import StoredPaper
 from .render import render, vote_state
+
+FAVICON = str(resources.files("paperfeed.web") / "static" / "favicon.svg")
 
 
 def _catalog(request: Request) -> Catalog:
@@ -33,23 +37,32 @@ def _page_number(raw: str | None) -> int:
     return int(raw)
 
 
-def _render_period(request: Request, period: daily.Period | None) -> Response:
-    return request.app.state.page_cache.page(request, lambda: _period_page(request, period))
+def _render_period(request: Request, period: daily.Period | None, *,
+                   latest: bool = False) -> Response:
+    """`latest`: the page is "the latest day/week/month with papers", and says so."""
+    return request.app.state.page_cache.page(
+        request, lambda: _period_page(request, period, latest))
 
 
-def _period_page(request: Request, period: daily.Period | None) -> HTMLResponse:
+def _period_page(request: Request, period: daily.Period | None,
+                 latest: bool) -> HTMLResponse:
     catalog = _catalog(request)
     page_size = request.app.state.settings.page_size
     page = _page_number(request.query_params.get("p"))
     sort = daily.parse_sort(request.query_params.get("sort"))
-    papers, total, neighbours = [], 0, None
+    papers: list[StoredPaper] = []
+    neighbours = None
+    total = daily.count(catalog, period) if period else 0
+    pages = max(1, math.ceil(total / page_size))
+    if page > pages:  # a URL naming no page is an error, not an empty "Page 99 of 3"
+        raise NotFound(f"there is no page {page}: this list has {pages} "
+                       f"page{'' if pages == 1 else 's'}")
     if period:
-        total = daily.count(catalog, period)
         papers = daily.listing(catalog, period.start, period.end, page_size,
                                (page - 1) * page_size, sort=sort)
         neighbours = daily.neighbours(catalog, period)
     return render(request, "daily.html", period=period, papers=papers, total=total,
-                  neighbours=neighbours, page=page, pages=max(1, math.ceil(total / page_size)),
+                  neighbours=neighbours, page=page, pages=pages, latest=latest,
                   active=period.kind if period else "day", sort=sort,
                   **vote_state(request, papers))
 
@@ -64,20 +77,24 @@ def _trending_page(request: Request) -> HTMLResponse:
     page = _page_number(request.query_params.get("p"))
     ranked = rank_trending(catalog, settings.page_size + 1, (page - 1) * settings.page_size)
     papers = catalog.store.papers.get_many([t.paper_key for t in ranked[:settings.page_size]])
+    if page > 1 and not papers:
+        raise NotFound(f"there is no page {page}: the trending list is shorter")
     return render(request, "trending.html", papers=papers, page=page,
                   more=len(ranked) > settings.page_size, active="trending",
                   half_life=settings.trending_half_life_hours, **vote_state(request, papers))
 
 
 def home(request: Request) -> Response:
-    return _render_period(request, daily.latest_period(_catalog(request), "day"))
+    return _render_period(request, daily.latest_period(_catalog(request), "day"), latest=True)
 
 
 def latest(request: Request, kind: str) -> Response:
     if kind == "week":
-        return _render_period(request, daily.latest_period(_catalog(request), "week"))
+        return _render_period(request, daily.latest_period(_catalog(request), "week"),
+                              latest=True)
     if kind == "month":
-        return _render_period(request, daily.latest_period(_catalog(request), "month"))
+        return _render_period(request, daily.latest_period(_catalog(request), "month"),
+                              latest=True)
     return paper(request, kind)
 
 
@@ -106,7 +123,10 @@ def paper(request: Request, paper_id: str) -> HTMLResponse:
 
 def search(request: Request, q: str = "", mode: str = "hybrid", category: str = "",
            p: str | None = None) -> HTMLResponse:
+    """Without a query or a filter this is the search page itself, with a prompt: an
+    empty query is no error here (the API, which has no page to show, says 400)."""
     catalog = _catalog(request)
+    q = q.strip()
     params = request.query_params
     page = _page_number(p)
     page_size = request.app.state.settings.page_size
@@ -114,7 +134,7 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
     hits: list[Hit] = []
     try:
         filters = parse_filters(params.get("from"), params.get("to"), category)
-        if q.strip():
+        if q:
             hits = run_search(catalog, q, limit=page_size + 1, offset=(page - 1) * page_size,
                               mode=mode, filters=filters)
         elif filters.active:  # no query: the newest papers that pass the filter
@@ -130,6 +150,12 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
                   categories=catalog.store.papers.categories(), more=more,
                   next_url="/search?" + urlencode(next_params),
                   **vote_state(request, [h.paper for h in hits[:page_size]]))
+
+
+def favicon(request: Request) -> FileResponse:
+    """/favicon.ico, which browsers and crawlers ask for whatever the page links: the SVG."""
+    return FileResponse(FAVICON, media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 def api_docs(request: Request) -> HTMLResponse:

@@ -140,8 +140,8 @@ def test_signup_submit_upvote_rises_in_trending(browser: Any, tmp_path: Path) ->
         assert page.get_by_role("button", name="Hide this submission").is_visible(), \
             "an admin sees the hide button on a submission"
 
-        # Today's list shows it; upvote without leaving the page.
-        page.locator("nav.views").get_by_role("link", name="Today").click()
+        # The latest day's list shows it; upvote without leaving the page.
+        page.locator("nav.views").get_by_role("link", name="Latest", exact=True).click()
         page.wait_for_url(base + "/")
         assert submitted in card_ids(page), "a submission is featured on today's list"
         button = vote_button(page, submitted)
