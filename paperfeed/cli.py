@@ -244,10 +244,10 @@ def _print_ranked(items: list[dict], as_json: bool) -> None:
 def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | None,
            date_to: str | None, category: str | None, as_json: bool) -> None:
     """Search papers by meaning and by words."""
-    from .discover.search import parse_filters
+    from .discover.search import parse_filters, required_query
     from .discover.search import search as run_search
 
-    hits = run_search(ctx.catalog(), query, limit=limit, mode=mode,
+    hits = run_search(ctx.catalog(), required_query(query, "QUERY"), limit=limit, mode=mode,
                       filters=parse_filters(date_from, date_to, category))
     _print_ranked([{"id": h.paper.id, "title": h.paper.title, "score": h.score,
                     "published": h.paper.published.isoformat() if h.paper.published else None,

@@ -39,11 +39,12 @@ MAX_OVERFETCH = 5_000
 MAX_QUERY_CHARS = 500
 
 
-def required_query(raw: str) -> str:
-    """A query where one is needed (API, search feed): not blank, not too long."""
+def required_query(raw: str, name: str = "q") -> str:
+    """A query where one is needed (API, CLI, search feed): not blank, not too long.
+    `name` is what the surface calls it (the API's `q`, the CLI's QUERY)."""
     query = raw.strip()
     if not query:
-        raise BadRequest("q must not be empty")
+        raise BadRequest(f"{name} must not be empty: give words to search for")
     return _checked(query)
 
 
@@ -76,10 +77,16 @@ def _parse_date(name: str, raw: str | None) -> date | None:
 
 def parse_filters(date_from: str | None, date_to: str | None,
                   category: str | None) -> Filters:
-    """Filters from request/CLI strings: ISO dates, comma-separated categories."""
+    """Filters from request/CLI strings: ISO dates, comma-separated categories.
+
+    A reversed range is an error here, where every surface (page, API, CLI, feeds) reads
+    its filters, rather than a silently empty list."""
+    start, end = _parse_date("from", date_from), _parse_date("to", date_to)
+    if start and end and start > end:
+        raise BadRequest(f"from={start.isoformat()} is after to={end.isoformat()}: "
+                         "the range is empty; swap the dates")
     categories = tuple(c for c in (category or "").split(",") if c.strip())
-    return Filters(_parse_date("from", date_from), _parse_date("to", date_to),
-                   tuple(c.strip() for c in categories))
+    return Filters(start, end, tuple(c.strip() for c in categories))
 
 
 @dataclass
