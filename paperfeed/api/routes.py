@@ -22,6 +22,7 @@ from ..discover.similar import similar as find_similar
 from ..discover.trending import trending as rank_trending
 from ..discover.visibility import lookup
 from ..errors import BadRequest
+from ..http.errors import refuse_get_on_post_routes
 from ..http.session import current_user, member_credentials, require_member
 from ..models import StoredPaper
 from .errors import ERRORS, MEMBER_ERRORS
@@ -211,3 +212,6 @@ def similar_papers(request: Request, paper_id: str, limit: int = _limit(10)) -> 
             summary="One paper, by paperfeed id or arXiv id")
 def get_paper(request: Request, paper_id: str) -> PaperOut:
     return paper_out(_get(request, paper_id))
+
+
+refuse_get_on_post_routes(router.routes)  # GET .../vote: a 405, not "no paper 'ID/vote'"

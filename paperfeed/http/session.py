@@ -45,7 +45,12 @@ async def member_credentials(
     if token is not None:
         request.state.bearer = token.credentials
         return
-    await verify_csrf(request)
+    try:
+        await verify_csrf(request)
+    except Forbidden:  # the form wording ("This form has expired") means nothing to a client
+        raise Forbidden("missing or wrong X-CSRF-Token header: with the session cookie, send "
+                        "the pf_csrf cookie's value in it; or authenticate with a bearer "
+                        "token (Authorization: Bearer pf_…)") from None
 
 
 def current_user(request: Request) -> User | None:
@@ -57,13 +62,16 @@ def current_user(request: Request) -> User | None:
     return request.state.user
 
 
-def require_member(request: Request, next_path: str | None = None) -> User:
+def require_member(request: Request, next_path: str | None = None,
+                   why: str | None = None) -> User:
+    """The member asking; else LoginRequired, back to `next_path`, saying `why` (a word
+    the login form knows, e.g. "upvote")."""
     user = current_user(request)
     if user is None:
         if getattr(request.state, "bearer", None) is not None:
             raise LoginRequired(message="That API token is not valid: it was revoked, or "
                                         "mistyped. Make a new one on your account page.")
-        raise LoginRequired(next_path or request.url.path)
+        raise LoginRequired(next_path or request.url.path, why=why)
     return user
 
 

@@ -25,6 +25,10 @@ from . import account_mail
 from .render import render
 
 MAX_LOGIN = 320  # a name or an address
+# `/login?why=...`: what the visitor tried that needs a member, said above the form.
+# Known words only, so the page never prints text taken from the URL.
+LOGIN_REASONS = {"upvote": "Log in to upvote. You will be back on the page you were reading.",
+                 "submit": "Log in to submit a paper."}
 
 
 def mail_queue(request: Request) -> MailQueue:
@@ -72,10 +76,11 @@ def _signup_without_mail(request: Request, username: str, email: str, password: 
     return response
 
 
-def login_form(request: Request, next: str = "/") -> Response:
+def login_form(request: Request, next: str = "/", why: str = "") -> Response:
     if current_user(request):
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", next=safe_next(next), login="")
+    return render(request, "login.html", next=safe_next(next), login="",
+                  reason=LOGIN_REASONS.get(why))
 
 
 def login(request: Request, login: str = Form(""), password: str = Form(""),

@@ -31,7 +31,7 @@ def _paper_url(paper: StoredPaper, notice: str) -> str:
 
 
 def submit_form(request: Request) -> HTMLResponse:
-    require_member(request)
+    require_member(request, why="submit")
     return render(request, "submit.html", form={}, manual=False, active="submit")
 
 
@@ -88,7 +88,8 @@ def vote_form(request: Request, paper_id: str) -> Response:
     """The no-JavaScript vote: toggle, then back to the page it came from."""
     paper = _paper(request, paper_id)
     back = _back(request, f"/papers/{quote(paper.id)}")
-    user = require_member(request, back)
+    user = require_member(request, back if "#" in back else f"{back}#paper-{paper.key}",
+                          why="upvote")
     request.app.state.catalog.store.community.vote(user.id, paper.key)
     return RedirectResponse(f"{back}#paper-{paper.key}" if "#" not in back else back, 303)
 

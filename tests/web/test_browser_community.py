@@ -208,12 +208,15 @@ def test_logged_out_vote_goes_to_login_and_back(browser: Any, tmp_path: Path) ->
         page.goto(base + "/?sort=newest")
         vote_button(page, paper).click()
         page.wait_for_url(LOGIN_URL)
-        assert login_next(page) == "/?sort=newest", page.url
+        # Back to the card it was cast on, and the form says why it is asked.
+        key = catalog.store.papers.get(paper).key
+        assert login_next(page) == f"/?sort=newest#paper-{key}", page.url
+        expect(page.locator("main p.reason")).to_have_text(re.compile("^Log in to upvote."))
         assert posts == [(f"/api/papers/{paper}/vote", 401)], \
             f"app.js should go to the login page on the API's 401, not post the form: {posts}"
         assert votes_of(catalog, paper) == 0
         log_in_on_form(page, "dora")
-        page.wait_for_url(base + "/?sort=newest")
+        page.wait_for_url(base + f"/?sort=newest#paper-{key}")
         expect(page.locator("nav.account").get_by_role("link", name="dora")).to_be_visible()
         expect(vote_button(page, paper).locator(".count")).to_have_text("0")
         ctx.close()
@@ -224,10 +227,11 @@ def test_logged_out_vote_goes_to_login_and_back(browser: Any, tmp_path: Path) ->
         page.goto(base + f"/papers/{paper}")
         page.locator("article.paper-page button.vote-button").click()
         page.wait_for_url(LOGIN_URL)
-        assert login_next(page) == f"/papers/{paper}", page.url
+        assert login_next(page) == f"/papers/{paper}#paper-{key}", page.url
+        expect(page.locator("main p.reason")).to_have_text(re.compile("^Log in to upvote."))
         assert votes_of(catalog, paper) == 0
         log_in_on_form(page, "dora")
-        page.wait_for_url(base + f"/papers/{paper}")
+        page.wait_for_url(base + f"/papers/{paper}#paper-{key}")
         # Logged in, the no-JS vote works and returns to the page it was cast on.
         page.locator("article.paper-page button.vote-button").click()
         page.wait_for_url(f"**/papers/{paper}#paper-*")

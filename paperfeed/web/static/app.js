@@ -14,7 +14,10 @@ document.addEventListener("submit", async (event) => {
       method: "POST", headers: { "X-CSRF-Token": token }, credentials: "same-origin",
     });
     if (response.status === 401) {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+      // Back to this paper's card after logging in; the form says why it is asked.
+      const card = form.closest("article.paper");
+      const back = location.pathname + location.search + (card ? "#" + card.id : "");
+      location.href = "/login?next=" + encodeURIComponent(back) + "&why=upvote";
       return;
     }
     if (!response.ok) { form.submit(); return; }
