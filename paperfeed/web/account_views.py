@@ -80,16 +80,18 @@ def login_form(request: Request, next: str = "/", why: str = "") -> Response:
     if current_user(request):
         return RedirectResponse(safe_next(next), status_code=303)
     return render(request, "login.html", next=safe_next(next), login="",
-                  reason=LOGIN_REASONS.get(why))
+                  reason=LOGIN_REASONS.get(why), why=why if why in LOGIN_REASONS else "")
 
 
 def login(request: Request, login: str = Form(""), password: str = Form(""),
-          next: str = Form("/")) -> Response:
+          next: str = Form("/"), why: str = Form("")) -> Response:
     try:
         user = accounts(request).log_in(login, password, client_address(request))
     except (LoginFailed, TooManyAttempts) as exc:
         response: Response = render(request, "login.html", status=exc.status, error=str(exc),
-                          next=safe_next(next), login=login)
+                                    next=safe_next(next), login=login,
+                                    reason=LOGIN_REASONS.get(why),
+                                    why=why if why in LOGIN_REASONS else "")
         if exc.retry_after_s:
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response

@@ -48,6 +48,9 @@ def test_logged_out_upvote_says_why_and_comes_back(catalog: Catalog) -> None:
     form = visitor.get(login_url).text
     assert "Log in to upvote." in form
     assert f'name="next" value="/#paper-{key}"' in form
+    wrong = visitor.post("/login", data={"login": "ada", "password": "not it", "why": "upvote",
+                                         "next": query["next"][0], "csrf_token": csrf(visitor)})
+    assert wrong.status_code == 400 and "Log in to upvote." in wrong.text, "still says why"
     back = visitor.post("/login", data={"login": "ada", "password": PASSWORD,
                                         "next": query["next"][0], "csrf_token": csrf(visitor)},
                         follow_redirects=False)
