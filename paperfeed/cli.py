@@ -18,6 +18,7 @@ from .errors import PaperfeedError
 from .settings import Settings, declared, load_settings, redacted
 
 if TYPE_CHECKING:
+    from .api.shapes import RankedItem
     from .catalog import IngestReport
     from .members import Accounts
     from .models import User
@@ -220,16 +221,18 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
         _index(catalog)
 
 
-def _print_ranked(items: list[dict], as_json: bool) -> None:
+def _print_ranked(items: list[RankedItem], as_json: bool) -> None:
+    """As JSON: the API's item shape (api/shapes.py), so one parser reads both."""
     if as_json:
-        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        click.echo(json.dumps([item.model_dump(mode="json") for item in items],
+                              ensure_ascii=False, indent=2))
         return
     if not items:
         click.echo("no results")
     for rank, item in enumerate(items, start=1):
-        published = item.get("published") or ""
-        click.echo(f"{rank:>3}. {item['title']}")
-        click.echo(f"     {item['id']}  {published}  score {item['score']:.4f}")
+        published = (item.paper.publishedAt or "")[:10]
+        click.echo(f"{rank:>3}. {item.title}")
+        click.echo(f"     {item.id}  {published}  score {item.score:.4f}")
 
 
 @cli.command()
@@ -244,14 +247,13 @@ def _print_ranked(items: list[dict], as_json: bool) -> None:
 def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | None,
            date_to: str | None, category: str | None, as_json: bool) -> None:
     """Search papers by meaning and by words."""
+    from .api.shapes import search_items
     from .discover.search import parse_filters, required_query
     from .discover.search import search as run_search
 
     hits = run_search(ctx.catalog(), required_query(query, "QUERY"), limit=limit, mode=mode,
                       filters=parse_filters(date_from, date_to, category))
-    _print_ranked([{"id": h.paper.id, "title": h.paper.title, "score": h.score,
-                    "published": h.paper.published.isoformat() if h.paper.published else None,
-                    "ranks": h.ranks, "authors": h.paper.authors} for h in hits], as_json)
+    _print_ranked(search_items(ctx.catalog(), hits), as_json)
 
 
 @cli.command()
@@ -261,14 +263,13 @@ def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | Non
 @pass_context
 def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
     """Papers similar to PAPER_ID (paperfeed or arXiv id)."""
+    from .api.shapes import ranked_items
     from .discover.similar import similar as find_similar
     from .discover.visibility import lookup
 
     catalog = ctx.catalog()
     paper = lookup(catalog, paper_id)  # what visitors see: a hidden paper is not found
-    _print_ranked([{"id": p.id, "title": p.title, "score": score,
-                    "published": p.published.isoformat() if p.published else None}
-                   for p, score in find_similar(catalog, paper, limit)], as_json)
+    _print_ranked(ranked_items(catalog, find_similar(catalog, paper, limit)), as_json)
 
 
 @cli.command("settings")

@@ -23,9 +23,25 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}, 404: {"model": ErrorOut}}
-MEMBER_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
+def _described(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOut, "description": text}
+            for status, text in statuses.items()}
+
+
+# What any operation can answer besides its result: refusals of the request guards
+# (http/guards.py: 413, 414; an unknown Host is a 400), bad parameters (400: never
+# FastAPI's 422), an unknown paper (404), a database too busy to answer in time (503).
+ERRORS = _described({
+    400: "Bad input: a parameter out of range or malformed, an empty query",
+    404: "No such paper (or one only an admin may see)",
+    413: "Request body larger than the limit",
+    414: "URL longer than the limit",
+    503: "The database was too busy to answer in time; retry",
+})
+MEMBER_ERRORS = {**ERRORS, **_described({
+    401: "No member: no session, or an unknown or revoked token",
+    403: "A session without the X-CSRF-Token header, or not allowed",
+})}
 
 
 def error_json(error: PaperfeedError) -> JSONResponse:

@@ -1,64 +1,56 @@
-"""JSON API: daily papers, search, one paper, similar papers.
+"""JSON API: daily papers, search, one paper, similar papers, trending, votes.
 
-Shapes follow the public daily-papers APIs (a list of `{paper: {...}}` items,
-`summary` for the abstract, `publishedAt`) so existing scripts port easily;
-every list item also carries `id`, `title` and, where ranked, `score`.
+The shapes are the public daily-papers API's (shapes.py), so its clients work against
+paperfeed by changing only the endpoint; so are its query parameters (`date`, `week`,
+`month`, `submitter`, `sort=publishedAt|trending`, `p`, `limit`, `q`). Who is asking is
+read once for every route (`api_credentials`: a bearer token, else the session), so an
+admin's token opens a hidden paper here as the session does on the site.
 Errors are always `{"error": {"status": N, "message": "..."}}`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.search import MAX_QUERY_CHARS, MODES, Hit, parse_filters, required_query
+from ..discover.search import MAX_QUERY_CHARS, MODES, parse_filters, required_query
 from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
 from ..discover.trending import trending as rank_trending
 from ..discover.visibility import lookup
 from ..errors import BadRequest
 from ..http.errors import refuse_get_on_post_routes
-from ..http.session import current_user, member_credentials, require_member
+from ..http.session import api_credentials, current_user, member_credentials, require_member
 from ..models import StoredPaper
 from .errors import ERRORS, MEMBER_ERRORS
+from .shapes import (
+    ListItem,
+    Marks,
+    PaperOut,
+    RankedItem,
+    TrendingItem,
+    list_item,
+    paper_out,
+    ranked_items,
+    search_items,
+)
 
-router = APIRouter(tags=["papers"])
+router = APIRouter(tags=["papers"], dependencies=[Depends(api_credentials)])
 
-
-class Author(BaseModel):
-    name: str
-
-
-class PaperOut(BaseModel):
-    id: str
-    title: str
-    summary: str
-    authors: list[Author]
-    publishedAt: str | None
-    updatedAt: str | None
-    categories: list[str]
-    arxivId: str | None
-    doi: str | None
-    version: int | None
-    links: dict[str, str]
-
-
-class ListItem(BaseModel):
-    id: str
-    title: str
-    publishedAt: str | None
-    upvotes: int
-    paper: PaperOut
-
-
-class TrendingItem(ListItem):
-    score: float
-    listedOn: str
+# The names a client may send, as enums in the OpenAPI description. `publishedAt` is
+# the public API's name for paperfeed's `newest` (the day listed, newest first).
+Sort = Literal["trending", "newest", "publishedAt"]
+Mode = Literal["hybrid", "keyword", "semantic"]
+SORT_ALIASES = {"publishedAt": "newest"}
+assert set(get_args(Sort)) == {*daily.SORTS, *SORT_ALIASES}, "Sort must name daily.SORTS"
+assert get_args(Mode) == MODES, "Mode must name discover.search.MODES"
+# With a submitter and no period, the list spans every day (the public API's meaning).
+ALL_DAYS = daily.Period("month", date(1, 1, 1), date(9999, 12, 31))
 
 
 class VoteOut(BaseModel):
@@ -67,20 +59,9 @@ class VoteOut(BaseModel):
     voted: bool
 
 
-class RankedItem(ListItem):
-    score: float
-    ranks: dict[str, int] = {}
-    highlights: dict[str, str] = {}
-
-
-def _one_of(names: Iterable[str]) -> str:
-    """The query pattern for one of `names` (the rule's own list, in discover/)."""
-    return f"^({'|'.join(names)})$"
-
-
 def _limit(default: int) -> Any:
     """`limit`, bounded by PAPERFEED_MAX_LIMIT: read per request, since `Query(le=...)` is
-    fixed at import. `document_limits` puts the bound into the OpenAPI description."""
+    fixed at import. `openapi.describe` puts the bound into the OpenAPI description."""
     def limit(request: Request, limit: Annotated[int, Query(
             ge=1, description="Items per page, at most PAPERFEED_MAX_LIMIT")] = default) -> int:
         most: int = request.app.state.settings.max_limit
@@ -90,76 +71,52 @@ def _limit(default: int) -> Any:
     return Depends(limit)
 
 
-def document_limits(app: FastAPI, max_limit: int) -> None:
-    """Make the OpenAPI description say the `limit` bound this app enforces."""
-    generate: Callable[[], dict[str, Any]] = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        spec = generate()  # FastAPI builds it once and caches it on the app
-        for operation in (op for path in spec["paths"].values() for op in path.values()):
-            for parameter in operation.get("parameters", []):
-                if parameter["name"] == "limit":
-                    parameter["schema"]["maximum"] = max_limit
-        return spec
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook
-
-
-def paper_out(paper: StoredPaper) -> PaperOut:
-    return PaperOut(
-        id=paper.id, title=paper.title, summary=paper.abstract,
-        authors=[Author(name=a) for a in paper.authors],
-        publishedAt=paper.published.isoformat() if paper.published else None,
-        updatedAt=paper.updated.isoformat() if paper.updated else None,
-        categories=paper.categories, arxivId=paper.arxiv_id, doi=paper.doi,
-        version=paper.version, links=paper.links,
-    )
-
-
-def _item(paper: StoredPaper, votes: dict[int, int]) -> dict:
-    out = paper_out(paper)
-    return {"id": paper.id, "title": paper.title, "publishedAt": out.publishedAt,
-            "upvotes": votes.get(paper.key, 0), "paper": out}
-
-
 def _catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
-def _votes(request: Request, papers: list[StoredPaper]) -> dict[int, int]:
-    return _catalog(request).store.community.vote_counts([p.key for p in papers])
+def _items(request: Request, papers: list[StoredPaper]) -> list[dict]:
+    marks = Marks.of(_catalog(request), papers)
+    return [list_item(paper, marks) for paper in papers]
+
+
+Page = Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")]
 
 
 @router.get("/daily_papers", response_model=list[ListItem], responses=ERRORS,
             summary="Papers of a day, week or month (default: the latest day with papers)")
 def daily_papers(request: Request, date: str | None = None, week: str | None = None,
-                 month: str | None = None, limit: int = _limit(50),
-                 p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
-                 sort: Annotated[str, Query(pattern=_one_of(daily.SORTS),
-                                            description="trending: most upvoted first")]
-                 = daily.DEFAULT_SORT) -> list[dict]:
+                 month: str | None = None,
+                 submitter: Annotated[str | None, Query(
+                     max_length=100, description="Only papers this member submitted "
+                     "(their username); without a period: on any day")] = None,
+                 limit: int = _limit(50), p: Page = 0,
+                 sort: Annotated[Sort, Query(description=(
+                     "trending: most upvoted first; newest (or publishedAt): "
+                     "the day listed, newest first"))] = daily.DEFAULT_SORT,  # type: ignore[assignment]
+                 ) -> list[dict]:
     catalog = _catalog(request)
-    period = (daily.parse_period(day=date, week=week, month=month)
-              or daily.latest_period(catalog))
+    period = daily.parse_period(day=date, week=week, month=month)
+    if period is None:
+        period = ALL_DAYS if submitter else daily.latest_period(catalog)
     if period is None:
         return []
-    papers = daily.listing(catalog, period.start, period.end, limit, p * limit, sort=sort)
-    votes = _votes(request, papers)
-    return [_item(paper, votes) for paper in papers]
+    papers = daily.listing(catalog, period.start, period.end, limit, p * limit,
+                           sort=SORT_ALIASES.get(sort, sort), submitter=submitter)
+    return _items(request, papers)
 
 
 @router.get("/trending", response_model=list[TrendingItem], responses=ERRORS,
             summary="Trending: upvotes decayed with the paper's age (see README)")
-def trending_papers(request: Request, limit: int = _limit(50),
-                    p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")] = 0,
-                    ) -> list[dict]:
+def trending_papers(request: Request, limit: int = _limit(50), p: Page = 0) -> list[dict]:
     catalog = _catalog(request)
     ranked = rank_trending(catalog, limit, p * limit)
-    papers = {paper.key: paper for paper in
-              catalog.store.papers.get_many([t.paper_key for t in ranked])}
-    votes = {t.paper_key: t.votes for t in ranked}
-    return [{**_item(papers[t.paper_key], votes), "score": round(t.score, 4),
-             "listedOn": t.listed_on.isoformat()} for t in ranked if t.paper_key in papers]
+    found = {paper.key: paper for paper in
+             catalog.store.papers.get_many([t.paper_key for t in ranked])}
+    papers = [found[t.paper_key] for t in ranked if t.paper_key in found]
+    scores = {t.paper_key: round(t.score, 4) for t in ranked}
+    return [{**item, "score": scores[paper.key]}
+            for paper, item in zip(papers, _items(request, papers), strict=True)]
 
 
 @router.post("/papers/{paper_id:path}/vote", response_model=VoteOut, responses=MEMBER_ERRORS,
@@ -174,24 +131,17 @@ def vote(request: Request, paper_id: str, up: bool | None = None) -> VoteOut:
     return VoteOut(id=paper.id, upvotes=state.votes, voted=state.voted)
 
 
-def _ranked(hit: Hit, votes: dict[int, int]) -> dict:
-    return {**_item(hit.paper, votes), "score": hit.score, "ranks": hit.ranks,
-            "highlights": {"title": str(hit.title_html), "summary": str(hit.snippet_html)}}
-
-
 @router.get("/papers/search", response_model=list[RankedItem], responses=ERRORS,
             summary="Hybrid (BM25 + semantic) search; highlights are HTML with <mark>")
 def search_papers(request: Request, q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)],
-                  limit: int = _limit(20),
-                  mode: Annotated[str, Query(pattern=_one_of(MODES))] = "hybrid",
+                  limit: int = _limit(20), mode: Mode = "hybrid",
                   date_from: Annotated[str | None, Query(alias="from")] = None,
                   date_to: Annotated[str | None, Query(alias="to")] = None,
-                  category: str | None = None) -> list[dict]:
+                  category: str | None = None) -> list[RankedItem]:
     filters = parse_filters(date_from, date_to, category)
     hits = run_search(_catalog(request), required_query(q), limit=limit, mode=mode,
                       filters=filters)
-    votes = _votes(request, [hit.paper for hit in hits])
-    return [_ranked(hit, votes) for hit in hits]
+    return search_items(_catalog(request), hits)
 
 
 def _get(request: Request, paper_id: str) -> StoredPaper:
@@ -201,17 +151,17 @@ def _get(request: Request, paper_id: str) -> StoredPaper:
 
 @router.get("/papers/{paper_id:path}/similar", response_model=list[RankedItem],
             responses=ERRORS, summary="Papers most similar to a paper (cosine of embeddings)")
-def similar_papers(request: Request, paper_id: str, limit: int = _limit(10)) -> list[dict]:
+def similar_papers(request: Request, paper_id: str, limit: int = _limit(10)
+                   ) -> list[RankedItem]:
     paper = _get(request, paper_id)
-    found = find_similar(_catalog(request), paper, limit)
-    votes = _votes(request, [other for other, _ in found])
-    return [{**_item(other, votes), "score": score} for other, score in found]
+    return ranked_items(_catalog(request), find_similar(_catalog(request), paper, limit))
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS,
             summary="One paper, by paperfeed id or arXiv id")
 def get_paper(request: Request, paper_id: str) -> PaperOut:
-    return paper_out(_get(request, paper_id))
+    paper = _get(request, paper_id)
+    return paper_out(paper, Marks.of(_catalog(request), [paper]))
 
 
 refuse_get_on_post_routes(router.routes)  # GET .../vote: a 405, not "no paper 'ID/vote'"

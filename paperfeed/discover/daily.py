@@ -105,9 +105,11 @@ def parse_sort(raw: str | None) -> str:
 
 
 def listing(catalog: Catalog, start: date, end: date, limit: int, offset: int = 0, *,
-            sort: str = DEFAULT_SORT) -> list[StoredPaper]:
-    """The papers listed in [start, end], in the order a sort name says."""
-    return catalog.store.papers.between(start, end, limit, offset, sort=SORTS[sort])
+            sort: str = DEFAULT_SORT, submitter: str | None = None) -> list[StoredPaper]:
+    """The papers listed in [start, end], in the order a sort name says (only those
+    `submitter` submitted, if given)."""
+    return catalog.store.papers.between(start, end, limit, offset, sort=SORTS[sort],
+                                        submitter=submitter)
 
 
 def count(catalog: Catalog, period: Period) -> int:

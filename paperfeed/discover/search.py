@@ -98,10 +98,6 @@ class Hit:
     title_html: Markup = Markup("")
     snippet_html: Markup = Markup("")
 
-    def to_json(self) -> dict[str, object]:
-        return {"id": self.paper.id, "title": self.paper.title, "score": round(self.score, 6),
-                "ranks": self.ranks, "paper": self.paper.to_json()}
-
 
 def fuse(rankings: Mapping[str, Sequence[tuple[int, float]]],
          weights: dict[str, float]) -> list[tuple[int, float, dict[str, int]]]:

@@ -32,18 +32,25 @@ def accounts(request: Request) -> Accounts:
     return request.app.state.accounts
 
 
-async def member_credentials(
+async def api_credentials(
         request: Request,
         token: Annotated[HTTPAuthorizationCredentials | None, Depends(_token)],
         session: Annotated[str | None, Depends(_session)]) -> None:
-    """Dependency of every API route that acts as a member: a bearer token, or the
-    session cookie with the CSRF check. A token is no ambient credential (a browser
-    never adds one by itself), so it needs no CSRF token; with a token present the
-    cookie is not looked at, so a bad token never falls back to a session. The token
-    is only noted here: `current_user` looks it up in the handler's thread, off the
-    event loop."""
+    """Dependency of every API route (the router's): who is asking is the bearer token
+    if one is sent, else the session cookie. With a token present the cookie is not
+    looked at, so a bad token never falls back to a session. The token is only noted
+    here: `current_user` looks it up in the handler's thread, off the event loop.
+    On a read route an unknown token grants nothing and refuses nothing (clients of the
+    public API send their own tokens); a member action answers it with a 401."""
     if token is not None:
         request.state.bearer = token.credentials
+
+
+async def member_credentials(request: Request) -> None:
+    """Dependency of every API route that acts as a member: a bearer token (noted by
+    `api_credentials`), or the session cookie with the CSRF check. A token is no ambient
+    credential (a browser never adds one by itself), so it needs no CSRF token."""
+    if getattr(request.state, "bearer", None) is not None:
         return
     try:
         await verify_csrf(request)

@@ -21,6 +21,9 @@ SUBMIT = text("INSERT INTO submissions (paper_key, user_id, featured_on, submitt
 SUBMISSION = text("SELECT s.paper_key, s.featured_on, s.submitted_at, s.hidden, u.username"
                   " FROM submissions s LEFT JOIN users u ON u.id = s.user_id"
                   " WHERE s.paper_key = :paper_key")
+SUBMISSIONS = text("SELECT s.paper_key, s.featured_on, s.submitted_at, s.hidden, u.username"
+                   " FROM submissions s LEFT JOIN users u ON u.id = s.user_id"
+                   " WHERE s.paper_key IN :keys")
 SET_HIDDEN = text("UPDATE submissions SET hidden = :hidden WHERE paper_key = :paper_key")
 HIDDEN = text(f"{HIDDEN_KEYS} AND paper_key IN :keys")
 
@@ -70,6 +73,13 @@ class Community:
     def submission(self, paper_key: int) -> Submission | None:
         row = self.db.one(SUBMISSION, {"paper_key": paper_key})
         return _submission(row._asdict()) if row else None
+
+    def submissions(self, keys: Sequence[int]) -> dict[int, Submission]:
+        """The submissions of `keys` that have one, by paper key: one query for a list."""
+        if not keys:
+            return {}
+        return {row.paper_key: _submission(row._asdict())
+                for row in self.db.all(SUBMISSIONS, {"keys": list(keys)})}
 
     def set_hidden(self, paper_key: int, hidden: bool) -> None:
         with self.db.write() as tx:

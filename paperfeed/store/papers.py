@@ -49,6 +49,10 @@ HIDDEN_KEYS = "SELECT paper_key FROM submissions WHERE hidden = 1"
 LISTED = ("SELECT key FROM papers WHERE published BETWEEN :start AND :end"
           " UNION SELECT paper_key FROM submissions"
           " WHERE featured_on BETWEEN :start AND :end AND hidden = 0")
+# The papers one member submitted (featured) in a period.
+LISTED_BY = ("SELECT s.paper_key AS key FROM submissions s JOIN users u ON u.id = s.user_id"
+             " WHERE u.username = :submitter AND s.featured_on BETWEEN :start AND :end"
+             " AND s.hidden = 0")
 LIST_ORDER = {
     "newest": "listed_on DESC, p.key ASC",
     "votes": "coalesce(v.votes, 0) DESC, listed_on DESC, p.key ASC",
@@ -88,14 +92,15 @@ class Papers:
         self.db = db
         self._memos: dict[str, tuple[int, Any]] = {}
         greatest = GREATEST[db.dialect]
-        self._between = {sort: text(
+        self._between = {(sort, listed is LISTED_BY): text(
             f"SELECT {P_COLUMNS}, {greatest}(coalesce(p.published, ''),"
             f" coalesce(s.featured_on, '')) AS listed_on"
-            f" FROM ({LISTED}) AS l JOIN papers p ON p.key = l.key"
+            f" FROM ({listed}) AS l JOIN papers p ON p.key = l.key"
             " LEFT JOIN submissions s ON s.paper_key = p.key"
             " LEFT JOIN paper_votes v ON v.paper_key = p.key"
             " WHERE coalesce(s.hidden, 0) = 0"
-            f" ORDER BY {order} LIMIT :limit OFFSET :offset") for sort, order in LIST_ORDER.items()}
+            f" ORDER BY {order} LIMIT :limit OFFSET :offset")
+            for sort, order in LIST_ORDER.items() for listed in (LISTED, LISTED_BY)}
 
     # -- writes -----------------------------------------------------------------------
 
@@ -162,12 +167,12 @@ class Papers:
     # -- the lists of a period ----------------------------------------------------------
 
     def between(self, start: date, end: date, limit: int, offset: int = 0,
-                *, sort: str = "newest") -> list[StoredPaper]:
+                *, sort: str = "newest", submitter: str | None = None) -> list[StoredPaper]:
         """The list of [start, end]: newest (day listed, then capture/ingest order) or
-        most upvoted first."""
-        rows = self.db.all(self._between[sort], {
+        most upvoted first; only the papers `submitter` (a username) submitted, if given."""
+        rows = self.db.all(self._between[sort, submitter is not None], {
             "start": start.isoformat(), "end": end.isoformat(), "limit": limit,
-            "offset": offset})
+            "offset": offset, "submitter": submitter})
         return [to_paper(row._asdict()) for row in rows]
 
     def count_between(self, start: date, end: date) -> int:

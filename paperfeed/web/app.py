@@ -22,6 +22,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
+from ..api import markdown as api_markdown
+from ..api import openapi as api_openapi
 from ..api import routes as api
 from ..api.errors import error_json
 from ..catalog import Catalog
@@ -85,9 +87,10 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.accounts = Accounts(catalog.store.members, settings)
     app.state.mail = MailQueue(settings)  # account emails, sent off the request
     app.state.page_cache = PageCache()
+    app.include_router(api_markdown.router)  # before the page route /papers/{id} takes it
     _add_routes(app)
     app.include_router(api.router, prefix=API_PREFIX)
-    api.document_limits(app, settings.max_limit)
+    api_openapi.describe(app, settings.max_limit)
     refuse_get_on_post_routes(app.router.routes)  # the API's own: in api/routes.py
 
     _install_error_handler(app)

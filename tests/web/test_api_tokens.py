@@ -147,6 +147,37 @@ def test_openapi_declares_the_bearer_scheme_for_member_routes(catalog: Catalog) 
                      for method, op in ops.items() if method != "get"}
     assert member_routes and all({"token": []} in security and {"session": []} in security
                                  for security in member_routes.values()), member_routes
-    assert not [op for ops in spec["paths"].values() for method, op in ops.items()
-                if method == "get" and "security" in op], "reading needs no credentials"
+    # Reading takes a token or the session (an admin sees hidden papers) and needs neither.
+    readers = [op["security"] for ops in spec["paths"].values() for method, op in ops.items()
+               if method == "get"]
+    assert readers and all({} in security and {"token": []} in security
+                           for security in readers), "reading needs no credentials"
     assert "Authorization: Bearer" in client.get("/api").text
+
+
+def test_reading_routes_know_the_token(catalog: Catalog) -> None:
+    """Who is asking is read on every API route: an admin's token opens a hidden paper
+    (as the admin's session does on the site); before, GET routes never looked at the
+    token and answered an admin with 404. An unknown token on a read grants nothing and
+    refuses nothing (clients of the public API send their own tokens)."""
+    admin = _member(catalog, "ada")  # the first member is the admin
+    token = _new_token(admin, "reader")
+    member = _member(catalog, "bob")
+    stored = catalog.store.papers.get(PAPER)
+    catalog.store.community.submit(stored.key, member_id(catalog, "bob"), date(2026, 1, 3))
+    catalog.store.community.set_hidden(stored.key, True)
+    bare = TestClient(create_app(catalog.settings, catalog))  # no cookies at all
+    for path in (f"/api/papers/{PAPER}", f"/api/papers/{PAPER}/similar"):
+        assert bare.get(path).status_code == 404, path
+        assert bare.get(path, headers={"Authorization": "Bearer pf_unknown"}
+                        ).status_code == 404, path
+        seen = bare.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert seen.status_code == 200, path
+    assert bare.get(f"/api/papers/{PAPER}", headers={"Authorization": f"Bearer {token}"}
+                    ).json()["id"] == PAPER
+
+
+def member_id(catalog: Catalog, name: str) -> int:
+    user = catalog.store.members.user_by_name(name)
+    assert user is not None
+    return user.id
