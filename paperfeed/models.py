@@ -127,6 +127,9 @@ class StoredPaper:
     version: int | None
     links: dict[str, str]
     added_at: str
+    # The day it joined the daily list (its submission's, else its first version's), when
+    # read from a period's list; `published` is the paper's own date, never that day.
+    listed_on: date | None = None
 
     @property
     def primary_category(self) -> str | None:

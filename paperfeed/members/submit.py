@@ -38,6 +38,7 @@ class ManualPaper:
     authors: list[str]
     arxiv_id: str | None = None
     links: dict[str, str] = field(default_factory=dict)
+    published: date | None = None  # the paper's own date; unknown stays unknown
 
 
 def check_link(name: str, url: str) -> str | None:
@@ -61,6 +62,22 @@ def parse_arxiv_ref(text: str) -> str:
         raise BadRequest(f"{text.strip()[:100]!r} is not an arXiv id or arXiv URL "
                          "(e.g. 2401.01234 or https://arxiv.org/abs/2401.01234).")
     return split[0]
+
+
+def parse_published(text: str, today: date) -> date | None:
+    """The publication date a member typed (YYYY-MM-DD), or None if left empty. Never
+    the submission day: that is when the paper joined the list, kept apart."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"The publication date {text[:40]!r} is not a date like "
+                         "2017-06-12; leave it empty if you do not know it.") from None
+    if day > today:
+        raise BadRequest("The publication date is in the future.")
+    return day
 
 
 def parse_authors(text: str) -> list[str]:
@@ -101,7 +118,8 @@ class Submissions:
         arxiv_id = parse_arxiv_ref(entry.arxiv_id) if entry.arxiv_id else None
         today = datetime.now(UTC).date()
         paper = self._ingest([Paper(title=title, abstract=abstract, authors=entry.authors,
-                                    arxiv_id=arxiv_id, published=today, source=SOURCE,
+                                    arxiv_id=arxiv_id, published=entry.published,
+                                    source=SOURCE,
                                     source_ref=f"{user.username}@{today.isoformat()}")])
         return self._feature(user, paper, entry.links)
 

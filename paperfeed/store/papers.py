@@ -80,6 +80,7 @@ def to_paper(row: Mapping[Any, Any]) -> StoredPaper:
         version=row["version"],
         links=json.loads(row["links"]),
         added_at=row["added_at"],
+        listed_on=_date(row.get("listed_on")),
     )
 
 

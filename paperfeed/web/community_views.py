@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from fastapi import Form, Request
@@ -11,7 +12,7 @@ from ..discover.visibility import lookup
 from ..errors import ArxivUnavailable, BadRequest, NotFound
 from ..http.session import current_user, require_admin, require_member, safe_next
 from ..members import ManualPaper, Submissions
-from ..members.submit import extra_links, parse_authors
+from ..members.submit import extra_links, parse_authors, parse_published
 from ..models import StoredPaper
 from .render import render, vote_state
 
@@ -60,13 +61,14 @@ def submit(request: Request, ref: str = Form(""), code: str = Form(""),
 
 def submit_manual(request: Request, ref: str = Form(""), title: str = Form(""),
                   abstract: str = Form(""), authors: str = Form(""), code: str = Form(""),
-                  project: str = Form("")) -> Response:
+                  project: str = Form(""), published: str = Form("")) -> Response:
     user = require_member(request, "/submit")
     form = {"ref": ref, "title": title, "abstract": abstract, "authors": authors,
-            "code": code, "project": project}
+            "code": code, "project": project, "published": published}
     try:
         entry = ManualPaper(title=title, abstract=abstract, authors=parse_authors(authors),
-                            arxiv_id=ref.strip() or None, links=extra_links(code, project))
+                            arxiv_id=ref.strip() or None, links=extra_links(code, project),
+                            published=parse_published(published, datetime.now(UTC).date()))
         result = _submissions(request).manual(user, entry)
     except BadRequest as exc:
         return render(request, "submit.html", status=400, form=form, manual=True,

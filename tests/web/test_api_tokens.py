@@ -162,7 +162,7 @@ def test_reading_routes_know_the_token(catalog: Catalog) -> None:
     refuses nothing (clients of the public API send their own tokens)."""
     admin = _member(catalog, "ada")  # the first member is the admin
     token = _new_token(admin, "reader")
-    member = _member(catalog, "bob")
+    _member(catalog, "bob")
     stored = catalog.store.papers.get(PAPER)
     catalog.store.community.submit(stored.key, member_id(catalog, "bob"), date(2026, 1, 3))
     catalog.store.community.set_hidden(stored.key, True)
