@@ -85,8 +85,13 @@ Page = Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")]
 
 @router.get("/daily_papers", response_model=list[ListItem], responses=ERRORS,
             summary="Papers of a day, week or month (default: the latest day with papers)")
-def daily_papers(request: Request, date: str | None = None, week: str | None = None,
-                 month: str | None = None,
+def daily_papers(request: Request,
+                 date: Annotated[str | None, Query(
+                     description="A day, e.g. 2025-08-01 (give one of date, week, month)"
+                 )] = None,
+                 week: Annotated[str | None, Query(
+                     description="An ISO week, e.g. 2025-W31")] = None,
+                 month: Annotated[str | None, Query(description="A month, e.g. 2025-08")] = None,
                  submitter: Annotated[str | None, Query(
                      max_length=100, description="Only papers this member submitted "
                      "(their username); without a period: on any day")] = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 
 from paperfeed.catalog import Catalog
@@ -59,6 +61,33 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
     paths = set(spec["paths"])
     assert {"/api/daily_papers", "/api/papers/search", "/api/papers/{paper_id}",
             "/api/papers/{paper_id}/similar"} <= paths
+
+
+def test_openapi_names_enums_and_every_status(client: TestClient) -> None:
+    """Issue 9.13/9.19: a 422 was documented where the API answers 400, 413 and 414 were
+    not, and choices were raw regexes (`^(trending|newest)$`) in the description, the
+    /api page and the error messages."""
+    spec = client.get("/api/openapi.json").json()
+    text = json.dumps(spec)
+    assert "422" not in text and "HTTPValidationError" not in text and "pattern" not in text
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            statuses = set(op["responses"])
+            assert {"200", "400", "404", "413", "414"} <= statuses, (method, path)
+            if method == "post":
+                assert {"401", "403"} <= statuses, path
+    params = {p["name"]: p["schema"] for p in
+              spec["paths"]["/api/daily_papers"]["get"]["parameters"]}
+    assert params["sort"]["enum"] == ["trending", "newest", "publishedAt"]
+    mode = {p["name"]: p["schema"] for p in
+            spec["paths"]["/api/papers/search"]["get"]["parameters"]}["mode"]
+    assert mode["enum"] == ["hybrid", "keyword", "semantic"]
+    page = client.get("/api").text
+    assert "one of <code>trending</code>, <code>newest</code>" in page
+    assert "<code>414</code> URL longer than the limit" in page and "^(" not in page
+    wrong = client.get("/api/daily_papers", params={"sort": "best"}).json()
+    assert wrong == {"error": {"status": 400, "message": "sort: Input should be 'trending', "
+                                                         "'newest' or 'publishedAt'"}}
 
 
 def test_api_page_lists_every_endpoint_offline(client: TestClient) -> None:
