@@ -62,3 +62,17 @@ def test_api_answers_as_described(api_schema: schemathesis.BaseSchema,
             # Nothing invalid to send: e.g. a path's only parameter is any string.
             assert mode is GenerationMode.NEGATIVE, operation.label
             continue
+
+
+def test_guard_refusals_are_described(api_schema: schemathesis.BaseSchema) -> None:
+    """What the request guards refuse before any route runs (an overlong URL: 414, a body
+    over the limit: 413) is described on every operation; a fuzzer reaches these only by
+    luck, so each is sent on purpose and held to the same checks."""
+    oversized = [({"query": {"pad": "x" * 5000}}, 414),
+                 ({"headers": {"Content-Length": str(10 * 1024 * 1024)}}, 413)]
+    for operation in _operations(api_schema):
+        ids = {"paper_id": "2501.00001"} if "{paper_id}" in operation.path else {}
+        for request, status in oversized:
+            case = operation.Case(path_parameters=ids, **request)
+            response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+            assert response.status_code == status, (operation.label, status)
