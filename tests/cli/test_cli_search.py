@@ -24,7 +24,9 @@ def test_empty_query_and_reversed_range_exit_nonzero(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.argv", ["paperfeed", "--data-dir", str(tmp_path), "ingest",
                                      str(FIXTURES / "arxiv_cs_excerpt.jsonl")])
-    main()
+    with pytest.raises(SystemExit) as ingested:
+        main()
+    assert ingested.value.code == 2  # the excerpt holds one malformed line, reported
     capsys.readouterr()
     for blank in ("", "  "):
         assert _search(tmp_path, monkeypatch, blank) == 1
