@@ -178,11 +178,11 @@ class Artifact:
 
 
 class KeywordArtifact(Artifact):
-    """BM25 over title, abstract, authors (tantivy). Bump FORMAT when the schema or the
-    analysis changes: this index alone is rebuilt."""
+    """BM25 over title + abstract (one field) and authors (tantivy). Bump FORMAT when the
+    schema or the analysis changes: this index alone is rebuilt."""
 
     name = "keyword"
-    FORMAT = 1
+    FORMAT = 2  # 2: title and abstract in one field
 
     def wanted(self) -> Stamp:
         return Stamp(self.FORMAT)
