@@ -59,7 +59,7 @@ class EmbedderSpec:
 
 EMBEDDERS: dict[str, EmbedderSpec] = {
     spec.name: spec for spec in (
-        EmbedderSpec("static-minilm-384", 384, "static", 512, keyword_weight=0.8,
+        EmbedderSpec("static-minilm-384", 384, "static", 512, keyword_weight=0.9,
                      relevance=(0.45, 0.30), loader=load_static,
                      install="reinstall paperfeed or run scripts/distill_static_model.py"),
         EmbedderSpec("minilm-l6-v2-int8", 384, "transformer", 256, keyword_weight=0.6,
