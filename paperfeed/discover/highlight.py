@@ -24,12 +24,12 @@ _STEMMER = Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     return _STEMMER.stemWord(word.lower())
 
 
 def query_stems(query: str) -> frozenset[str]:
-    return frozenset(_stem(w) for w in WORD.findall(query) if w.lower() not in STOPWORDS)
+    return frozenset(stem(w) for w in WORD.findall(query) if w.lower() not in STOPWORDS)
 
 
 @lru_cache(maxsize=1024)
@@ -41,7 +41,7 @@ def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
 
 
 def _matches(text: str, stems: frozenset[str]) -> list[re.Match[str]]:
-    return [m for m in _candidates(stems).finditer(text) if _stem(m.group()) in stems]
+    return [m for m in _candidates(stems).finditer(text) if stem(m.group()) in stems]
 
 
 def highlight(text: str, stems: frozenset[str]) -> Markup:

@@ -1,28 +1,100 @@
-"""Similar papers: nearest neighbours of a paper's embedding."""
+"""Similar papers: a paper's embedding neighbours fused with the papers sharing its key terms.
+
+Embedding neighbours alone miss obvious kin: the static model's neighbours of a paper on
+semi-supervised knowledge distillation held none of the six distillation papers of the demo
+corpus in their top 40, while the keyword index's "more like this" (the paper's 25 terms of
+highest tf-idf, index/fulltext.py) ranks them in its top 10. So both lists are fused as
+search fuses its two rankings (min-max normalised, weighted; the weight measured with
+bench/similar.py). The score shown stays the cosine between the two papers, whichever list
+found the other one.
+
+`shared_terms` says why a paper is similar: the rarest words the two have in common.
+"""
 
 from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
 
 from ..catalog import Catalog
 from ..index.embed import paper_text
 from ..models import StoredPaper
+from .highlight import STOPWORDS, stem
+from .search import fuse
 from .visibility import visible
+
+CANDIDATES = 50  # from each list
+KEYWORD_WEIGHT = 0.5  # of "more like this" against the embedding neighbours (bench/similar.py)
+SHARED_TERMS = 4
+WORD = re.compile(r"[^\W\d_]{3,}")  # words of 3+ letters, split where tantivy splits
 
 
 def similar(catalog: Catalog, paper: StoredPaper,
             limit: int = 10) -> list[tuple[StoredPaper, float]]:
-    """The `limit` papers nearest to `paper`, most similar first; itself and hidden papers
-    excluded (the search widens until `limit` are left, or the index has no more)."""
-    vectors = catalog.indexes.vectors
-    vector = vectors.vector(paper.key)
-    if vector is None:  # not indexed yet: embed it now rather than show nothing
-        vector = catalog.indexes.embedder.encode([paper_text(paper.title, paper.abstract)])[0]
-    depth = limit + 1
+    """The `limit` papers most similar to `paper` with their cosine to it, most similar
+    first; itself and hidden papers excluded (the lists widen until `limit` are left, or
+    neither has more)."""
+    vector = _vector(catalog, paper)
+    depth = max(CANDIDATES, limit + 1)
     while True:
-        nearest = vectors.search(vector, depth)
-        found = visible(catalog, [(r, s) for r, s in nearest if r != paper.key],
-                        key=lambda hit: hit[0])[:limit]
-        if len(found) == limit or len(nearest) < depth:
+        nearest = [(k, s) for k, s in catalog.indexes.vectors.search(vector, depth)
+                   if k != paper.key]
+        alike = catalog.indexes.fulltext.more_like_this(paper.title, paper.abstract, depth,
+                                                        exclude=paper.key)
+        fused = fuse({"semantic": nearest, "keyword": alike},
+                     {"semantic": 1.0 - KEYWORD_WEIGHT, "keyword": KEYWORD_WEIGHT})
+        found = visible(catalog, fused, key=lambda hit: hit[0])[:limit]
+        if len(found) == limit or (len(nearest) < depth - 1 and len(alike) < depth):
             break
         depth *= 2
-    papers = {p.key: p for p in catalog.store.papers.get_many([r for r, _ in found])}
-    return [(papers[r], s) for r, s in found if r in papers]
+    cosines = dict(nearest)
+    papers = {p.key: p for p in catalog.store.papers.get_many([k for k, _, _ in found])}
+    return [(papers[k], cosines[k] if k in cosines else _cosine(catalog, vector, papers[k]))
+            for k, _, _ in found if k in papers]
+
+
+def shared_terms(catalog: Catalog, paper: StoredPaper, others: Sequence[StoredPaper],
+                 n: int = SHARED_TERMS) -> dict[int, list[str]]:
+    """Per other paper, up to `n` words it shares with `paper` (by English stem, as the
+    keyword index splits and stems them), as the other paper writes them: ranked by tf-idf
+    in both papers, so the topic the two dwell on comes first and a word most papers use
+    never shows."""
+    mine = _term_counts(paper)
+    theirs = {other.key: _term_counts(other) for other in others}
+    stems = sorted({s for counts in theirs.values() for s in counts if s in mine})
+    total = max(1, catalog.indexes.fulltext.num_docs())
+    freq = catalog.indexes.fulltext.document_frequencies(stems)
+    idf = {s: math.log(total / (1 + freq[s])) for s in stems if freq[s] < total / 4}
+    out = {}
+    for key, counts in theirs.items():
+        weight = {s: idf[s] * math.log1p(mine[s][0]) * math.log1p(counts[s][0])
+                  for s in counts if s in idf}
+        out[key] = [counts[s][1] for s in sorted(weight, key=lambda s: -weight[s])[:n]]
+    return out
+
+
+def _term_counts(paper: StoredPaper) -> dict[str, tuple[int, str]]:
+    """English stem -> (occurrences, the first word written with it) in title + abstract."""
+    counts: dict[str, tuple[int, str]] = {}
+    for word in WORD.findall(f"{paper.title} {paper.abstract}"):
+        if word.lower() in STOPWORDS:
+            continue
+        s = stem(word)
+        seen, form = counts.get(s, (0, word if word.isupper() else word.lower()))
+        counts[s] = (seen + 1, form)
+    return counts
+
+
+def _vector(catalog: Catalog, paper: StoredPaper) -> np.ndarray:
+    vector = catalog.indexes.vectors.vector(paper.key)
+    if vector is None:  # not indexed yet: embed it now rather than show nothing
+        vector = catalog.indexes.embedder.encode([paper_text(paper.title, paper.abstract)])[0]
+    return vector
+
+
+def _cosine(catalog: Catalog, vector: np.ndarray, other: StoredPaper) -> float:
+    theirs = _vector(catalog, other)
+    return float(np.dot(vector, theirs) / (np.linalg.norm(vector) * np.linalg.norm(theirs)))

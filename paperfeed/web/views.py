@@ -14,7 +14,7 @@ from ..catalog import Catalog
 from ..discover import daily
 from ..discover.search import MODES, Hit, newest, parse_filters
 from ..discover.search import search as run_search
-from ..discover.similar import similar
+from ..discover.similar import shared_terms, similar
 from ..discover.trending import trending as rank_trending
 from ..discover.visibility import lookup
 from ..errors import BadRequest, NotFound
@@ -115,7 +115,8 @@ def paper(request: Request, paper_id: str) -> HTMLResponse:
     found = lookup(catalog, paper_id, current_user(request))  # admins see a hidden one
     submission = catalog.store.community.submission(found.key)
     related = similar(catalog, found, 10)
-    return render(request, "paper.html", paper=found, similar=related,
+    why = shared_terms(catalog, found, [other for other, _ in related])
+    return render(request, "paper.html", paper=found, similar=related, why=why,
                   sources=catalog.store.papers.sources_of(found.key), submission=submission,
                   notice=request.query_params.get("notice"),
                   **vote_state(request, [found, *(other for other, _ in related)]))
