@@ -11,8 +11,9 @@ import bisect
 import re
 from functools import lru_cache
 
-import Stemmer
 from markupsafe import Markup, escape
+
+from ..index.fulltext import stem
 
 WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"[.!?]\s+")
@@ -20,12 +21,6 @@ STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
     "it", "of", "on", "or", "that", "the", "this", "to", "was", "were", "with", "we", "our", "via",
 })
-_STEMMER = Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    return _STEMMER.stemWord(word.lower())
 
 
 def query_stems(query: str) -> frozenset[str]:

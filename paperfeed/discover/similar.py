@@ -14,22 +14,21 @@ found the other one.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..catalog import Catalog
 from ..index.embed import paper_text
+from ..index.fulltext import term_counts
 from ..models import StoredPaper
-from .highlight import STOPWORDS, stem
+from .highlight import STOPWORDS
 from .search import fuse
 from .visibility import visible
 
 CANDIDATES = 50  # from each list
-KEYWORD_WEIGHT = 0.5  # of "more like this" against the embedding neighbours (bench/similar.py)
+KEYWORD_WEIGHT = 0.7  # of "more like this" against the embedding neighbours (bench/similar.py)
 SHARED_TERMS = 4
-WORD = re.compile(r"[^\W\d_]{3,}")  # words of 3+ letters, split where tantivy splits
 
 
 def similar(catalog: Catalog, paper: StoredPaper,
@@ -77,15 +76,8 @@ def shared_terms(catalog: Catalog, paper: StoredPaper, others: Sequence[StoredPa
 
 
 def _term_counts(paper: StoredPaper) -> dict[str, tuple[int, str]]:
-    """English stem -> (occurrences, the first word written with it) in title + abstract."""
-    counts: dict[str, tuple[int, str]] = {}
-    for word in WORD.findall(f"{paper.title} {paper.abstract}"):
-        if word.lower() in STOPWORDS:
-            continue
-        s = stem(word)
-        seen, form = counts.get(s, (0, word if word.isupper() else word.lower()))
-        counts[s] = (seen + 1, form)
-    return counts
+    counts = term_counts(f"{paper.title} {paper.abstract}")
+    return {s: c for s, c in counts.items() if c[1].lower() not in STOPWORDS}
 
 
 def _vector(catalog: Catalog, paper: StoredPaper) -> np.ndarray:

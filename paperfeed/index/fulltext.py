@@ -8,11 +8,14 @@ everything shown comes from the store.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
+import Stemmer
 import tantivy
 
 from ..models import IndexRow
@@ -26,7 +29,7 @@ MAX_QUERY_TERMS = 32
 # over (SciFact nDCG@10: 0.666 with separate fields, 0.687 as one; docs/embeddings.md).
 QUERY_FIELDS = ["text", "authors"]
 # "More like this": a paper's terms of highest tf-idf, ORed and weighted by it. 25 terms
-# cover an abstract's topic words; a term in one paper only links to nothing.
+# cover an abstract's topic words; a term in one paper only (itself) links to nothing.
 MLT_TERMS = 25
 MLT_MIN_DOC_FREQUENCY = 2
 
@@ -53,6 +56,27 @@ def clean_query(text: str) -> str:
         elif word:
             parts.append(word.lower())  # "AND", "OR", "IN" are operators in upper case
     return " ".join(parts[:MAX_QUERY_TERMS])
+
+
+# Words as the `en_stem` analyser splits them (letters only, 3+: digits and 2-letter words
+# make poor key terms), stemmed with the same Snowball English stemmer.
+TERM = re.compile(r"[^\W\d_]{3,}")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word.lower())
+
+
+def term_counts(text: str) -> dict[str, tuple[int, str]]:
+    """English stem -> (occurrences in `text`, the first word written with it)."""
+    counts: dict[str, tuple[int, str]] = {}
+    for word in TERM.findall(text):
+        key = stem(word)
+        seen, form = counts.get(key, (0, word if word.isupper() else word.lower()))
+        counts[key] = (seen + 1, form)
+    return counts
 
 
 def _day_number(day: date) -> int:
@@ -133,12 +157,25 @@ class FulltextIndex:
     def more_like_this(self, title: str, abstract: str, limit: int, *,
                        exclude: int | None = None) -> list[tuple[int, float]]:
         """(paper key, score) of the papers sharing the most of this text's key terms,
-        best first; `exclude` (the paper itself) left out."""
-        query = tantivy.Query.more_like_this_document_fields_query(
-            self.schema, {"text": [f"{title}.\n{abstract}"]},
-            min_doc_frequency=MLT_MIN_DOC_FREQUENCY, min_term_frequency=1,
-            max_query_terms=MLT_TERMS, boost_factor=1.0)
+        best first; `exclude` (the paper itself) left out.
+
+        The key terms are the text's `MLT_TERMS` stems of highest tf-idf, ORed, each boosted
+        by it. Chosen here rather than by tantivy's MoreLikeThisQuery, which breaks ties
+        between equally weighted terms in hash order: the same paper got different similar
+        papers from one call to the next."""
         searcher = self.index.searcher()
+        total = searcher.num_docs
+        counts = term_counts(f"{title} {abstract}")
+        freq = self.document_frequencies(sorted(counts))
+        weight = {stem: seen * math.log(1 + (total - freq[stem] + 0.5) / (freq[stem] + 0.5))
+                  for stem, (seen, _) in counts.items() if freq[stem] >= MLT_MIN_DOC_FREQUENCY}
+        terms = sorted(weight, key=lambda stem: (-weight[stem], stem))[:MLT_TERMS]
+        if not terms:
+            return []
+        query = tantivy.Query.boolean_query([
+            (tantivy.Occur.Should, tantivy.Query.boost_query(
+                tantivy.Query.term_query(self.schema, "text", stem), weight[stem]))
+            for stem in terms])
         result = searcher.search(query, limit + 1, count=False)
         found = [(searcher.doc(address)["rowid"][0], score) for score, address in result.hits]
         return [(key, score) for key, score in found if key != exclude][:limit]
