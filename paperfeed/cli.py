@@ -263,13 +263,13 @@ def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | Non
 @pass_context
 def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
     """Papers similar to PAPER_ID (paperfeed or arXiv id)."""
-    from .api.shapes import ranked_items
+    from .api.shapes import similar_items
     from .discover.similar import similar as find_similar
     from .discover.visibility import lookup
 
     catalog = ctx.catalog()
     paper = lookup(catalog, paper_id)  # what visitors see: a hidden paper is not found
-    _print_ranked(ranked_items(catalog, find_similar(catalog, paper, limit)), as_json)
+    _print_ranked(similar_items(catalog, paper, find_similar(catalog, paper, limit)), as_json)
 
 
 @cli.command("settings")

@@ -36,8 +36,8 @@ from .shapes import (
     TrendingItem,
     list_item,
     paper_out,
-    ranked_items,
     search_items,
+    similar_items,
 )
 
 router = APIRouter(tags=["papers"], dependencies=[Depends(api_credentials)])
@@ -155,11 +155,13 @@ def _get(request: Request, paper_id: str) -> StoredPaper:
 
 
 @router.get("/papers/{paper_id:path}/similar", response_model=list[RankedItem],
-            responses=ERRORS, summary="Papers most similar to a paper (cosine of embeddings)")
+            responses=ERRORS,
+            summary="Papers most similar to a paper (embedding neighbours, shared key terms)")
 def similar_papers(request: Request, paper_id: str, limit: int = _limit(10)
                    ) -> list[RankedItem]:
     paper = _get(request, paper_id)
-    return ranked_items(_catalog(request), find_similar(_catalog(request), paper, limit))
+    catalog = _catalog(request)
+    return similar_items(catalog, paper, find_similar(catalog, paper, limit))
 
 
 @router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS,

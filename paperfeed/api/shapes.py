@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from ..catalog import Catalog
 from ..discover.search import Hit
+from ..discover.similar import shared_terms
 from ..models import StoredPaper, Submission
 
 
@@ -76,6 +77,7 @@ class RankedItem(ListItem):
     score: float
     ranks: dict[str, int] = {}
     highlights: dict[str, str] = {}
+    sharedTerms: list[str] = []  # similar papers: the words each shares with the paper
 
 
 class TrendingItem(ListItem):
@@ -159,3 +161,10 @@ def search_items(catalog: Catalog, hits: Sequence[Hit]) -> list[RankedItem]:
         {"ranks": hit.ranks, "highlights": {"title": str(hit.title_html),
                                             "summary": str(hit.snippet_html)}}
         for hit in hits])
+
+
+def similar_items(catalog: Catalog, paper: StoredPaper,
+                  found: Sequence[tuple[StoredPaper, float]]) -> list[RankedItem]:
+    """Similar papers with their cosine to `paper` and the words each shares with it."""
+    why = shared_terms(catalog, paper, [other for other, _ in found])
+    return ranked_items(catalog, found, [{"sharedTerms": why[other.key]} for other, _ in found])

@@ -49,3 +49,11 @@ def test_the_paper_page_shows_the_shared_words(client: TestClient,
     page = client.get(f"/papers/{paper.id}").text
     assert re.search(r'class="why">Shares <span class="terms">[^<]*distillation', page), \
         page[page.find('class="similar"'):][:2000]
+
+
+def test_the_api_and_cli_give_the_shared_words(client: TestClient,
+                                               demo_catalog: Catalog) -> None:
+    paper = _paper(demo_catalog, EXAMPLE)
+    items = client.get(f"/api/papers/{paper.id}/similar?limit=10").json()
+    shared = {item["id"]: item["sharedTerms"] for item in items}
+    assert any("distillation" in terms for terms in shared.values()), shared
