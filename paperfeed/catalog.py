@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from .errors import ConfigError
 from .index.sync import Indexes, IndexReport
 from .models import AmendedRecord, Paper, SkippedRecord, UpsertStats
@@ -49,9 +51,12 @@ class Catalog:
         self.settings = settings
         self.store = Store(settings.database_url)
         self.read_only = read_only
-        if settings.load_demo and self.store.papers.count() == 0 and not read_only:
+        demo = settings.load_demo and self.store.papers.count() == 0 and not read_only
+        if demo:
             self.load_demo()
         self.indexes = Indexes(settings.index_dir, settings.embedder, read_only=read_only)
+        if demo:
+            self.indexes.seed(self.store.papers, demo_vectors())
         if not read_only and self.indexes.last_seq < self.store.papers.max_seq():
             self.indexes.update(self.store.papers)
         self._memos: dict[str, tuple[object, Any]] = {}
@@ -117,6 +122,19 @@ def open_home(home: Path) -> None:
         raise ConfigError(f"cannot use {home} as the data directory: {exc.strerror}") from None
     if not os.access(home, os.R_OK | os.W_OK | os.X_OK):
         raise ConfigError(f"cannot use {home} as the data directory: permission denied")
+
+
+def demo_vectors() -> dict[str, dict[str, np.ndarray]]:
+    """The demo corpus's vectors shipped with the package (`demo/<model>.npz`, made by
+    scripts/demo_vectors.py): model -> content hash -> vector."""
+    found: dict[str, dict[str, np.ndarray]] = {}
+    for entry in resources.files("paperfeed.demo").iterdir():
+        if entry.name.endswith(".npz"):
+            with resources.as_file(entry) as path, np.load(path) as bundle:
+                found[entry.name.removesuffix(".npz")] = dict(
+                    zip(bundle["hashes"].tolist(), bundle["vectors"].astype(np.float32),
+                        strict=True))
+    return found
 
 
 def _batches(records: Iterable[Paper | SkippedRecord],

@@ -161,14 +161,50 @@ def _index(catalog: Catalog) -> None:
                    f"{report.from_cache} from cache)")
 
 
-@cli.command()
-@pass_context
-def index(ctx: Context) -> None:
+@cli.group(invoke_without_command=True)
+@click.option("--wait", is_flag=True,
+              help="Also run the transformer backfill to completion (newest papers first).")
+@click.pass_context
+def index(click_ctx: click.Context, wait: bool) -> None:
     """Bring the keyword and vector indexes up to date (resumable)."""
-    catalog = ctx.catalog()
+    if click_ctx.invoked_subcommand is not None:
+        return
+    catalog = click_ctx.find_object(Context).catalog()
     _index(catalog)
-    stamp = catalog.indexes.semantic.stamp
-    click.echo(f"{stamp.count} papers indexed with {stamp.model}")
+    if wait:
+        report = catalog.indexes.backfill(catalog.store.papers, progress=True)
+        if report.indexed:
+            click.echo(f"backfilled {report.indexed} papers in {report.seconds:.1f}s "
+                       f"({report.embedded} embedded, {report.from_cache} from cache)")
+    for tier in (catalog.indexes.semantic, catalog.indexes.transformer):
+        if tier is not None:
+            click.echo(f"{tier.stamp.count} papers indexed with {tier.stamp.model}")
+
+
+@index.command("status")
+@pass_context
+def index_status(ctx: Context) -> None:
+    """Each index's progress: papers done of the store's, backfill rate and ETA."""
+    from .index.backfill import progress
+    from .store import Store
+
+    total = Store(ctx.settings.database_url).papers.count()
+    click.echo(f"{'index':<20} {'model':<20} {'done':>17} {'rate':>10} {'ETA':>9}")
+    for tier in progress(ctx.settings.index_dir, total):
+        share = f"{tier.done}/{tier.total}" + (f" {tier.done / tier.total:4.0%}"
+                                               if tier.total else "")
+        rate = f"{tier.rate:.1f}/s" if tier.rate else "-"
+        eta = tier.eta_s
+        shown = "done" if eta == 0 else "unknown" if eta is None else _duration(eta)
+        click.echo(f"{tier.name:<20} {tier.model or '(bm25)':<20} {share:>17} {rate:>10} "
+                   f"{shown:>9}")
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes >= 60:
+        return f"{minutes // 60}h{minutes % 60:02d}m"
+    return f"{minutes}m{int(seconds) % 60:02d}s"
 
 
 @cli.group()

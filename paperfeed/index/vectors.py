@@ -85,6 +85,29 @@ class VectorIndex:
         self.index.add(keys, vectors.astype(np.float32), threads=2)
         self._dense = None
 
+    def remove(self, rowids: Sequence[int]) -> None:
+        """Drop the vectors of `rowids` (those it has): stale ones, to be backfilled."""
+        keys = np.asarray(rowids, dtype=np.uint64)
+        for key in keys[self.has(keys)]:
+            self.index.remove(int(key))
+        self._dense = None
+
+    def has(self, rowids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """A bool per rowid: does the index hold its vector?"""
+        keys = np.asarray(rowids, dtype=np.uint64)
+        if not len(self.index) or not len(keys):
+            return np.zeros(len(keys), dtype=bool)
+        return np.asarray(self.index.contains(keys), dtype=bool)
+
+    def vectors_of(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The vectors the index holds among `rowids` (a few hundred candidates)."""
+        keys = [key for key, held in zip(rowids, self.has(rowids), strict=True) if held]
+        if not keys:
+            return {}
+        found = self.index.get(np.asarray(keys, dtype=np.uint64))
+        return {key: np.asarray(vector, dtype=np.float32)
+                for key, vector in zip(keys, found, strict=True)}
+
     def save(self) -> None:
         tmp = self.path.with_suffix(".tmp")
         self.index.save(str(tmp))

@@ -10,7 +10,9 @@ process, the `--workers` supervisor, `paperfeed worker`). Each round:
   is busy (it follows the store too; its checkpoints arrive by the next round).
 
 So papers another process or host stores (a submission, `paperfeed ingest`, a harvest) are
-searchable everywhere within seconds. Issue 10's transformer backfill runs from here too.
+searchable everywhere within seconds. A writable process then runs a slice (at most
+`backfill.SLICE_SECONDS`) of the transformer tier's backfill (index/backfill.py), if one is
+pending and no other writer is busy: new papers come first, the backfill between them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import threading
 
 from ..catalog import Catalog
+from ..index.backfill import SLICE_SECONDS
 
 log = logging.getLogger("paperfeed.jobs.follower")
 EVERY_S = 1.0
@@ -36,8 +39,13 @@ class IndexFollower:
         catalog = self.catalog
         try:
             catalog.refresh()
-            if not catalog.read_only and catalog.store.papers.max_seq() > catalog.indexes.last_seq:
-                catalog.indexes.update(catalog.store.papers, wait=False)
+            if catalog.read_only:
+                return
+            indexes, papers = catalog.indexes, catalog.store.papers
+            if papers.max_seq() > indexes.last_seq:
+                indexes.update(papers, wait=False)
+            if indexes.transformer is not None and indexes.transformer.backfilling:
+                indexes.backfill(papers, seconds=SLICE_SECONDS, wait=False)
         except Exception:  # keep serving: the next round retries
             log.exception("paperfeed: following the store failed")
 

@@ -33,8 +33,11 @@ BY_ID = text(f"{SELECT} WHERE id = :id OR arxiv_id = :id")
 BY_ARXIV_ID = text(f"{SELECT} WHERE arxiv_id = :id")
 BY_KEYS = text(f"{SELECT} WHERE key IN :keys")
 COUNT_CHANGED = text("SELECT count(*) FROM papers WHERE seq > :seq")
-CHANGED = text("SELECT key, seq, content_hash, title, abstract, authors, categories, published"
-               " FROM papers WHERE seq > :seq ORDER BY seq LIMIT :limit")
+ROW_COLUMNS = "key, seq, content_hash, title, abstract, authors, categories, published"
+CHANGED = text(f"SELECT {ROW_COLUMNS} FROM papers WHERE seq > :seq ORDER BY seq LIMIT :limit")
+ROWS_BY_KEYS = text(f"SELECT {ROW_COLUMNS} FROM papers WHERE key IN :keys")
+KEYS_CHANGED = text("SELECT key FROM papers WHERE seq > :seq")
+NEWEST_UP_TO = text("SELECT key FROM papers WHERE seq <= :seq ORDER BY published DESC, key DESC")
 SOURCES = text("SELECT source, ref, rank, seen_at FROM paper_sources WHERE paper_key = :key"
                " ORDER BY seen_at, source, ref")
 CATEGORIES = text("SELECT category, count(*) FROM paper_categories GROUP BY category"
@@ -246,10 +249,28 @@ class Papers:
             rows = self.db.all(CHANGED, {"seq": seq, "limit": batch_size})
             if not rows:
                 return
-            yield [IndexRow(r.key, r.seq, r.content_hash, r.title, r.abstract,
-                            json.loads(r.authors), r.categories.split(), _date(r.published))
-                   for r in rows]
+            yield [_index_row(r) for r in rows]
             seq = rows[-1].seq
+
+    def keys_changed_since(self, seq: int) -> list[int]:
+        return [row[0] for row in self.db.all(KEYS_CHANGED, {"seq": seq})]
+
+    def newest_up_to(self, seq: int) -> list[int]:
+        """Keys of the papers unchanged since `seq`, newest first: a backfill's order
+        (588k keys: ~1 s, 5 MB as a list)."""
+        return [row[0] for row in self.db.all(NEWEST_UP_TO, {"seq": seq})]
+
+    def index_rows(self, keys: Sequence[int]) -> list[IndexRow]:
+        """What the indexer needs of `keys`, in the order given (missing ones dropped)."""
+        if not keys:
+            return []
+        by_key = {r.key: _index_row(r) for r in self.db.all(ROWS_BY_KEYS, {"keys": list(keys)})}
+        return [by_key[k] for k in keys if k in by_key]
+
+
+def _index_row(r: Any) -> IndexRow:
+    return IndexRow(r.key, r.seq, r.content_hash, r.title, r.abstract, json.loads(r.authors),
+                    r.categories.split(), _date(r.published))
 
 
 def _filter(start: date | None, end: date | None,

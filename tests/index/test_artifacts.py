@@ -71,6 +71,6 @@ def test_the_one_file_layout_is_rebuilt_as_artifacts(tmp_path: Path) -> None:
     catalog.ingest(PAPERS)
     catalog.reindex()
     assert sorted(p.name for p in index.iterdir() if not p.name.startswith("embeddings")) == \
-        ["keyword", "vectors-static", "write.lock"]
+        ["keyword", "vectors-static", "vectors-transformer", "write.lock"]
     assert {name: s.count for name, s in read_stamps(index).items()} == \
-        {"keyword": 3, "vectors-static": 3}
+        {"keyword": 3, "vectors-static": 3, "vectors-transformer": 3}

@@ -28,7 +28,7 @@ def test_two_writers_keep_each_others_papers(tmp_path: Path) -> None:
     second.reindex()  # its in-memory index predates the first writer's papers
     fresh = Catalog(settings, read_only=True)
     assert {a.name: a.stamp.count for a in fresh.indexes.artifacts} == {
-        "keyword": 10, "vectors-static": 10}
+        "keyword": 10, "vectors-static": 10, "vectors-transformer": 10}
     assert len(fresh.indexes.vectors) == 10
     assert fresh.indexes.fulltext.num_docs() == 10
 
