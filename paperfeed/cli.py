@@ -169,7 +169,7 @@ def index(click_ctx: click.Context, wait: bool) -> None:
     """Bring the keyword and vector indexes up to date (resumable)."""
     if click_ctx.invoked_subcommand is not None:
         return
-    catalog = click_ctx.find_object(Context).catalog()
+    catalog = click_ctx.ensure_object(Context).catalog()
     _index(catalog)
     if wait:
         report = catalog.indexes.backfill(catalog.store.papers, progress=True)

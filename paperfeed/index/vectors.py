@@ -104,7 +104,7 @@ class VectorIndex:
         keys = [key for key, held in zip(rowids, self.has(rowids), strict=True) if held]
         if not keys:
             return {}
-        found = self.index.get(np.asarray(keys, dtype=np.uint64))
+        found = np.asarray(self.index.get(np.asarray(keys, dtype=np.uint64)))
         return {key: np.asarray(vector, dtype=np.float32)
                 for key, vector in zip(keys, found, strict=True)}
 

@@ -1,0 +1,155 @@
+"""The transformer tier's backfill (index/backfill.py): a bulk update leaves the transformer
+to it; it fills newest first, survives `kill -9` losing at most the batch in flight, and
+rankings move to the transformer's as its vectors land."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from paperfeed.catalog import Catalog, demo_vectors
+from paperfeed.cli import cli
+from paperfeed.discover.search import search
+from paperfeed.index.artifacts import read_stamps
+from paperfeed.index.sync import AT_ONCE_ROWS, TRANSFORMER
+from paperfeed.models import Paper
+from paperfeed.sources import read_source
+
+from ..conftest import REPO, make_settings
+
+BULK = AT_ONCE_ROWS + 100
+SCRIPT = """
+import sys, time
+from paperfeed.index import backfill, embed
+backfill.CHECKPOINT_SECONDS = 0.5
+encode = embed.TransformerEmbedder.encode
+def slow(self, texts, batch_size=64):
+    vectors = encode(self, texts, batch_size)
+    time.sleep(0.3)  # the real transformer on real abstracts is slower still
+    print("batch", flush=True)
+    return vectors
+embed.TransformerEmbedder.encode = slow
+from paperfeed.cli import cli
+cli(["--data-dir", sys.argv[1], "index", "--wait"])
+"""
+
+
+def _filler(count: int, start: date = date(2020, 1, 1)) -> list[Paper]:
+    return [Paper(title=f"Note {i} on subject {i % 37}", abstract=f"Observation number {i}.",
+                  arxiv_id=f"2001.{i:05d}", published=start + timedelta(days=i % 900),
+                  source="t", source_ref=str(i)) for i in range(count)]
+
+
+def _cached(home: Path) -> int:
+    with sqlite3.connect(home / "index" / "embeddings.sqlite") as db:
+        return db.execute("SELECT count(*) FROM embeddings WHERE model = ?",
+                          (TRANSFORMER,)).fetchone()[0]
+
+
+def test_backfill_resumes_after_kill_9_redoing_nothing_committed(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, load_demo=False)
+    Catalog(settings).ingest(_filler(BULK))
+    run = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)],
+                           stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    try:
+        for _ in range(4):  # the bulk update is done; four backfill batches embedded
+            assert run.stdout.readline() == "batch\n", "the index run ended early"
+        os.kill(run.pid, signal.SIGKILL)
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+    committed = _cached(tmp_path)
+    saved = read_stamps(settings.index_dir)["vectors-transformer"]
+    assert 3 * 64 <= committed < BULK and saved.backfill_below > 0
+    assert saved.count <= committed, "the index saved only vectors the cache holds"
+
+    rerun = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "index", "--wait"],
+                               catch_exceptions=False)
+    assert rerun.exit_code == 0, rerun.output
+    embedded, from_cache = BULK - committed, committed - saved.count
+    assert (f"backfilled {BULK - saved.count} papers" in rerun.output
+            and f"({embedded} embedded, {from_cache} from cache)" in rerun.output), rerun.output
+    stamp = read_stamps(settings.index_dir)["vectors-transformer"]
+    assert (stamp.count, stamp.backfill_below) == (BULK, 0), "nothing lost"
+    assert _cached(tmp_path) == BULK
+
+    status = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "index", "status"])
+    lines = {line.split()[0]: line for line in status.output.splitlines()[1:]}
+    assert set(lines) == {"keyword", "vectors-static", "vectors-transformer"}
+    assert f"{BULK}/{BULK} 100%" in lines["vectors-transformer"]
+    assert lines["vectors-transformer"].split()[-1] == "done"
+
+
+def test_status_shows_progress_rate_and_eta_mid_backfill(tmp_path: Path) -> None:
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.ingest(_filler(BULK))
+    catalog.reindex()  # keyword and static at once; the transformer is left to the backfill
+    assert len(catalog.indexes.transformer.index) == 0
+    catalog.indexes.backfill(catalog.store.papers, seconds=0)  # one batch, then stop
+    status = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "index", "status"])
+    row = next(line for line in status.output.splitlines() if "vectors-transformer" in line)
+    _, model, share, percent, rate, eta = row.split()
+    assert (model, share, percent) == (TRANSFORMER, f"64/{BULK}", f"{64 / BULK:.0%}")
+    assert rate.endswith("/s") and float(rate[:-2]) > 0
+    assert eta[0].isdigit() and eta != "done"
+    static = next(line for line in status.output.splitlines() if "vectors-static" in line)
+    assert f"{BULK}/{BULK}" in static and static.split()[-1] == "done"
+
+
+def test_rankings_change_as_the_backfill_lands_newest_first(tmp_path: Path) -> None:
+    """A bulk ingest of the demo pages plus filler: the static tier alone ranks the one
+    speculative-decoding paper (TriForce) far down a semantic search (issue 10); once the
+    backfill reaches it, it comes first. The backfill goes newest first."""
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    pages = sorted((REPO / "paperfeed" / "demo" / "pages").glob("*.txt"))
+    demo = catalog.ingest([r for page in pages for r in read_source(page, "capture")])
+    catalog.ingest(_filler(BULK - catalog.store.papers.count() + 50, date(2010, 1, 1)))
+    # The demo's shipped vectors, so the transformer runs on the filler only (fast).
+    catalog.indexes.seed(catalog.store.papers, demo_vectors())
+    catalog.reindex()
+    tier = catalog.indexes.transformer
+    assert tier is not None and tier.backfilling and len(tier.index) == 0
+
+    def top(mode: str) -> str:
+        return search(catalog, "speculative decoding", mode=mode, limit=1)[0].paper.title
+
+    assert not top("semantic").startswith("TriForce")
+    first = catalog.indexes.backfill(catalog.store.papers, seconds=0)  # the newest 64
+    newest = [p.key for p in catalog.store.papers.newest_matching(None, None, [], 64)]
+    assert tier.index.has(newest).all()
+    report = catalog.indexes.backfill(catalog.store.papers)
+    assert not tier.backfilling and len(tier.index) == catalog.store.papers.count()
+    assert first.from_cache + report.from_cache == demo.stats.inserted, \
+        "the demo's vectors came from the seeded cache"
+    assert top("semantic").startswith("TriForce") and top("hybrid").startswith("TriForce")
+
+
+def test_the_demo_opens_fully_transformer_embedded(tmp_path: Path) -> None:
+    catalog = Catalog(make_settings(tmp_path))
+    stamps = {a.name: a.stamp for a in catalog.indexes.artifacts}
+    count = catalog.store.papers.count()
+    assert count > 300 and stamps["vectors-transformer"].count == count
+    assert stamps["vectors-transformer"].backfill_below == 0
+    assert _cached(tmp_path) == count, "every demo vector came with the package"
+
+
+def test_shipped_demo_vectors_are_the_transformers(tmp_path: Path) -> None:
+    """scripts/demo_vectors.py must be rerun when the demo pages or the model change."""
+    from paperfeed.index.embed import paper_text
+    from paperfeed.index.embedders import load_embedder
+
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.load_demo()
+    rows = next(catalog.store.papers.changed_since(0, batch_size=8))
+    shipped = demo_vectors()[TRANSFORMER]
+    now = load_embedder(TRANSFORMER).encode([paper_text(r.title, r.abstract) for r in rows])
+    for row, vector in zip(rows, now, strict=True):
+        assert float(shipped[row.content_hash] @ vector) > 0.99
