@@ -80,7 +80,9 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
         claim(settings)
     started = time.perf_counter()
     catalog = Catalog(settings)  # loads the demo corpus into an empty store, indexes it
-    catalog.indexes.embed_query("warm up")  # load the model now, not on the first search
+    for tier in (catalog.indexes.semantic, catalog.indexes.transformer):
+        if tier is not None:  # load the models now, not on the first search
+            tier.embed_query("warm up")
 
     def ready() -> None:
         click.echo(f"paperfeed: {catalog.store.papers.count()} papers in {settings.home} "

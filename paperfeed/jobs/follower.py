@@ -34,8 +34,9 @@ class IndexFollower:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def step(self) -> None:
-        """One round; errors are logged and the next round tries again."""
+    def step(self, *, backfill: bool = True) -> None:
+        """One round (with a backfill slice unless `backfill` is False: a caller about to
+        search wants only the store's changes); errors are logged, the next round retries."""
         catalog = self.catalog
         try:
             catalog.refresh()
@@ -44,7 +45,7 @@ class IndexFollower:
             indexes, papers = catalog.indexes, catalog.store.papers
             if papers.max_seq() > indexes.last_seq:
                 indexes.update(papers, wait=False)
-            if indexes.transformer is not None and indexes.transformer.backfilling:
+            if backfill and indexes.transformer is not None and indexes.transformer.backfilling:
                 indexes.backfill(papers, seconds=SLICE_SECONDS, wait=False)
         except Exception:  # keep serving: the next round retries
             log.exception("paperfeed: following the store failed")

@@ -47,7 +47,7 @@ class Worker:
             harvest_recent(self.catalog, self.settings, self.owner)
 
     def digests(self, frequency: str) -> None:
-        self.follower.step()  # search what the store holds now, whoever stored it
+        self.follower.step(backfill=False)  # search what the store holds now, whoever stored it
         send_digests(self.catalog, self.settings, frequency)
 
     def retry(self) -> None:

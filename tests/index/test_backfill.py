@@ -30,7 +30,7 @@ import sys, time
 from paperfeed.index import backfill, embed
 backfill.CHECKPOINT_SECONDS = 0.5
 encode = embed.TransformerEmbedder.encode
-def slow(self, texts, batch_size=64):
+def slow(self, texts, batch_size=16):
     vectors = encode(self, texts, batch_size)
     time.sleep(0.3)  # the real transformer on real abstracts is slower still
     print("batch", flush=True)
