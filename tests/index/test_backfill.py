@@ -12,6 +12,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from paperfeed.catalog import Catalog, demo_vectors
@@ -153,3 +154,26 @@ def test_shipped_demo_vectors_are_the_transformers(tmp_path: Path) -> None:
     now = load_embedder(TRANSFORMER).encode([paper_text(r.title, r.abstract) for r in rows])
     for row, vector in zip(rows, now, strict=True):
         assert float(shipped[row.content_hash] @ vector) > 0.99
+
+
+def test_the_follower_backfills_between_following_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve`'s follower thread and the worker run the backfill in slices (one batch here)."""
+    from paperfeed.jobs import follower
+
+    monkeypatch.setattr(follower, "SLICE_SECONDS", 0.0)
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    catalog.ingest(_filler(BULK))
+    catalog.reindex()
+    step = follower.IndexFollower(catalog).step
+    step(backfill=False)
+    assert read_stamps(catalog.settings.index_dir)["vectors-transformer"].count == 0
+    step()
+    assert read_stamps(catalog.settings.index_dir)["vectors-transformer"].count == 64
+    catalog.ingest([Paper(title="A new paper", abstract="Stored while the backfill runs.",
+                          arxiv_id="2601.00001", source="t", source_ref="new")])
+    step()  # new papers first (at once: a small update), then the next slice
+    tier = catalog.indexes.transformer
+    new = catalog.store.papers.get("2601.00001")
+    assert tier is not None and new is not None and tier.index.has([new.key]).all()
+    assert read_stamps(catalog.settings.index_dir)["vectors-transformer"].count == 2 * 64 + 1
