@@ -15,6 +15,7 @@ each other only (fewer distractors score higher than the full corpus).
 
     python bench/scifact.py [--embedder NAME] [--weights 0.5 0.7] [--coverage 0 0.5]
                             [--raw 640] [--home DIR (reuse its embedding cache)] [--sample N]
+                            [--vectors-from DIR (another run's data dir: its cached vectors)]
 
 Writes bench/results/scifact-<embedder>.json: embedder, docs, queries, index_build_s,
 embed_s, and results (one row per ranking: ndcg@10, ms/query), with the published
@@ -25,11 +26,13 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from harness import datadir, tables
 from harness.corpora import SciFact, load_scifact
 from harness.evaluate import mean_ndcg
@@ -79,6 +82,17 @@ def sample(data: SciFact, others: int) -> SciFact:
     return SciFact([p for p in data.papers if p.id in keep], data.queries, data.qrels)
 
 
+def cached_vectors(home: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Another run's embedding cache by model and content hash (`Indexes.seed` takes it):
+    a rerun on a busy machine need not embed the same abstracts again."""
+    found: dict[str, dict[str, np.ndarray]] = {}
+    with sqlite3.connect(f"file:{home / 'index' / 'embeddings.sqlite'}?mode=ro", uri=True) as db:
+        for model, content_hash, blob in db.execute(
+                "SELECT model, content_hash, vec FROM embeddings"):
+            found.setdefault(model, {})[content_hash] = np.frombuffer(blob, dtype=np.float16)
+    return found
+
+
 def raw_rate(data: SciFact, count: int) -> float:
     """Abstracts/s of the transformer alone (ONNX Runtime, as the backfill calls it)."""
     texts = [paper_text(p.title, p.abstract) for p in data.papers[:count]]
@@ -121,6 +135,7 @@ def main() -> None:
     parser.add_argument("--raw", type=int, default=0)
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--sample", type=int, default=None)
+    parser.add_argument("--vectors-from", type=Path, default=None)
     args = parser.parse_args()
     preload_runtimes()
     data = load_scifact()
@@ -132,6 +147,8 @@ def main() -> None:
         catalog = Catalog(datadir.settings(home, args.embedder))
         start = time.perf_counter()
         catalog.ingest(data.papers)
+        if args.vectors_from:
+            catalog.indexes.seed(catalog.store.papers, cached_vectors(args.vectors_from))
         report = catalog.reindex(progress=True)
         backfill = catalog.indexes.backfill(catalog.store.papers, progress=True)
         build_s = time.perf_counter() - start
