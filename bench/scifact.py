@@ -41,7 +41,7 @@ from harness.report import print_table, write_json
 from paperfeed.catalog import Catalog
 from paperfeed.discover import search as search_mod
 from paperfeed.discover.search import Filters, fuse, keyword_ranking, semantic_ranking
-from paperfeed.index.embed import paper_text, preload_runtimes
+from paperfeed.index.embed import paper_text, preload_runtimes, text_key
 from paperfeed.index.embedders import load_embedder
 from paperfeed.index.sync import TRANSFORMER
 
@@ -83,13 +83,16 @@ def sample(data: SciFact, others: int) -> SciFact:
 
 
 def cached_vectors(home: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Another run's embedding cache by model and content hash (`Indexes.seed` takes it):
+    """Another run's embedding cache by model and `text_key` (`Indexes.seed` takes it):
     a rerun on a busy machine need not embed the same abstracts again."""
+    other = Catalog(datadir.settings(home), read_only=True)
+    rows = [row for batch in other.store.papers.changed_since(0) for row in batch]
+    keys = {row.key: text_key(row.title, row.abstract) for row in rows}
     found: dict[str, dict[str, np.ndarray]] = {}
     with sqlite3.connect(f"file:{home / 'index' / 'embeddings.sqlite'}?mode=ro", uri=True) as db:
-        for model, content_hash, blob in db.execute(
-                "SELECT model, content_hash, vec FROM embeddings"):
-            found.setdefault(model, {})[content_hash] = np.frombuffer(blob, dtype=np.float16)
+        for model, key, blob in db.execute("SELECT model, rowid_, vec FROM embeddings"):
+            if key in keys:
+                found.setdefault(model, {})[keys[key]] = np.frombuffer(blob, dtype=np.float16)
     return found
 
 

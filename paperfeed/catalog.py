@@ -126,7 +126,7 @@ def open_home(home: Path) -> None:
 
 def demo_vectors() -> dict[str, dict[str, np.ndarray]]:
     """The demo corpus's vectors shipped with the package (`demo/<model>.npz`, made by
-    scripts/demo_vectors.py): model -> content hash -> vector."""
+    scripts/demo_vectors.py): model -> `text_key` of title and abstract -> vector."""
     found: dict[str, dict[str, np.ndarray]] = {}
     for entry in resources.files("paperfeed.demo").iterdir():
         if entry.name.endswith(".npz"):

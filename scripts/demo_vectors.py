@@ -2,8 +2,9 @@
 
 A new data directory loads the demo corpus (paperfeed/demo/pages); embedding its ~300 papers
 with the transformer takes 10-20 s on 2 cores, so its vectors ship with the package (keyed by
-content hash, float16 as the embedding cache stores them: ~0.25 MB) and first start embeds
-none of them (`Indexes.seed`). Rerun after changing the demo pages or the transformer:
+`text_key` of title and abstract, float16 as the embedding cache stores them: ~0.25 MB) and
+first start embeds none of them (`Indexes.seed`). Rerun after changing the demo pages or the
+transformer:
 
     python scripts/demo_vectors.py
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from paperfeed.catalog import Catalog
-from paperfeed.index.embed import paper_text
+from paperfeed.index.embed import paper_text, text_key
 from paperfeed.index.embedders import load_embedder
 from paperfeed.index.sync import TRANSFORMER
 from paperfeed.settings import load_settings
@@ -30,7 +31,7 @@ def main() -> None:
         catalog.load_demo()
         rows = [row for batch in catalog.store.papers.changed_since(0) for row in batch]
     vectors = load_embedder(TRANSFORMER).encode([paper_text(r.title, r.abstract) for r in rows])
-    np.savez_compressed(OUT, hashes=np.array([r.content_hash for r in rows]),
+    np.savez_compressed(OUT, hashes=np.array([text_key(r.title, r.abstract) for r in rows]),
                         vectors=vectors.astype(np.float16))
     print(f"{OUT}: {len(rows)} papers")
 

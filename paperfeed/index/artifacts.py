@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models import IndexRow
-from .embed import Embedder, paper_text
+from .embed import Embedder, paper_text, text_key
 from .embedders import EMBEDDERS, EmbedderSpec, load_embedder
 from .fulltext import FulltextIndex
 from .vectors import EmbeddingCache, VectorIndex
@@ -274,12 +274,14 @@ class VectorArtifact(Artifact):
         return self._cache
 
     def seed(self, rows: list[IndexRow], vectors: Mapping[str, np.ndarray]) -> None:
-        """Put vectors computed elsewhere (by content hash: the demo corpus's, shipped with
+        """Put vectors computed elsewhere (by `text_key`: the demo corpus's, shipped with
         the package) in the embedding cache, so adding `rows` embeds none of them."""
-        known = [(row.key, row.content_hash) for row in rows if row.content_hash in vectors]
+        keyed = [(row, text_key(row.title, row.abstract)) for row in rows]
+        known = [(row, key) for row, key in keyed if key in vectors]
         if known:
-            self._embedding_cache().store(self.spec.name, known,
-                                          np.vstack([vectors[h] for _, h in known]))
+            self._embedding_cache().store(self.spec.name,
+                                          [(row.key, row.content_hash) for row, _ in known],
+                                          np.vstack([vectors[key] for _, key in known]))
 
     def add(self, rows: list[IndexRow], report: IndexReport) -> None:
         """Vectors for `rows`: from the cache where the content is unchanged, else embedded."""

@@ -56,6 +56,12 @@ def paper_text(title: str, abstract: str) -> str:
     return t or a
 
 
+def text_key(title: str, abstract: str) -> str:
+    """A short digest of what gets embedded: vectors computed elsewhere (the demo corpus's,
+    shipped with the package) are matched to papers by it."""
+    return hashlib.blake2b(paper_text(title, abstract).encode(), digest_size=12).hexdigest()
+
+
 def _threads() -> int:
     return max(1, os.cpu_count() or 1)
 

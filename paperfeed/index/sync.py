@@ -164,7 +164,7 @@ class Indexes:
         return report
 
     def seed(self, store: Papers, bundled: dict[str, dict[str, np.ndarray]]) -> None:
-        """Vectors shipped for known content (model -> content hash -> vector) go to the
+        """Vectors shipped for known texts (model -> `text_key` -> vector) go to the
         embedding cache of the tier using that model: the demo corpus opens fully embedded
         at once, where the transformer would take 10-20 s."""
         tiers = [t for t in (self.semantic, self.transformer)

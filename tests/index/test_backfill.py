@@ -144,7 +144,7 @@ def test_the_demo_opens_fully_transformer_embedded(tmp_path: Path) -> None:
 
 def test_shipped_demo_vectors_are_the_transformers(tmp_path: Path) -> None:
     """scripts/demo_vectors.py must be rerun when the demo pages or the model change."""
-    from paperfeed.index.embed import paper_text
+    from paperfeed.index.embed import paper_text, text_key
     from paperfeed.index.embedders import load_embedder
 
     catalog = Catalog(make_settings(tmp_path, load_demo=False))
@@ -153,7 +153,7 @@ def test_shipped_demo_vectors_are_the_transformers(tmp_path: Path) -> None:
     shipped = demo_vectors()[TRANSFORMER]
     now = load_embedder(TRANSFORMER).encode([paper_text(r.title, r.abstract) for r in rows])
     for row, vector in zip(rows, now, strict=True):
-        assert float(shipped[row.content_hash] @ vector) > 0.99
+        assert float(shipped[text_key(row.title, row.abstract)] @ vector) > 0.99
 
 
 def test_the_follower_backfills_between_following_the_store(
