@@ -284,14 +284,21 @@ def _print_ranked(items: list[RankedItem], as_json: bool) -> None:
 @pass_context
 def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | None,
            date_to: str | None, category: str | None, as_json: bool) -> None:
-    """Search papers by meaning and by words."""
+    """Search papers by meaning and by words. Exits 1 when nothing is a close match."""
     from .api.shapes import search_items
+    from .discover.relevance import floored_page
     from .discover.search import parse_filters, required_query
     from .discover.search import search as run_search
 
-    hits = run_search(ctx.catalog(), required_query(query, "QUERY"), limit=limit, mode=mode,
-                      filters=parse_filters(date_from, date_to, category))
-    _print_ranked(search_items(ctx.catalog(), hits), as_json)
+    catalog, query = ctx.catalog(), required_query(query, "QUERY")
+    hits = floored_page(catalog, query, run_search(
+        catalog, query, limit=limit, mode=mode,
+        filters=parse_filters(date_from, date_to, category)), mode=mode)
+    if hits or as_json:
+        _print_ranked(search_items(catalog, hits), as_json)
+    if not hits:
+        click.echo(f"no close matches for {query!r}", err=True)
+        sys.exit(1)
 
 
 @cli.command()

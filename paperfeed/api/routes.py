@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from ..catalog import Catalog
 from ..discover import daily
+from ..discover.relevance import floored_page
 from ..discover.search import MAX_QUERY_CHARS, MODES, parse_filters, required_query
 from ..discover.search import search as run_search
 from ..discover.similar import similar as find_similar
@@ -137,16 +138,18 @@ def vote(request: Request, paper_id: str, up: bool | None = None) -> VoteOut:
 
 
 @router.get("/papers/search", response_model=list[RankedItem], responses=ERRORS,
-            summary="Hybrid (BM25 + semantic) search; highlights are HTML with <mark>")
+            summary="Hybrid (BM25 + semantic) search; highlights are HTML with <mark>",
+            description="Ranked hits, best first; an empty list when nothing clears the "
+                        "relevance floor (no close matches).")
 def search_papers(request: Request, q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)],
                   limit: int = _limit(20), mode: Mode = "hybrid",
                   date_from: Annotated[str | None, Query(alias="from")] = None,
                   date_to: Annotated[str | None, Query(alias="to")] = None,
                   category: str | None = None) -> list[RankedItem]:
     filters = parse_filters(date_from, date_to, category)
-    hits = run_search(_catalog(request), required_query(q), limit=limit, mode=mode,
-                      filters=filters)
-    return search_items(_catalog(request), hits)
+    catalog, query = _catalog(request), required_query(q)
+    hits = run_search(catalog, query, limit=limit, mode=mode, filters=filters)
+    return search_items(catalog, floored_page(catalog, query, hits, mode=mode))
 
 
 def _get(request: Request, paper_id: str) -> StoredPaper:

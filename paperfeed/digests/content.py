@@ -4,13 +4,10 @@
   them (most upvoted first, then the list's own order), so a digest shows what
   the site shows.
 - Saved search: the period's papers ranked by the same hybrid search as the
-  site, kept only if they are relevant in absolute terms. Fused scores are
-  normalised per query (the best hit always scores 1.0), so they cannot tell
-  a good week from an empty one; the cosine similarity between query and
-  paper can. A paper is kept if its cosine is at least STRONG, or at least
-  WEAK and the paper also matches the query's words. An empty period then
-  sends nothing rather than the least bad papers. The thresholds belong to
-  the embedder (its spec in index/embedders.py; measured in docs/digests.md).
+  site, kept only if they clear the relevance floor every surface uses
+  (discover/relevance.py: a cosine to the query at least STRONG, or at least
+  WEAK with the query's words in the paper). An empty period then sends
+  nothing rather than the least bad papers.
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from ..catalog import Catalog
 from ..discover import daily
+from ..discover.relevance import close_hits
 from ..discover.search import Filters, search
 
 CANDIDATES = 60  # more than a digest shows: some were sent before, to this address
@@ -66,12 +64,6 @@ def trending_candidates(catalog: Catalog, period: DigestPeriod,
 
 def search_candidates(catalog: Catalog, query: str, period: DigestPeriod,
                       limit: int = CANDIDATES) -> list[int]:
-    strong, weak = catalog.indexes.semantic.spec.relevance
     hits = search(catalog, query, limit=limit,
                   filters=Filters(date_from=period.start, date_to=period.end))
-    keep = []
-    for hit in hits:
-        cosine = hit.raw.get("semantic", 0.0)
-        if cosine >= strong or (cosine >= weak and "keyword" in hit.raw):
-            keep.append(hit.paper.key)
-    return keep
+    return [hit.paper.key for hit in close_hits(catalog, query, hits)]

@@ -3,7 +3,7 @@
 An `EmbedderSpec` says everything the rest of the code needs to know about a model: its
 vector size, its tier, how many wordpieces it reads, how to load it (and what to install if
 it cannot), and the numbers tuned for it — the keyword weight of hybrid fusion
-(discover/search.py) and the cosine floors of saved-search digests (digests/content.py). A
+(discover/search.py) and the cosine floors of the relevance floor (discover/relevance.py). A
 new model is one entry here; nothing downstream names a model.
 
 Tiers: a ``static`` model embeds thousands of abstracts/s, so every paper gets its vectors at
@@ -47,8 +47,9 @@ class EmbedderSpec:
     # Weight of the keyword score in hybrid fusion, `w * keyword + (1 - w) * semantic`,
     # tuned on SciFact (bench/scifact.py): a weak dense ranker gets less say.
     keyword_weight: float
-    # Saved-search digests keep a paper whose cosine is >= strong, or >= weak when it also
-    # matches the query's words (docs/digests.md has the measurement).
+    # The relevance floor (discover/relevance.py): a hit is a close match when its cosine is
+    # >= strong, or >= weak while it also matches the query's words (docs/search.md has
+    # the calibration: bench/relevance.py, bench/floor.py).
     relevance: tuple[float, float]
     install: str  # what to run when the model or its runtime is missing
     loader: Callable[[str, int, str], Embedder]
@@ -60,7 +61,7 @@ class EmbedderSpec:
 EMBEDDERS: dict[str, EmbedderSpec] = {
     spec.name: spec for spec in (
         EmbedderSpec("static-minilm-384", 384, "static", 512, keyword_weight=0.9,
-                     relevance=(0.45, 0.30), loader=load_static,
+                     relevance=(0.75, 0.30), loader=load_static,
                      install="reinstall paperfeed or run scripts/distill_static_model.py"),
         EmbedderSpec("minilm-l6-v2-int8", 384, "transformer", 256, keyword_weight=0.6,
                      relevance=(0.50, 0.35), loader=load_minilm_int8,

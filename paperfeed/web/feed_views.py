@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from ..discover import daily
+from ..discover.relevance import close_hits
 from ..discover.search import parse_filters, required_query
 from ..discover.search import search as run_search
 from ..discover.trending import trending
@@ -71,10 +72,12 @@ def _search_feed(request: Request, q: str = "", category: str = "") -> Response:
         raise BadRequest("q must not be empty: /feeds/search.atom?q=your+query")
     params = request.query_params
     filters = parse_filters(params.get("from"), params.get("to"), category)
-    hits = run_search(request.app.state.catalog, required_query(q), limit=FEED_SIZE,
-                      filters=filters)
+    catalog = request.app.state.catalog
+    query = required_query(q)
+    hits = close_hits(catalog, query, run_search(catalog, query, limit=FEED_SIZE,
+                                                 filters=filters))
     return _feed(request, title=f"paperfeed · search: {q}",
-                 subtitle="Papers matching the search, best first.",
+                 subtitle="Papers matching the search closely, best first.",
                  html_path="/search?" + urlencode({"q": q}), papers=[h.paper for h in hits])
 
 

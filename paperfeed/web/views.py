@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from ..catalog import Catalog
 from ..discover import daily
+from ..discover.relevance import floored_page
 from ..discover.search import MODES, Hit, newest, parse_filters
 from ..discover.search import search as run_search
 from ..discover.similar import shared_terms, similar
@@ -136,8 +137,9 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
     try:
         filters = parse_filters(params.get("from"), params.get("to"), category)
         if q:
-            hits = run_search(catalog, q, limit=page_size + 1, offset=(page - 1) * page_size,
-                              mode=mode, filters=filters)
+            hits = floored_page(catalog, q, run_search(
+                catalog, q, limit=page_size + 1, offset=(page - 1) * page_size, mode=mode,
+                filters=filters), mode=mode)
         elif filters.active:  # no query: the newest papers that pass the filter
             hits = newest(catalog, filters, page_size + 1, (page - 1) * page_size)
     except BadRequest as exc:

@@ -1,0 +1,83 @@
+"""The relevance floor: which search hits are close matches, one rule for every surface.
+
+Fused scores are min-max normalised per query (the best hit always scores 1.0), so they
+cannot tell a good answer from the least bad of a nonsense query (`qwzxv flurbnix plomb`
+used to get 30 confident results). The cosine between query and paper can: a hit is close
+if its cosine reaches the embedder's strong floor, or its weak floor while it also holds
+the query's words. The floors are calibrated per embedder on SciFact
+(`bench/relevance.py`: relevant pairs kept against random pairs let through; `bench/floor.py`:
+real, off-topic and nonsense queries answered; docs/search.md) and
+sit in the registry (index/embedders.py).
+
+Used by the search page, the API and the CLI (nothing close: "No close matches", an empty
+answer, exit status 1), by search feeds and by saved-search digests (only close hits).
+A keyword-only search is its own floor: every hit holds the query's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..catalog import Catalog
+from ..index.embedders import EmbedderSpec
+from ..index.fulltext import term_counts
+from .highlight import query_stems
+from .search import Hit
+
+
+def close_hits(catalog: Catalog, query: str, hits: Sequence[Hit], *,
+               mode: str = "hybrid") -> list[Hit]:
+    """The hits of `query` that clear the floor, in their order."""
+    if mode == "keyword":
+        return list(hits)
+    stems = query_stems(query)
+    return [hit for hit, (cosine, spec) in zip(hits, _cosines(catalog, query, hits),
+                                               strict=True)
+            if cosine >= spec.relevance[0]
+            or (cosine >= spec.relevance[1] and _holds_words(hit, stems))]
+
+
+def _holds_words(hit: Hit, stems: frozenset[str]) -> bool:
+    """Whether the paper holds one of the query's words: BM25 found it, or (a hit of the
+    semantic ranking alone) its title or abstract has a word of the query's stems."""
+    if "keyword" in hit.raw:
+        return True
+    return not stems.isdisjoint(term_counts(f"{hit.paper.title} {hit.paper.abstract}"))
+
+
+def floored_page(catalog: Catalog, query: str, hits: Sequence[Hit], *,
+                 mode: str = "hybrid") -> list[Hit]:
+    """A page of results as ranked when any hit on it is close, else nothing ("No close
+    matches"). The ranking itself is left alone: a hit below the floor next to close ones
+    is still the next best answer; a page of nothing but such hits is not an answer."""
+    return list(hits) if close_hits(catalog, query, hits, mode=mode) else []
+
+
+def _cosines(catalog: Catalog, query: str,
+             hits: Sequence[Hit]) -> list[tuple[float, EmbedderSpec]]:
+    """Each hit's cosine to the query and the embedder it is from: the transformer's
+    where search scored the hit with it, else the static model's; a keyword hit beyond
+    the vector candidates is scored from its stored vector (the transformer's if it has
+    one)."""
+    tiers = [t for t in (catalog.indexes.transformer, catalog.indexes.semantic)
+             if t is not None]
+    missing = sorted(hit.paper.key for hit in hits
+                     if not {"transformer", "semantic"} & hit.raw.keys())
+    stored: dict[int, tuple[float, EmbedderSpec]] = {}
+    for tier in tiers:
+        wanted = [key for key in missing if key not in stored]
+        held = tier.index.vectors_of(wanted) if wanted and len(tier.index) else {}
+        if held:
+            query_vector = tier.embed_query(query)
+            stored |= {key: (float(vector @ query_vector), tier.spec)
+                       for key, vector in held.items()}
+    static = catalog.indexes.semantic.spec
+    out = []
+    for hit in hits:
+        if "transformer" in hit.raw and catalog.indexes.transformer is not None:
+            out.append((hit.raw["transformer"], catalog.indexes.transformer.spec))
+        elif "semantic" in hit.raw:
+            out.append((hit.raw["semantic"], static))
+        else:
+            out.append(stored.get(hit.paper.key, (-1.0, static)))
+    return out
