@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from harness import datadir, tables
 from harness.corpora import SciFact, load_scifact
 from harness.evaluate import mean_ndcg
@@ -41,7 +39,7 @@ from harness.report import print_table, write_json
 from paperfeed.catalog import Catalog
 from paperfeed.discover import search as search_mod
 from paperfeed.discover.search import Filters, fuse, keyword_ranking, semantic_ranking
-from paperfeed.index.embed import paper_text, preload_runtimes, text_key
+from paperfeed.index.embed import paper_text, preload_runtimes
 from paperfeed.index.embedders import load_embedder
 from paperfeed.index.sync import TRANSFORMER
 
@@ -80,20 +78,6 @@ def sample(data: SciFact, others: int) -> SciFact:
     rest = [p for p in data.papers if p.id not in judged]
     keep = judged | {p.id for p in random.Random(10).sample(rest, min(others, len(rest)))}
     return SciFact([p for p in data.papers if p.id in keep], data.queries, data.qrels)
-
-
-def cached_vectors(home: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Another run's embedding cache by model and `text_key` (`Indexes.seed` takes it):
-    a rerun on a busy machine need not embed the same abstracts again."""
-    other = Catalog(datadir.settings(home), read_only=True)
-    rows = [row for batch in other.store.papers.changed_since(0) for row in batch]
-    keys = {row.key: text_key(row.title, row.abstract) for row in rows}
-    found: dict[str, dict[str, np.ndarray]] = {}
-    with sqlite3.connect(f"file:{home / 'index' / 'embeddings.sqlite'}?mode=ro", uri=True) as db:
-        for model, key, blob in db.execute("SELECT model, rowid_, vec FROM embeddings"):
-            if key in keys:
-                found.setdefault(model, {})[keys[key]] = np.frombuffer(blob, dtype=np.float16)
-    return found
 
 
 def raw_rate(data: SciFact, count: int) -> float:
@@ -151,7 +135,7 @@ def main() -> None:
         start = time.perf_counter()
         catalog.ingest(data.papers)
         if args.vectors_from:
-            catalog.indexes.seed(catalog.store.papers, cached_vectors(args.vectors_from))
+            catalog.indexes.seed(catalog.store.papers, datadir.cached_vectors(args.vectors_from))
         report = catalog.reindex(progress=True)
         backfill = catalog.indexes.backfill(catalog.store.papers, progress=True)
         build_s = time.perf_counter() - start

@@ -15,8 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from paperfeed.catalog import Catalog
 from paperfeed.index.artifacts import read_stamps
+from paperfeed.index.embed import text_key
 from paperfeed.index.sync import Indexes, IndexReport
 from paperfeed.models import Paper, SkippedRecord
 from paperfeed.settings import Settings, load_settings
@@ -252,3 +255,17 @@ def disk_sizes(home: Path, papers: int) -> list[dict[str, Any]]:
     return [{"file": name, "MiB": round(size / 2**20, 1),
              "bytes/paper": round(size / papers) if papers else None}
             for name, size in files.items()]
+
+
+def cached_vectors(home: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Another run's embedding cache by model and `text_key` (`Indexes.seed` takes it):
+    a rerun on a busy machine need not embed the same abstracts again."""
+    other = Catalog(settings(home), read_only=True)
+    rows = [row for batch in other.store.papers.changed_since(0) for row in batch]
+    keys = {row.key: text_key(row.title, row.abstract) for row in rows}
+    found: dict[str, dict[str, np.ndarray]] = {}
+    with sqlite3.connect(f"file:{home / 'index' / 'embeddings.sqlite'}?mode=ro", uri=True) as db:
+        for model, key, blob in db.execute("SELECT model, rowid_, vec FROM embeddings"):
+            if key in keys:
+                found.setdefault(model, {})[keys[key]] = np.frombuffer(blob, dtype=np.float16)
+    return found
