@@ -97,7 +97,7 @@ def test_imports_point_downstream_only() -> None:
 
 
 def test_the_checker_sees_relative_lazy_and_upstream_imports() -> None:
-    imports = _imports(PACKAGE / "cli.py")
+    imports = _imports(PACKAGE / "cli" / "__init__.py")
     assert "paperfeed.catalog.Catalog" in imports  # from .catalog import Catalog
     assert "paperfeed.web.create_app" in imports  # inside `serve`
     assert "paperfeed.http.session.member_credentials" in _imports(PACKAGE / "api" / "routes.py")

@@ -12,33 +12,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from tqdm import tqdm
 
-from .catalog import Catalog
-from .discover.search import MODES
-from .errors import PaperfeedError
-from .settings import Settings, declared, load_settings, redacted
+from ..catalog import Catalog
+from ..discover.search import MODES
+from ..errors import PaperfeedError
+from ..settings import declared, load_settings, redacted
+from .context import Context, pass_context
+from .users import user
 
 if TYPE_CHECKING:
-    from .api.shapes import RankedItem
-    from .catalog import IngestReport
-    from .members import Accounts
-    from .models import User
-    from .sources.arxiv_oai import HarvestPage
-    from .sources.http import Retry
+    from ..api.shapes import RankedItem
+    from ..catalog import IngestReport
+    from ..sources.arxiv_oai import HarvestPage
+    from ..sources.http import Retry
 
 
-class Context:
-    def __init__(self, settings: Settings, debug: bool) -> None:
-        self.settings = settings
-        self.debug = debug
-        self._catalog: Catalog | None = None
-
-    def catalog(self, **overrides: object) -> Catalog:
-        if self._catalog is None:
-            self._catalog = Catalog(self.settings.with_overrides(**overrides))
-        return self._catalog
-
-
-pass_context = click.make_pass_decorator(Context)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -70,8 +57,8 @@ def cli(ctx: click.Context, home: Path | None, embedder: str | None, debug: bool
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the web site and JSON API."""
-    from .web.serving import listen, serve_one
-    from .web.workers import claim, serve_workers
+    from ..web.serving import listen, serve_one
+    from ..web.workers import claim, serve_workers
 
     settings = ctx.settings.with_overrides(host=host, port=port)
     # The address first: a taken port is an error now, not after the model has loaded.
@@ -90,13 +77,13 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int) -> Non
                    f"http://{settings.host}:{settings.port}/", err=True)
 
     if sock is None:
-        from .jobs.follower import IndexFollower
+        from ..jobs.follower import IndexFollower
 
         # The workers open the index read-only: this process keeps it following the store.
         IndexFollower(catalog).start()
         serve_workers(settings, workers, on_ready=ready)
         return
-    from .web import create_app
+    from ..web import create_app
 
     serve_one(create_app(settings, catalog), sock, settings, on_ready=ready)
 
@@ -114,8 +101,8 @@ def ingest(ctx: Context, paths: tuple[Path, ...], fmt: str | None, no_index: boo
     cannot be read, is skipped with a warning. Exit status 0: everything was stored;
     2: files or records were skipped (each named on standard error).
     """
-    from .errors import SourceError
-    from .sources import format_name, read_source
+    from ..errors import SourceError
+    from ..sources import format_name, read_source
 
     if fmt:
         format_name(fmt)  # a wrong --format is a usage error, not one per file
@@ -187,8 +174,8 @@ def index(click_ctx: click.Context, wait: bool) -> None:
 @pass_context
 def index_status(ctx: Context) -> None:
     """Each index's progress: papers done of the store's, backfill rate and ETA."""
-    from .index.backfill import progress
-    from .store import Store
+    from ..index.backfill import progress
+    from ..store import Store
 
     total = Store(ctx.settings.database_url).papers.count()
     click.echo(f"{'index':<20} {'model':<20} {'done':>17} {'rate':>10} {'ETA':>9}")
@@ -230,7 +217,7 @@ def harvest_arxiv(ctx: Context, set_spec: str, from_date: str | None, until: str
                   arxiv_oai_url: str | None, delay: float, max_retries: int, restart: bool,
                   no_index: bool) -> None:
     """Harvest arXiv metadata by OAI-PMH; resumes an interrupted harvest."""
-    from .jobs.harvest import harvest_arxiv
+    from ..jobs.harvest import harvest_arxiv
 
     catalog = ctx.catalog(load_demo=False, arxiv_oai_url=arxiv_oai_url)
     name = f"arxiv-oai:{set_spec}:{from_date or ''}:{until or ''}"
@@ -285,10 +272,10 @@ def _print_ranked(items: list[RankedItem], as_json: bool) -> None:
 def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | None,
            date_to: str | None, category: str | None, as_json: bool) -> None:
     """Search papers by meaning and by words. Exits 1 when nothing is a close match."""
-    from .api.shapes import search_items
-    from .discover.relevance import floored_page
-    from .discover.search import parse_filters, required_query
-    from .discover.search import search as run_search
+    from ..api.shapes import search_items
+    from ..discover.relevance import floored_page
+    from ..discover.search import parse_filters, required_query
+    from ..discover.search import search as run_search
 
     catalog, query = ctx.catalog(), required_query(query, "QUERY")
     hits = floored_page(catalog, query, run_search(
@@ -308,9 +295,9 @@ def search(ctx: Context, query: str, limit: int, mode: str, date_from: str | Non
 @pass_context
 def similar(ctx: Context, paper_id: str, limit: int, as_json: bool) -> None:
     """Papers similar to PAPER_ID (paperfeed or arXiv id)."""
-    from .api.shapes import similar_items
-    from .discover.similar import similar as find_similar
-    from .discover.visibility import lookup
+    from ..api.shapes import similar_items
+    from ..discover.similar import similar as find_similar
+    from ..discover.visibility import lookup
 
     catalog = ctx.catalog()
     paper = lookup(catalog, paper_id)  # what visitors see: a hidden paper is not found
@@ -339,7 +326,7 @@ def digest() -> None:
 @pass_context
 def digest_send(ctx: Context, period: str, dry_run: bool, max_wait: float) -> None:
     """Plan and send this period's digests. Safe to rerun: nothing is sent twice."""
-    from .digests import DigestSender
+    from ..digests import DigestSender
 
     sender = DigestSender(ctx.catalog(), ctx.settings)
     due = len(sender.subscriptions.stored.due(period))
@@ -375,7 +362,7 @@ def worker(ctx: Context) -> None:
     """Run harvesting and digests on their schedules (PAPERFEED_SCHEDULE_*)."""
     import logging
 
-    from .jobs.scheduler import Worker
+    from ..jobs.scheduler import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     running = Worker(ctx.settings)
@@ -385,104 +372,7 @@ def worker(ctx: Context) -> None:
     scheduler.start()
 
 
-@cli.group()
-def user() -> None:
-    """Manage members: add, list, set a password, make admin, API tokens."""
-
-
-def _accounts(ctx: Context) -> Accounts:
-    from .members import Accounts
-    from .store import Store
-
-    return Accounts(Store(ctx.settings.database_url).members, ctx.settings)
-
-
-def _member(accounts: Accounts, username: str) -> User:
-    from .errors import NotFound
-
-    found = accounts.members.user_by_name(username)
-    if found is None:
-        raise NotFound(f"no member called {username!r}")
-    return found
-
-
-@user.command("add")
-@click.argument("username")
-@click.option("--email", required=True)
-@click.option("--admin", is_flag=True, help="Can hide submissions.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              envvar="PAPERFEED_NEW_PASSWORD",
-              help="Prompted for if not given (or $PAPERFEED_NEW_PASSWORD).")
-@pass_context
-def user_add(ctx: Context, username: str, email: str, admin: bool, password: str) -> None:
-    """Create a member (the first member is an admin anyway)."""
-    created = _accounts(ctx).sign_up(username, email, password, is_admin=admin or None)
-    click.echo(f"added {created.username}{' (admin)' if created.is_admin else ''}")
-
-
-@user.command("password")
-@click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              envvar="PAPERFEED_NEW_PASSWORD")
-@pass_context
-def user_password(ctx: Context, username: str, password: str) -> None:
-    """Set a member's password (ends their sessions)."""
-    from .members.accounts import hash_password
-
-    accounts = _accounts(ctx)
-    found = _member(accounts, username)
-    accounts.members.set_password(found.id, hash_password(password))
-    click.echo(f"password set for {found.username}")
-
-
-@user.command("admin")
-@click.argument("username")
-@click.option("--revoke", is_flag=True, help="Take the admin role away.")
-@pass_context
-def user_admin(ctx: Context, username: str, revoke: bool) -> None:
-    """Give a member the admin role."""
-    accounts = _accounts(ctx)
-    found = _member(accounts, username)
-    accounts.members.set_admin(found.id, not revoke)
-    click.echo(f"{found.username} is {'no longer' if revoke else 'now'} an admin")
-
-
-@user.command("token")
-@click.argument("username")
-@click.option("--name", "label", default="", help="What the new token is for (a label).")
-@click.option("--list", "list_tokens", is_flag=True, help="List the member's tokens instead.")
-@click.option("--revoke", "revoke_id", type=click.IntRange(1, 2**62), metavar="ID",
-              help="Revoke the member's token with this id (see --list) instead.")
-@pass_context
-def user_token(ctx: Context, username: str, label: str, list_tokens: bool,
-               revoke_id: int | None) -> None:
-    """Make a personal API token for USERNAME and print it, alone, on standard output
-    (`TOKEN=$(paperfeed user token ada)`); or --list / --revoke ID their tokens."""
-    if list_tokens and revoke_id is not None or label and (list_tokens or revoke_id):
-        raise click.UsageError("choose one of: --name LABEL (make a token), --list, --revoke ID")
-    accounts = _accounts(ctx)
-    member = _member(accounts, username)
-    if list_tokens:
-        for made in accounts.tokens.of(member):
-            click.echo(f"{made.id:>5}  {made.label:<32}  created {made.created_at}  "
-                       f"last used {made.last_used_at or 'never'}")
-    elif revoke_id is not None:
-        accounts.tokens.revoke(member, revoke_id)
-        click.echo(f"revoked token {revoke_id} of {member.username}", err=True)
-    else:
-        token, listed = accounts.tokens.create(member, label or "command line")
-        click.echo(token)
-        click.echo(f"token {listed.id} ({listed.label}) made for {member.username}; it is "
-                   "not shown again", err=True)
-
-
-@user.command("list")
-@pass_context
-def user_list(ctx: Context) -> None:
-    """List members."""
-    for member in _accounts(ctx).members.users():
-        click.echo(f"{member.username:<24} {member.email:<32} "
-                   f"{'admin' if member.is_admin else '':<6} {member.created_at}")
+cli.add_command(user)
 
 
 def main() -> None:
