@@ -4,10 +4,11 @@ Fused scores are min-max normalised per query (the best hit always scores 1.0), 
 cannot tell a good answer from the least bad of a nonsense query (`qwzxv flurbnix plomb`
 used to get 30 confident results). The cosine between query and paper can: a hit is close
 if its cosine reaches the embedder's strong floor, or its weak floor while it also holds
-the query's words. The floors are calibrated per embedder on SciFact
-(`bench/relevance.py`: relevant pairs kept against random pairs let through; `bench/floor.py`:
-real, off-topic and nonsense queries answered; docs/search.md) and
-sit in the registry (index/embedders.py).
+some of the query's words, or it holds every one of them (a rare name or acronym typed
+alone embeds far from any abstract, yet a paper holding it is the answer). The floors are
+calibrated per embedder on SciFact (`bench/relevance.py`: relevant pairs kept against random
+pairs let through; `bench/floor.py`: real, off-topic and nonsense queries answered;
+docs/search.md) and sit in the registry (index/embedders.py).
 
 Used by the search page, the API and the CLI (nothing close: "No close matches", an empty
 answer, exit status 1), by search feeds and by saved-search digests (only close hits).
@@ -20,7 +21,6 @@ from collections.abc import Sequence
 
 from ..catalog import Catalog
 from ..index.embedders import EmbedderSpec
-from ..index.fulltext import term_counts
 from .highlight import query_stems
 from .search import Hit
 
@@ -31,18 +31,19 @@ def close_hits(catalog: Catalog, query: str, hits: Sequence[Hit], *,
     if mode == "keyword":
         return list(hits)
     stems = query_stems(query)
-    return [hit for hit, (cosine, spec) in zip(hits, _cosines(catalog, query, hits),
-                                               strict=True)
-            if cosine >= spec.relevance[0]
-            or (cosine >= spec.relevance[1] and _holds_words(hit, stems))]
+    close = []
+    for hit, (cosine, spec) in zip(hits, _cosines(catalog, query, hits), strict=True):
+        strong, weak = spec.relevance
+        held = _stems_of(hit) & stems
+        if cosine >= strong or (held and cosine >= weak) or (stems and held == stems):
+            close.append(hit)
+    return close
 
 
-def _holds_words(hit: Hit, stems: frozenset[str]) -> bool:
-    """Whether the paper holds one of the query's words: BM25 found it, or (a hit of the
-    semantic ranking alone) its title or abstract has a word of the query's stems."""
-    if "keyword" in hit.raw:
-        return True
-    return not stems.isdisjoint(term_counts(f"{hit.paper.title} {hit.paper.abstract}"))
+def _stems_of(hit: Hit) -> frozenset[str]:
+    """The (stemmed, stop-word-free) words of a hit's title, abstract and authors."""
+    paper = hit.paper
+    return query_stems(" ".join([paper.title, paper.abstract, *paper.authors]))
 
 
 def floored_page(catalog: Catalog, query: str, hits: Sequence[Hit], *,

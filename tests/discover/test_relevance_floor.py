@@ -64,3 +64,11 @@ def test_the_cli_exits_1_with_no_close_matches(tmp_path: Path) -> None:
     assert "no close matches" in nothing.stderr and nothing.stdout == ""
     as_json = run(NONSENSE, "--json")
     assert as_json.returncode == 1 and as_json.stdout.strip() == "[]"
+
+
+def test_a_rare_word_typed_alone_finds_the_paper_that_holds_it(demo_catalog: Catalog) -> None:
+    """One word embeds far from any whole abstract; the paper holding it is still the answer
+    (a name, an acronym, a hostile title in the browser tests)."""
+    for word in ("TriForce", "Dualformer"):
+        page = floored_page(demo_catalog, word, search(demo_catalog, word, limit=20))
+        assert page and word.lower() in page[0].paper.title.lower(), word
