@@ -47,8 +47,10 @@ def test_kill_9_keeps_what_was_checkpointed_by_time(tmp_path: Path) -> None:
                            stdout=subprocess.PIPE, text=True)
     assert run.stdout is not None
     try:
-        # The third batch starts after two batches took >= 0.6 s: a checkpoint came between.
-        for _ in range(3):
+        # Each batch takes >= 0.3 s, and a checkpoint is due 0.5 s after the last: by the
+        # time the fourth batch starts, at least two batches were saved (one checkpoint
+        # after the second batch, or one after the first and one after the third).
+        for _ in range(4):
             assert run.stdout.readline() == "batch\n", "the index run ended early"
         os.kill(run.pid, signal.SIGKILL)
     finally:
