@@ -42,8 +42,7 @@ def similar(catalog: Catalog, paper: StoredPaper,
     """The `limit` papers most similar to `paper` with their cosine to it, most similar
     first; itself and hidden papers excluded (the lists widen until `limit` are left, or
     neither has more)."""
-    tier = _tier(catalog, paper)
-    vector = _vector(tier, paper)
+    tier, vector = _tier_and_vector(catalog, paper)
     depth = max(CANDIDATES, limit + 1)
     while True:
         nearest = [(k, s) for k, s in tier.index.search(vector, depth)
@@ -87,12 +86,16 @@ def _term_counts(paper: StoredPaper) -> dict[str, tuple[int, str]]:
     return {s: c for s, c in counts.items() if c[1].lower() not in STOPWORDS}
 
 
-def _tier(catalog: Catalog, paper: StoredPaper) -> VectorArtifact:
-    """The transformer tier if it has the paper's vector, else the static one."""
+def _tier_and_vector(catalog: Catalog,
+                     paper: StoredPaper) -> tuple[VectorArtifact, np.ndarray]:
+    """The transformer tier and its vector of the paper if it has one, else the static
+    tier's (looked up once: this runs on every paper page)."""
     transformer = catalog.indexes.transformer
-    if transformer is not None and transformer.index.vector(paper.key) is not None:
-        return transformer
-    return catalog.indexes.semantic
+    if transformer is not None:
+        vector = transformer.index.vector(paper.key)
+        if vector is not None:
+            return transformer, vector
+    return catalog.indexes.semantic, _vector(catalog.indexes.semantic, paper)
 
 
 def _vector(tier: VectorArtifact, paper: StoredPaper) -> np.ndarray:
