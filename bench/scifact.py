@@ -5,7 +5,8 @@ directory, indexed (a bulk update: the transformer tier is left to the backfill,
 runs to completion as `paperfeed index --wait` runs it), and each of the 300 test queries is
 searched through `paperfeed.discover.search` as users search; nDCG@10 against the qrels
 (harness/evaluate.py). `--weights` also scores the hybrid with other keyword weights
-(the same two rankings fused differently; no timing for those rows). `--coverage 0 0.5`
+(the same rankings fused differently; no timing for those rows): the transformer tier's
+weight where it has vectors, else the static tier's. `--coverage 0 0.5`
 also scores the site while the backfill has covered only that share of the papers (the
 newest: here the highest keys; the other vectors are dropped in memory), and `--raw N`
 first times the transformer alone on N abstracts (raw ONNX Runtime, the backfill's ceiling).
@@ -38,7 +39,14 @@ from harness.report import print_table, write_json
 
 from paperfeed.catalog import Catalog
 from paperfeed.discover import search as search_mod
-from paperfeed.discover.search import Filters, fuse, keyword_ranking, semantic_ranking
+from paperfeed.discover.search import (
+    Filters,
+    fuse_tiers,
+    keyword_ranking,
+    semantic_ranking,
+    transformer_keyword_weight,
+    transformer_ranking,
+)
 from paperfeed.index.embed import paper_text, preload_runtimes
 from paperfeed.index.embedders import load_embedder
 from paperfeed.index.sync import TRANSFORMER
@@ -57,18 +65,28 @@ def shipped(catalog: Catalog, data: SciFact, mode: str, label: str) -> dict[str,
 
 
 def reweighted(catalog: Catalog, data: SciFact, weights: list[float]) -> list[dict[str, Any]]:
-    """The hybrid with other keyword weights: search()'s two rankings, fused as it fuses."""
-    both = {qid: {"keyword": keyword_ranking(catalog, text, Filters()),
-                  "semantic": semantic_ranking(catalog, text, Filters())}
-            for qid, text in data.queries.items()}
+    """The hybrid with other keyword weights: search()'s rankings, fused as it fuses. With a
+    transformer tier holding vectors, its weight is the one varied (it decides the papers
+    it covers: all of them once the backfill is done), else the static tier's."""
+    static, transformer = search_mod.keyword_weight(catalog), transformer_keyword_weight(catalog)
+    tiered = catalog.indexes.transformer is not None and len(catalog.indexes.transformer)
+    found = {}
+    for qid, text in data.queries.items():
+        found[qid] = {"keyword": keyword_ranking(catalog, text, Filters()),
+                      "semantic": semantic_ranking(catalog, text, Filters())}
+        candidates = {key for ranking in found[qid].values() for key, _ in ranking}
+        found[qid]["transformer"] = transformer_ranking(catalog, text, Filters(),
+                                                        search_mod.CANDIDATES, candidates)
     rows = []
     for weight in weights:
+        pair = (static, weight) if tiered else (weight, transformer)
         rankings = {}
-        for qid, found in both.items():
-            top = [key for key, _, _ in fuse(found, {"keyword": weight,
-                                                     "semantic": 1.0 - weight})[:10]]
-            rankings[qid] = [p.id for p in tables.papers(catalog, top)]
-        rows.append({"ranking": f"hybrid (keyword weight {weight})",
+        for qid, rankings_of in found.items():
+            fused = fuse_tiers(rankings_of, {"keyword": pair[0], "semantic": 1.0 - pair[0]},
+                               {"keyword": pair[1], "transformer": 1.0 - pair[1]})
+            rankings[qid] = [p.id for p in tables.papers(catalog, [k for k, _, _ in fused[:10]])]
+        tier = "transformer" if tiered else "static"
+        rows.append({"ranking": f"hybrid ({tier} keyword weight {weight})",
                      "ndcg@10": round(mean_ndcg(rankings, data.qrels), 4), "ms/query": None})
     return rows
 
@@ -91,11 +109,11 @@ def raw_rate(data: SciFact, count: int) -> float:
 
 
 def site_rows(catalog: Catalog, data: SciFact, suffix: str = "") -> list[dict[str, Any]]:
-    weight = search_mod.keyword_weight(catalog)
+    weights = (f"static keyword weight {search_mod.keyword_weight(catalog)}, transformer "
+               f"{transformer_keyword_weight(catalog)}")
     return [shipped(catalog, data, "keyword", "keyword" + suffix),
             shipped(catalog, data, "semantic", "semantic" + suffix),
-            shipped(catalog, data, "hybrid", f"hybrid (static keyword weight {weight})"
-                    f" [shipped]{suffix}")]
+            shipped(catalog, data, "hybrid", f"hybrid ({weights}) [shipped]{suffix}")]
 
 
 def covered(catalog: Catalog, data: SciFact, shares: list[float]) -> list[dict[str, Any]]:
@@ -139,9 +157,8 @@ def main() -> None:
         report = catalog.reindex(progress=True)
         backfill = catalog.indexes.backfill(catalog.store.papers, progress=True)
         build_s = time.perf_counter() - start
-        weight = search_mod.keyword_weight(catalog)
         rows = site_rows(catalog, data)
-        rows += reweighted(catalog, data, [w for w in args.weights if w != weight])
+        rows += reweighted(catalog, data, args.weights)
         rows += covered(catalog, data, [c for c in args.coverage if c < 1])
         rows += [{"ranking": name, "ndcg@10": value, "ms/query": None}
                  for name, value in PUBLISHED.items()]
