@@ -20,7 +20,9 @@ import numpy as np
 from paperfeed.catalog import Catalog
 from paperfeed.index.artifacts import read_stamps
 from paperfeed.index.embed import text_key
+from paperfeed.index.embedders import available_embedders
 from paperfeed.index.sync import Indexes, IndexReport
+from paperfeed.index.vectors import EmbeddingCache
 from paperfeed.models import Paper, SkippedRecord
 from paperfeed.settings import Settings, load_settings
 from paperfeed.sources import read_source
@@ -259,13 +261,19 @@ def disk_sizes(home: Path, papers: int) -> list[dict[str, Any]]:
 
 def cached_vectors(home: Path) -> dict[str, dict[str, np.ndarray]]:
     """Another run's embedding cache by model and `text_key` (`Indexes.seed` takes it):
-    a rerun on a busy machine need not embed the same abstracts again."""
+    a rerun on a busy machine need not embed the same abstracts again. Read through the
+    app's own `EmbeddingCache` (by key and content hash), so its table is known in one place."""
     other = Catalog(settings(home), read_only=True)
     rows = [row for batch in other.store.papers.changed_since(0) for row in batch]
-    keys = {row.key: text_key(row.title, row.abstract) for row in rows}
+    other.store.close()
+    texts = {row.key: text_key(row.title, row.abstract) for row in rows}
+    cache = EmbeddingCache(home / "index" / "embeddings.sqlite")
     found: dict[str, dict[str, np.ndarray]] = {}
-    with sqlite3.connect(f"file:{home / 'index' / 'embeddings.sqlite'}?mode=ro", uri=True) as db:
-        for model, key, blob in db.execute("SELECT model, rowid_, vec FROM embeddings"):
-            if key in keys:
-                found.setdefault(model, {})[keys[key]] = np.frombuffer(blob, dtype=np.float16)
+    try:
+        for model in available_embedders():
+            vectors = cache.lookup(model, [(row.key, row.content_hash) for row in rows])
+            if vectors:
+                found[model] = {texts[key]: vector for key, vector in vectors.items()}
+    finally:
+        cache.conn.close()
     return found
