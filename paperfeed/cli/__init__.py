@@ -177,23 +177,14 @@ def index_status(ctx: Context) -> None:
     from ..index.backfill import progress
     from ..store import Store
 
-    total = Store(ctx.settings.database_url).papers.count()
+    store = Store(ctx.settings.database_url)
     click.echo(f"{'index':<20} {'model':<20} {'done':>17} {'rate':>10} {'ETA':>9}")
-    for tier in progress(ctx.settings.index_dir, total):
-        share = f"{tier.done}/{tier.total}" + (f" {tier.done / tier.total:4.0%}"
-                                               if tier.total else "")
+    for tier in progress(ctx.settings.index_dir, store.papers):
+        share = f"{tier.done}/{tier.total} {tier.percent:>4}".rstrip()
         rate = f"{tier.rate:.1f}/s" if tier.rate else "-"
-        eta = tier.eta_s
-        shown = "done" if eta == 0 else "unknown" if eta is None else _duration(eta)
         click.echo(f"{tier.name:<20} {tier.model or '(bm25)':<20} {share:>17} {rate:>10} "
-                   f"{shown:>9}")
-
-
-def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes >= 60:
-        return f"{minutes // 60}h{minutes % 60:02d}m"
-    return f"{minutes}m{int(seconds) % 60:02d}s"
+                   f"{tier.eta:>9}")
+    store.close()
 
 
 @cli.group()

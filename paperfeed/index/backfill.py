@@ -81,13 +81,15 @@ def _checkpoint(tier: VectorArtifact, report: IndexReport, elapsed: float) -> No
 
 @dataclass
 class TierProgress:
-    """How far one artifact is, for `paperfeed index status`."""
+    """How far one artifact is, for `paperfeed index status` and the admin page."""
 
     name: str
     model: str
     done: int
     total: int
     rate: float  # papers/s of the last backfill; 0 when none ran
+    seq: int  # the store's change it is up to (`Stamp.last_seq`)
+    store_seq: int  # the store's latest change
 
     @property
     def eta_s(self) -> float | None:
@@ -96,10 +98,28 @@ class TierProgress:
             return 0.0
         return left / self.rate if self.rate else None
 
+    @property
+    def percent(self) -> str:
+        return f"{self.done / self.total:.0%}" if self.total else ""
 
-def progress(index_dir: Path, total: int) -> list[TierProgress]:
-    """Every artifact's progress from its stamp (nothing is opened): `total` is the number
-    of papers in the store."""
+    @property
+    def eta(self) -> str:
+        """The ETA as people read it: "done", "unknown" (no rate measured yet), "1h05m"."""
+        seconds = self.eta_s
+        if seconds is None:
+            return "unknown"
+        if seconds == 0:
+            return "done"
+        minutes = int(seconds // 60)
+        if minutes >= 60:
+            return f"{minutes // 60}h{minutes % 60:02d}m"
+        return f"{minutes}m{int(seconds) % 60:02d}s"
+
+
+def progress(index_dir: Path, store: Papers) -> list[TierProgress]:
+    """Every artifact's progress, from its stamp (no index is opened) and the store's count
+    of papers and latest change."""
+    total, seq = store.count(), store.max_seq()
     return [TierProgress(name, stamp.model, stamp.count, total,
-                         stamp.rate if stamp.backfill_below else 0.0)
+                         stamp.rate if stamp.backfill_below else 0.0, stamp.last_seq, seq)
             for name, stamp in read_stamps(index_dir).items()]

@@ -4,4 +4,5 @@
 - harvest.py: harvesting arXiv by OAI-PMH, and the scheduled harvest under its lease
 - digests.py: the scheduled digest runs and outbox deliveries
 - scheduler.py: `paperfeed worker`'s schedule (APScheduler)
+- status.py: what an admin watches (index progress, harvest, outbox, hidden, members)
 """

@@ -26,6 +26,8 @@ SUBMISSIONS = text("SELECT s.paper_key, s.featured_on, s.submitted_at, s.hidden,
                    " WHERE s.paper_key IN :keys")
 SET_HIDDEN = text("UPDATE submissions SET hidden = :hidden WHERE paper_key = :paper_key")
 HIDDEN = text(f"{HIDDEN_KEYS} AND paper_key IN :keys")
+HIDDEN_COUNT = text("SELECT count(*) FROM submissions WHERE hidden = 1")
+HIDDEN_LATEST = text(f"{HIDDEN_KEYS} ORDER BY submitted_at DESC, paper_key DESC LIMIT :limit")
 
 ADD_VOTE = text("INSERT INTO votes (paper_key, user_id, created_at)"
                 " VALUES (:paper_key, :user_id, :now) ON CONFLICT DO NOTHING RETURNING 1")
@@ -89,6 +91,13 @@ class Community:
         if not keys:
             return set()
         return {row[0] for row in self.db.all(HIDDEN, {"keys": list(keys)})}
+
+    def hidden_count(self) -> int:
+        return int(self.db.scalar(HIDDEN_COUNT))
+
+    def hidden_latest(self, limit: int) -> list[int]:
+        """Keys of the hidden submissions, the latest submitted first."""
+        return [row[0] for row in self.db.all(HIDDEN_LATEST, {"limit": limit})]
 
     # -- votes ----------------------------------------------------------------------------
 

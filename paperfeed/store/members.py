@@ -27,6 +27,7 @@ BY_ID = text(f"{USER} WHERE id = :id")
 BY_NAME = text(f"{USER} WHERE username = :name")
 BY_LOGIN = text(f"{USER} WHERE username = :login OR email = :login")
 ALL = text(f"{USER} ORDER BY id")
+COUNT = text("SELECT count(*) FROM users")
 TAKEN = text("SELECT username = :username AS same_name FROM users"
              " WHERE username = :username OR email = :email")
 SET_PASSWORD = text("UPDATE users SET password_hash = :hash WHERE id = :id")
@@ -134,6 +135,9 @@ class Members:
 
     def users(self) -> list[User]:
         return [user for row in self.db.all(ALL) if (user := to_user(row._asdict()))]
+
+    def count(self) -> int:
+        return int(self.db.scalar(COUNT))
 
     # -- sessions ---------------------------------------------------------------------
 
