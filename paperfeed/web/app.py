@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
+from ..api import admin as api_admin
 from ..api import markdown as api_markdown
 from ..api import openapi as api_openapi
 from ..api import routes as api
@@ -36,7 +37,15 @@ from ..jobs.follower import IndexFollower
 from ..mail import MailQueue
 from ..members import Accounts
 from ..settings import Settings
-from . import account_page, account_views, community_views, digest_views, feed_views, views
+from . import (
+    account_page,
+    account_views,
+    admin_page,
+    community_views,
+    digest_views,
+    feed_views,
+    views,
+)
 from .page_cache import PageCache
 from .render import error_page
 
@@ -90,6 +99,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.include_router(api_markdown.router)  # before the page route /papers/{id} takes it
     _add_routes(app)
     app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(api_admin.router, prefix=API_PREFIX)
     api_openapi.describe(app, settings.max_limit)
     refuse_get_on_post_routes(app.router.routes)  # the API's own: in api/routes.py
 
@@ -157,6 +167,7 @@ def _add_routes(app: FastAPI) -> None:
     page("/subscriptions/{subscription_id}/status", digest_views.change, post)
     page("/subscriptions/{subscription_id}/preview", digest_views.preview_mine)
     page("/digest/preview", digest_views.preview_by_token)
+    page("/admin", admin_page.admin)
     page("/api", views.api_docs)
     app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", views.favicon, methods=["GET"], include_in_schema=False)
