@@ -107,8 +107,11 @@ def test_the_admin_sees_the_numbers_of_the_store_and_the_indexes(
     assert body["hidden_submissions"] == 1
     assert body["hidden"] == [{"id": "2001.99999", "title": HOSTILE}]
 
+    cache = clients["ada"].app.state.page_cache  # type: ignore[attr-defined]
+    seen = (cache.hits, cache.misses)
     page = clients["ada"].get("/admin")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert (cache.hits, cache.misses) == seen, "the admin page is not a shared page"
     html = page.text
     assert '<a href="/admin" aria-current="page">Admin</a>' in html
     row = re.search(r'<tr data-index="vectors-transformer">(.*?)</tr>', html, re.S)
