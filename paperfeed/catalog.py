@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -61,6 +62,7 @@ class Catalog:
             self.indexes.update(self.store.papers)
         self._memos: dict[str, tuple[object, Any]] = {}
         self._memo_lock = threading.Lock()
+        self._lrus: dict[str, OrderedDict[Hashable, tuple[object, Any]]] = {}
 
     def memo(self, name: str, version: object, compute: Callable[[], T]) -> T:
         """`compute()` once per `version` of the data it is derived from, shared by every
@@ -74,6 +76,31 @@ class Catalog:
         with self._memo_lock:
             self._memos[name] = (version, value)
         return value
+
+    def cached(self, name: str, key: Hashable, version: object, compute: Callable[[], T],
+               size: int = 1024) -> T:
+        """`compute()` for `key`, kept while `version` (of the data it is derived from)
+        stays the same: the last `size` keys of each `name`, shared by every thread. For
+        answers many readers repeat (a paper's similar list, a filter's papers)."""
+        with self._memo_lock:
+            lru = self._lrus.setdefault(name, OrderedDict())
+            cached = lru.get(key)
+            if cached is not None and cached[0] == version:
+                lru.move_to_end(key)
+                return cached[1]
+        value = compute()
+        with self._memo_lock:
+            lru[key] = (version, value)
+            lru.move_to_end(key)
+            while len(lru) > size:
+                lru.popitem(last=False)
+        return value
+
+    def version(self) -> tuple[object, ...]:
+        """Changes whenever the store or an index does: what a cached answer depends on.
+        One small query (the store's state) and no file access."""
+        state = self.store.state()
+        return (state.seq, state.community, self.indexes.version())
 
     def load_demo(self) -> IngestReport:
         from .sources.captured import read_capture

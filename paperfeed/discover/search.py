@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+import numpy as np
 from markupsafe import Markup
 
 from ..catalog import Catalog
@@ -165,6 +166,21 @@ def newest(catalog: Catalog, filters: Filters, limit: int, offset: int = 0) -> l
         filters.date_from, filters.date_to, list(filters.categories), limit, offset)]
 
 
+def filter_keys(catalog: Catalog, filters: Filters) -> tuple[np.ndarray | None, int]:
+    """The keys of the papers passing `filters` (None if more than `EXACT_FILTER_CAP`) and
+    how many pass; kept per filter until the store changes (a year's 70k keys take SQLite
+    ~20-30 ms, and filters repeat: the menu offers a few categories and years)."""
+    window = (filters.date_from, filters.date_to, tuple(filters.categories))
+
+    def compute() -> tuple[np.ndarray | None, int]:
+        keys, passing = catalog.store.papers.keys_matching(
+            filters.date_from, filters.date_to, list(filters.categories), EXACT_FILTER_CAP)
+        return (None if keys is None else np.asarray(keys, dtype=np.int64)), passing
+
+    return catalog.cached("filter keys", window, catalog.store.papers.max_seq(), compute,
+                          size=64)
+
+
 def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
                      depth: int = CANDIDATES) -> list[tuple[int, float]]:
     tier = catalog.indexes.semantic
@@ -174,34 +190,47 @@ def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
     query_vector = tier.embed_query(query)
     if not filters.active:
         return vectors.search(query_vector, depth)
-    window = (filters.date_from, filters.date_to, list(filters.categories))
-    allowed, passing = catalog.store.papers.keys_matching(*window, EXACT_FILTER_CAP)
+    allowed, passing = filter_keys(catalog, filters)
     if allowed is not None:
         return vectors.search_exact(query_vector, allowed, depth)
     # Broad filter: over-fetch in proportion to how few papers pass, keep those that do.
     fetch = min(MAX_OVERFETCH, int(depth * 2 * len(vectors) / max(passing, 1)))
     found = vectors.search(query_vector, max(fetch, depth))
+    window = (filters.date_from, filters.date_to, list(filters.categories))
     keep = catalog.store.papers.keep_matching([r for r, _ in found], *window)
     return [(r, s) for r, s in found if r in keep][:depth]
 
 
 def transformer_ranking(catalog: Catalog, query: str, filters: Filters, depth: int,
                         candidates: set[int]) -> list[tuple[int, float]]:
-    """Transformer cosine of its own nearest neighbours (unfiltered searches) and of the
-    `candidates` it has vectors for; [] without a transformer tier or vectors.
+    """Transformer cosine of its own nearest neighbours (among the papers a filter leaves,
+    exactly, from the memory-mapped matrix) and of the `candidates` it has vectors for;
+    [] without a transformer tier or vectors. A filtered search none of whose papers has a
+    transformer vector yet does not embed the query (~9 ms).
 
     A re-scored candidate below the neighbours' last score counts as that score, so min-max
     spans the neighbours' range, as in a transformer-only hybrid: SciFact nDCG@10 0.713 vs
     0.695 when the range runs down to the worst candidate, which squeezes the transformer's
-    say (docs/embeddings.md). A filtered search re-scores the candidates only: a second
-    dense matrix for exact filtered search would double RAM."""
+    say (docs/embeddings.md)."""
     tier = catalog.indexes.transformer
     if tier is None or not len(tier.index):
         return []
+    allowed = filter_keys(catalog, filters)[0] if filters.active else None
+    rest = np.asarray(sorted(candidates), dtype=np.int64)
+    rest = rest[tier.index.has(rest)]
+    if allowed is not None:
+        allowed = allowed[tier.index.has(allowed)]
+    if filters.active and not len(rest) and (allowed is None or not len(allowed)):
+        return []
     query_vector = tier.embed_query(query)
-    found = dict(tier.index.search(query_vector, depth)) if not filters.active else {}
+    if not filters.active:
+        found = dict(tier.index.search(query_vector, depth))
+    elif allowed is not None:
+        found = dict(tier.index.search_exact(query_vector, allowed, depth))
+    else:
+        found = {}
     floor = min(found.values(), default=-1.0)
-    held = tier.index.vectors_of(sorted(candidates - found.keys()))
+    held = tier.index.vectors_of([key for key in rest.tolist() if key not in found])
     found.update({key: max(floor, float(vector @ query_vector)) for key, vector in held.items()})
     return sorted(found.items(), key=lambda item: -item[1])
 

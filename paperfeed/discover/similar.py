@@ -41,7 +41,17 @@ def similar(catalog: Catalog, paper: StoredPaper,
             limit: int = 10) -> list[tuple[StoredPaper, float]]:
     """The `limit` papers most similar to `paper` with their cosine to it, most similar
     first; itself and hidden papers excluded (the lists widen until `limit` are left, or
-    neither has more)."""
+    neither has more).
+
+    Kept per paper until the store (papers, votes, hidden papers) or an index changes:
+    paper pages are not in the shared page cache, and "more like this" costs 9 ms p50,
+    22.5 ms p95 at 588k papers (docs/search.md)."""
+    return list(catalog.cached("similar", (paper.key, limit), catalog.version(),
+                               lambda: _similar(catalog, paper, limit)))
+
+
+def _similar(catalog: Catalog, paper: StoredPaper,
+             limit: int) -> list[tuple[StoredPaper, float]]:
     tier, vector = _tier_and_vector(catalog, paper)
     depth = max(CANDIDATES, limit + 1)
     while True:

@@ -150,6 +150,11 @@ class Artifact:
         return True
 
     @property
+    def seen(self) -> tuple[int, int]:
+        """The identity of the stamp file last read or written: a new one per checkpoint."""
+        return self._seen
+
+    @property
     def unsaved(self) -> bool:
         return self.stamp.last_seq != self._saved_seq
 

@@ -98,6 +98,12 @@ class Indexes:
         """Every store change up to here is in every artifact."""
         return min(artifact.stamp.last_seq for artifact in self.artifacts)
 
+    def version(self) -> tuple[object, ...]:
+        """Changes when any artifact this process reads changes: a checkpoint read or
+        written (the stamp file's identity), or vectors added or dropped here."""
+        return tuple((artifact.name, artifact.stamp.last_seq, len(artifact), artifact.seen)
+                     for artifact in self.artifacts)
+
     def stamps(self) -> dict[str, Stamp]:
         return {artifact.name: artifact.stamp for artifact in self.artifacts}
 

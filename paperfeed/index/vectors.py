@@ -11,12 +11,13 @@ nothing is embedded twice.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from usearch.index import Index
+
+from .dense import DenseMatrix
 
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
@@ -59,20 +60,32 @@ class EmbeddingCache:
 
 
 class VectorIndex:
-    """HNSW over L2-normalised vectors; inner product = cosine similarity."""
+    """HNSW over L2-normalised vectors (inner product = cosine similarity), and the same
+    vectors by key in a memory-mapped matrix (dense.py) for exact filtered search and
+    lookups by key."""
 
     def __init__(self, path: Path, dim: int, *, view: bool = False) -> None:
         self.path = path
         self.dim = dim
         self.index = Index(ndim=dim, metric="ip", dtype="f16", connectivity=CONNECTIVITY,
                            expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
-        self._dense: tuple[np.ndarray, np.ndarray] | None = None
-        self._dense_lock = threading.Lock()
         if path.exists():
             if view:  # memory-mapped, read-only: the serving processes share the page cache
                 self.index.view(str(path))
             else:
                 self.index.load(str(path))
+        self.dense = DenseMatrix(path.parent, dim, writable=not view)
+        if not view and self.dense.count() != len(self.index):
+            self._rebuild_dense()
+
+    def _rebuild_dense(self) -> None:
+        """Write the matrix from the HNSW index: a data dir from before the matrix existed,
+        or a writer killed between changing rows and saving the index (~4 s at 588k)."""
+        if not len(self.index):
+            self.dense.reset(np.zeros(0, dtype=np.int64), np.zeros((0, self.dim)))
+            return
+        keys = np.asarray(self.index.keys, dtype=np.int64)
+        self.dense.reset(keys, np.asarray(self.index.vectors, dtype=np.float16))
 
     def __len__(self) -> int:
         return len(self.index)
@@ -83,40 +96,36 @@ class VectorIndex:
         for key in present:  # a changed paper: replace its vector
             self.index.remove(int(key))
         self.index.add(keys, vectors.astype(np.float32), threads=2)
-        self._dense = None
+        self.dense.set(keys.astype(np.int64), vectors)
 
     def remove(self, rowids: Sequence[int]) -> None:
         """Drop the vectors of `rowids` (those it has): stale ones, to be backfilled."""
         keys = np.asarray(rowids, dtype=np.uint64)
-        for key in keys[self.has(keys)]:
-            self.index.remove(int(key))
-        self._dense = None
+        if len(self.index) and len(keys):
+            for key in keys[np.asarray(self.index.contains(keys), dtype=bool)]:
+                self.index.remove(int(key))
+        self.dense.clear(keys.astype(np.int64))
 
     def has(self, rowids: Sequence[int] | np.ndarray) -> np.ndarray:
         """A bool per rowid: does the index hold its vector?"""
-        keys = np.asarray(rowids, dtype=np.uint64)
-        if not len(self.index) or not len(keys):
-            return np.zeros(len(keys), dtype=bool)
-        return np.asarray(self.index.contains(keys), dtype=bool)
+        return self.dense.held(np.asarray(rowids, dtype=np.int64))
 
     def vectors_of(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
         """The vectors the index holds among `rowids` (a few hundred candidates)."""
-        keys = [key for key, held in zip(rowids, self.has(rowids), strict=True) if held]
-        if not keys:
-            return {}
-        found = np.asarray(self.index.get(np.asarray(keys, dtype=np.uint64)))
-        return {key: np.asarray(vector, dtype=np.float32)
-                for key, vector in zip(keys, found, strict=True)}
+        keys = np.asarray(rowids, dtype=np.int64)
+        keys = keys[self.has(keys)]
+        return dict(zip(keys.tolist(), self.dense.get(keys), strict=True))
 
     def save(self) -> None:
+        self.dense.flush()
         tmp = self.path.with_suffix(".tmp")
         self.index.save(str(tmp))
         tmp.replace(self.path)  # readers never see half a file
 
     def vector(self, rowid: int) -> np.ndarray | None:
-        if not len(self.index) or not self.index.contains(rowid):
+        if not self.has([rowid])[0]:
             return None
-        return np.asarray(self.index.get(rowid), dtype=np.float32)
+        return self.dense.get([rowid])[0]
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Approximate top-k (rowid, cosine similarity)."""
@@ -126,36 +135,7 @@ class VectorIndex:
         return [(int(key), 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances,
                                                                 strict=True)]
 
-    def dense(self) -> tuple[np.ndarray, np.ndarray]:
-        """All vectors as one float16 matrix, and rowid -> row (-1: none); built once.
-
-        `Index.get` of many keys is slow (one array per key); a filtered search over tens
-        of thousands of papers gathers rows from this matrix instead. Costs the index's size
-        in RAM again (0.45 GB at 588k papers) and ~4 s, paid by the first filtered search
-        (building it at start-up would triple `serve`'s cold start for a feature many never use).
-        """
-        with self._dense_lock:
-            if self._dense is None:
-                keys = np.asarray(self.index.keys, dtype=np.int64)
-                rows = np.full(int(keys.max()) + 1 if len(keys) else 1, -1, dtype=np.int64)
-                rows[keys] = np.arange(len(keys))
-                self._dense = (np.asarray(self.index.vectors, dtype=np.float16), rows)
-            return self._dense
-
-    def search_exact(self, query: np.ndarray, rowids: Sequence[int],
+    def search_exact(self, query: np.ndarray, rowids: Sequence[int] | np.ndarray,
                      k: int) -> list[tuple[int, float]]:
         """Exact top-k among `rowids` only: for filters that leave few candidates."""
-        if not rowids or not len(self.index):
-            return []
-        matrix, rows = self.dense()
-        wanted = np.asarray(rowids, dtype=np.int64)
-        wanted = wanted[wanted < len(rows)]
-        positions = rows[wanted]
-        keep = positions >= 0
-        wanted, positions = wanted[keep], positions[keep]
-        if not len(wanted):
-            return []
-        scores = matrix[positions].astype(np.float32) @ query.astype(np.float32)
-        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(int(wanted[i]), float(scores[i])) for i in top]
+        return self.dense.top(query, rowids, k)

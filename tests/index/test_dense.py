@@ -1,0 +1,82 @@
+"""The memory-mapped matrix by key (index/dense.py): written by the indexer next to the HNSW
+index, it follows adds, changes and removals, readers map it from disk, and a data dir
+without it (or with one out of step) gets it rebuilt from the HNSW index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from paperfeed.index.vectors import VectorIndex
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def brute_force(vectors: dict[int, np.ndarray], query: np.ndarray, keys: list[int],
+                k: int) -> list[int]:
+    held = [key for key in keys if key in vectors]
+    scores = np.array([vectors[key] @ query for key in held])
+    return [held[i] for i in np.argsort(-scores)[:k]]
+
+
+def test_exact_search_follows_adds_changes_and_removals(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    rows = unit(rng.normal(size=(300, 24)))
+    keys = list(range(1, 301))
+    index = VectorIndex(tmp_path / "v.usearch", 24)
+    index.add(keys, rows)
+    current = dict(zip(keys, rows, strict=True))
+    index.add([7], rows[100:101])  # paper 7 changed: its row is replaced
+    current[7] = rows[100]
+    index.remove([8, 9, 123_456])  # stale vectors dropped (an unknown key is ignored)
+    del current[8], current[9]
+    query = rows[100]
+    subset = keys[::2] + [8, 9]
+    assert [k for k, _ in index.search_exact(query, subset, 10)] == \
+        brute_force(current, query, subset, 10)
+    assert index.search_exact(query, subset, 1)[0][0] == 7
+    assert not index.has([8, 9]).any() and index.has([7, 10]).all()
+    assert index.vector(8) is None
+    assert np.allclose(index.vector(7), rows[100], atol=1e-3)
+
+    index.save()
+    reader = VectorIndex(tmp_path / "v.usearch", 24, view=True)  # a `serve` worker
+    assert [k for k, _ in reader.search_exact(query, subset, 10)] == \
+        brute_force(current, query, subset, 10)
+    assert reader.dense.count() == len(reader) == 298
+
+
+def test_rows_past_the_end_grow_the_file_and_a_reader_sees_them_after_reopening(
+        tmp_path: Path) -> None:
+    rng = np.random.default_rng(12)
+    rows = unit(rng.normal(size=(3, 8)))
+    writer = VectorIndex(tmp_path / "v.usearch", 8)
+    writer.add([1], rows[:1])
+    writer.save()
+    reader = VectorIndex(tmp_path / "v.usearch", 8, view=True)
+    writer.add([200_000, 5], rows[1:])  # far past the first block of rows
+    writer.save()
+    assert not reader.has([200_000])[0]  # mapped before the file grew: not known yet
+    assert reader.search_exact(rows[1], [1, 200_000], 1)[0][0] == 1
+    reopened = VectorIndex(tmp_path / "v.usearch", 8, view=True)
+    assert reopened.search_exact(rows[1], [1, 5, 200_000], 1)[0][0] == 200_000
+    assert reader.has([5])[0]  # a row inside the old mapping is shared at once
+
+
+def test_a_missing_or_stale_matrix_is_rebuilt_from_the_hnsw_index(tmp_path: Path) -> None:
+    rng = np.random.default_rng(13)
+    rows = unit(rng.normal(size=(40, 16)))
+    index = VectorIndex(tmp_path / "v.usearch", 16)
+    index.add(list(range(40)), rows)
+    index.save()
+    (tmp_path / "dense.f16").unlink()  # a data dir indexed before the matrix existed
+    (tmp_path / "dense.has").unlink()
+    upgraded = VectorIndex(tmp_path / "v.usearch", 16)
+    assert upgraded.dense.count() == 40
+    assert upgraded.search_exact(rows[5], list(range(40)), 1)[0][0] == 5
+    upgraded.remove([5])  # a writer killed after dropping a row, before saving the index
+    again = VectorIndex(tmp_path / "v.usearch", 16)
+    assert again.has([5])[0] and again.search_exact(rows[5], [4, 5, 6], 1)[0][0] == 5
