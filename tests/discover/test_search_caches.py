@@ -108,5 +108,6 @@ def test_similar_lists_follow_hidden_and_new_papers(catalog: Catalog) -> None:
     catalog.ingest([Paper(arxiv_id="2501.99902", title=twin.title + " (revisited)",
                           abstract=twin.abstract, categories=twin.categories,
                           authors=["C. D"], source="test", source_ref="2501.99902")])
+    assert "2501.99902" not in {p.id for p, _ in similar(catalog, paper, 5)}  # not indexed
     catalog.reindex()
     assert similar(catalog, paper, 5)[0][0].id == "2501.99902"
