@@ -20,6 +20,7 @@ the tuning constants in force (settings) and peak RSS per phase.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from datetime import date, timedelta
@@ -46,6 +47,11 @@ SEED = 20240601
 WARMUP = 10
 PAPER_PAGES = 20
 DAY_PAGES = 10
+
+
+def load_average() -> float:
+    """The 1-minute load average, noted next to each timing (the machine is shared)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def build_queries(catalog: Catalog, n: int) -> list[str]:
@@ -89,6 +95,8 @@ def measure_latency(catalog: Catalog, queries: list[str], n_similar: int) -> lis
          "both + fusion + fetch 10 papers"),
         ("hybrid search(limit=10)", lambda q: search(catalog, q, limit=10), queries,
          "both + fusion + fetch + highlights"),
+        ("hybrid search(limit=10), query asked before", lambda q: search(catalog, q, limit=10),
+         queries, "its embeddings cached (a next page, a search feed)"),
     ]
     for label, f in filter_cases(catalog):
         size = tables.count_matching(catalog, f)
@@ -103,6 +111,8 @@ def measure_latency(catalog: Catalog, queries: list[str], n_similar: int) -> lis
     cases += [
         ("similar(paper, 10)", lambda pid: similar(catalog, by_id[pid], 10), list(by_id),
          f"{len(by_id)} random papers"),
+        ("similar(paper, 10), paper seen before", lambda pid: similar(catalog, by_id[pid], 10),
+         list(by_id), "cached until the store or an index changes, if cached"),
         ("daily page: store.papers.between(day, 30)", lambda d: papers.between(d, d, 30), picked,
          f"random days out of {len(days)} with papers"),
         ("daily page + count_between", lambda d: (papers.between(d, d, 30),
@@ -112,8 +122,9 @@ def measure_latency(catalog: Catalog, queries: list[str], n_similar: int) -> lis
     rows = []
     for name, fn, inputs, note in cases:
         stats = latencies_ms(fn, inputs)
-        rows.append({"operation": name, **stats, "note": note})
-        log(f"latency {name}: p50 {stats['p50_ms']} ms, p95 {stats['p95_ms']} ms")
+        rows.append({"operation": name, **stats, "note": note, "load": load_average()})
+        log(f"latency {name}: p50 {stats['p50_ms']} ms, p95 {stats['p95_ms']} ms "
+            f"(load {rows[-1]['load']})")
     return rows
 
 
@@ -152,6 +163,14 @@ def serve_bench(catalog: Catalog, home: Path, queries: list[str]) -> dict[str, A
         out["first_search_ms"] = round(1000 * (time.perf_counter() - start), 1)
         out["api_search"] = latencies_ms(lambda q: get("/api/papers/search", q=q, limit=10),
                                          queries)
+        for label, f in filter_cases(catalog)[::2]:  # a year, a big category
+            window = {"from": f.date_from, "to": f.date_to, "category": ",".join(f.categories)}
+            params = {k: str(v) for k, v in window.items() if v}
+            out[f"api_search {label}"] = latencies_ms(
+                lambda q, params=params: get("/api/papers/search", q=q, limit=10, **params),
+                queries)
+        out["rss_after_filtered_mib"] = server.rss_mib()
+        out["load"] = load_average()
         out["paper_page"] = latencies_ms(lambda pid: get(f"/papers/{pid}"), [p.id for p in papers])
         out["day_page"] = latencies_ms(lambda d: get(f"/papers/date/{d}"), days)
         out["home_page"] = latencies_ms(lambda _: get("/"), ["/"] * 5)
@@ -178,7 +197,7 @@ def baseline_vs_hybrid(baseline: dict[str, Any], hybrid: dict[str, Any]
 
 def print_tables(title: str, build: dict[str, Any], disk: list[dict[str, Any]],
                  latency: list[dict[str, Any]], compare: list[dict[str, Any]],
-                 ann: dict[str, Any], serve: dict[str, Any] | None) -> None:
+                 ann: dict[str, Any] | None, serve: dict[str, Any] | None) -> None:
     stages, parts = datadir.build_rows(build)
     carried = build.get("carried_from_previous_run")
     print_table(f"Ingest and index build — {title}"
@@ -188,17 +207,19 @@ def print_tables(title: str, build: dict[str, Any], disk: list[dict[str, Any]],
     print_table("Size on disk", disk)
     print_table(f"Latency, {latency[0]['n']} queries (warm, one thread, in process)", latency)
     print_table("Full-scan baseline vs hybrid, same queries", compare)
-    print_table(f"HNSW recall vs exact ({ann['vectors']:,} vectors, {ann['queries']} queries; "
-                f"exact {ann['exact_ms_per_query_batched']} ms/query batched; median gap "
-                f"10th-11th exact score {ann['median_gap_10th_11th']}, mean cosine of random "
-                f"pairs {ann['mean_cosine_random_pairs']})", ann["rows"])
+    if ann:
+        print_table(f"HNSW recall vs exact ({ann['vectors']:,} vectors, {ann['queries']} "
+                    f"queries; exact {ann['exact_ms_per_query_batched']} ms/query batched; "
+                    f"median gap 10th-11th exact score {ann['median_gap_10th_11th']}, mean "
+                    f"cosine of random pairs {ann['mean_cosine_random_pairs']})", ann["rows"])
     if serve:
         print_table(f"serve (subprocess, loopback, sequential requests): ready in "
                     f"{serve['cold_start_s']} s, RSS {serve['rss_at_ready_mib']} at ready, "
                     f"{serve['rss_after_load_mib']} after; first search (lazy embedder load) "
-                    f"{serve['first_search_ms']} ms",
-                    [{"request": name, **serve[name]}
-                     for name in ("api_search", "paper_page", "day_page", "home_page")])
+                    f"{serve['first_search_ms']} ms; RSS after filtered searches "
+                    f"{serve.get('rss_after_filtered_mib')}",
+                    [{"request": name, **value} for name, value in serve.items()
+                     if name.startswith(("api_", "paper_", "day_", "home_"))])
 
 
 def main() -> None:
@@ -214,6 +235,7 @@ def main() -> None:
     parser.add_argument("--embedder", default=None)
     parser.add_argument("--skip-serve", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-ann", action="store_true")
     args = parser.parse_args()
     source = arxiv_source(args.corpus)
     suffix = f"-{args.limit}" if args.limit else ""
@@ -232,8 +254,9 @@ def main() -> None:
     query_peak = phase_peak()
     baseline = None if args.skip_baseline else tfidf_baseline(catalog, queries)
     query_matrix = np.vstack([catalog.indexes.embed_query(q) for q in queries])
-    ann = ann_recall(catalog.indexes.vectors, query_matrix.astype(np.float32),
-                     search_mod.CANDIDATES, [32, vectors_mod.EXPANSION_SEARCH, 256], SEED)
+    ann = None if args.skip_ann else ann_recall(
+        catalog.indexes.vectors, query_matrix.astype(np.float32), search_mod.CANDIDATES,
+        [32, vectors_mod.EXPANSION_SEARCH, 256], SEED)
     serve = None if args.skip_serve else serve_bench(catalog, home, queries)
     hybrid = next(r for r in latency if r["operation"].startswith("hybrid search"))
     compare = baseline_vs_hybrid(baseline, hybrid) if baseline else []

@@ -11,6 +11,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -63,6 +64,7 @@ class Catalog:
         self._memos: dict[str, tuple[object, Any]] = {}
         self._memo_lock = threading.Lock()
         self._lrus: dict[str, OrderedDict[Hashable, tuple[object, Any]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     def memo(self, name: str, version: object, compute: Callable[[], T]) -> T:
         """`compute()` once per `version` of the data it is derived from, shared by every
@@ -76,6 +78,14 @@ class Catalog:
         with self._memo_lock:
             self._memos[name] = (version, value)
         return value
+
+    def in_background(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """`fn(*args)` on this catalog's small thread pool (started on first use): work a
+        request overlaps with its own, e.g. the keyword half of a hybrid search."""
+        with self._memo_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="catalog")
+        return self._pool.submit(fn, *args)
 
     def cached(self, name: str, key: Hashable, version: object, compute: Callable[[], T],
                size: int = 1024) -> T:

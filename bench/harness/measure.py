@@ -105,12 +105,19 @@ def tree_memory_mib(pids: list[int]) -> dict[str, object]:
 
 
 def du(path: Path) -> int:
-    """Bytes in a file or under a directory (0 if missing)."""
+    """Bytes on disk of a file or under a directory (0 if missing): allocated blocks, so a
+    sparse file (a vector tier's matrix while its backfill runs, index/dense.py) counts
+    what it holds, not its length."""
     if path.is_file():
-        return path.stat().st_size
+        return _allocated(path)
     if not path.exists():
         return 0
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return sum(_allocated(f) for f in path.rglob("*") if f.is_file())
+
+
+def _allocated(path: Path) -> int:
+    stat = path.stat()
+    return min(stat.st_size, stat.st_blocks * 512)
 
 
 # -- CPU --------------------------------------------------------------------------------

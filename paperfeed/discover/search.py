@@ -235,6 +235,27 @@ def transformer_ranking(catalog: Catalog, query: str, filters: Filters, depth: i
     return sorted(found.items(), key=lambda item: -item[1])
 
 
+def _rankings(catalog: Catalog, query: str, mode: str, filters: Filters,
+              depth: int) -> dict[str, list[tuple[int, float]]]:
+    """Each retriever's ranking. In hybrid mode the keyword search runs on a second thread
+    while this one searches the vectors and embeds the query for the transformer (~9 ms;
+    tantivy, usearch and ONNX Runtime release the GIL), so a query waits for the slower
+    of the two, not for their sum."""
+    if mode == "keyword":
+        return {"keyword": keyword_ranking(catalog, query, filters, depth)}
+    keyword = (catalog.in_background(keyword_ranking, catalog, query, filters, depth)
+               if mode == "hybrid" else None)
+    semantic = semantic_ranking(catalog, query, filters, depth)
+    tier = catalog.indexes.transformer
+    if tier is not None and len(tier.index) and not filters.active:
+        tier.embed_query(query)  # kept in its query cache for transformer_ranking
+    rankings = {"keyword": keyword.result()} if keyword is not None else {}
+    rankings["semantic"] = semantic
+    candidates = {key for ranking in rankings.values() for key, _ in ranking}
+    rankings["transformer"] = transformer_ranking(catalog, query, filters, depth, candidates)
+    return rankings
+
+
 def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
            mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
     """Ranked hits for `query`; highlights computed for the returned page only."""
@@ -245,14 +266,7 @@ def search(catalog: Catalog, query: str, *, limit: int = 20, offset: int = 0,
         raise BadRequest(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
     filters = filters or Filters()
     depth = max(CANDIDATES, offset + limit)
-    rankings: dict[str, list[tuple[int, float]]] = {}
-    if mode in ("hybrid", "keyword"):
-        rankings["keyword"] = keyword_ranking(catalog, query, filters, depth)
-    if mode in ("hybrid", "semantic"):
-        rankings["semantic"] = semantic_ranking(catalog, query, filters, depth)
-        candidates = {key for ranking in rankings.values() for key, _ in ranking}
-        rankings["transformer"] = transformer_ranking(catalog, query, filters, depth,
-                                                      candidates)
+    rankings = _rankings(catalog, query, mode, filters, depth)
     if mode == "hybrid":
         static, transformer = keyword_weight(catalog), transformer_keyword_weight(catalog)
         fused = fuse_tiers(rankings, {"keyword": static, "semantic": 1.0 - static},
