@@ -43,15 +43,16 @@ class DenseMatrix:
         self._map()
 
     def _map(self) -> None:
+        """Map the files as they are now. The two maps are swapped in as one tuple: search
+        threads of the writing process take both from one snapshot while `_grow` runs."""
         rows = self._rows_on_disk()
         if not rows:
-            self.matrix = np.zeros((0, self.dim), dtype=np.float16)
-            self.present = np.zeros(0, dtype=np.uint8)
+            self._maps = (np.zeros((0, self.dim), dtype=np.float16), np.zeros(0, dtype=np.uint8))
             return
         mode = "r+" if self.writable else "r"
-        self.matrix = np.memmap(self.matrix_path, dtype=np.float16, mode=mode,
-                                shape=(rows, self.dim))
-        self.present = np.memmap(self.has_path, dtype=np.uint8, mode=mode, shape=(rows,))
+        self._maps = (np.memmap(self.matrix_path, dtype=np.float16, mode=mode,
+                                shape=(rows, self.dim)),
+                      np.memmap(self.has_path, dtype=np.uint8, mode=mode, shape=(rows,)))
 
     def _rows_on_disk(self) -> int:
         try:
@@ -62,10 +63,10 @@ class DenseMatrix:
 
     @property
     def rows(self) -> int:
-        return len(self.present)
+        return len(self._maps[1])
 
     def count(self) -> int:
-        return int(np.count_nonzero(self.present))
+        return int(np.count_nonzero(self._maps[1]))
 
     def _grow(self, max_key: int) -> None:
         rows = (max_key // GROW_ROWS + 1) * GROW_ROWS
@@ -81,14 +82,16 @@ class DenseMatrix:
             return
         if int(keys.max()) >= self.rows:
             self._grow(int(keys.max()))
-        self.matrix[keys] = vectors.astype(np.float16)
-        self.present[keys] = 1
+        matrix, present = self._maps
+        matrix[keys] = vectors.astype(np.float16)
+        present[keys] = 1
 
     def clear(self, keys: Sequence[int] | np.ndarray) -> None:
         keys = np.asarray(keys, dtype=np.int64)
-        keys = keys[keys < self.rows]
+        present = self._maps[1]
+        keys = keys[keys < len(present)]
         if len(keys):
-            self.present[keys] = 0
+            present[keys] = 0
 
     def reset(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Exactly these vectors, nothing else (rebuilding from the HNSW index)."""
@@ -100,21 +103,22 @@ class DenseMatrix:
         self.flush()
 
     def flush(self) -> None:
-        if isinstance(self.matrix, np.memmap):
-            self.matrix.flush()
-            self.present.flush()
+        for mapped in self._maps:
+            if isinstance(mapped, np.memmap):
+                mapped.flush()
 
     def held(self, keys: Sequence[int] | np.ndarray) -> np.ndarray:
         """A bool per key: does its row hold a vector?"""
         keys = np.asarray(keys, dtype=np.int64)
+        present = self._maps[1]
         out = np.zeros(len(keys), dtype=bool)
-        inside = (keys >= 0) & (keys < self.rows)
-        out[inside] = self.present[keys[inside]] == 1
+        inside = (keys >= 0) & (keys < len(present))
+        out[inside] = present[keys[inside]] == 1
         return out
 
     def get(self, keys: Sequence[int] | np.ndarray) -> np.ndarray:
         """float32 vectors of `keys`, which must be held."""
-        return np.asarray(self.matrix[np.asarray(keys, dtype=np.int64)], dtype=np.float32)
+        return np.asarray(self._maps[0][np.asarray(keys, dtype=np.int64)], dtype=np.float32)
 
     def top(self, query: np.ndarray, keys: Sequence[int] | np.ndarray,
             k: int) -> list[tuple[int, float]]:
@@ -123,7 +127,7 @@ class DenseMatrix:
         keys = keys[self.held(keys)]
         if not len(keys) or k <= 0:
             return []
-        rows = np.ascontiguousarray(self.matrix[keys])
+        rows = np.ascontiguousarray(self._maps[0][keys])
         k = min(k, len(keys))
         found = exact_search(rows, query.astype(np.float16), k, MetricKind.IP, exact=True,
                              threads=1)
