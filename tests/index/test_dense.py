@@ -38,6 +38,9 @@ def test_exact_search_follows_adds_changes_and_removals(tmp_path: Path) -> None:
     assert [k for k, _ in index.search_exact(query, subset, 10)] == \
         brute_force(current, query, subset, 10)
     assert index.search_exact(query, subset, 1)[0][0] == 7
+    for run in (keys[:100], keys[100:200]):  # a run with removed keys in it, and a whole run
+        assert [k for k, _ in index.search_exact(query, run, 10)] == \
+            brute_force(current, query, run, 10)
     assert not index.has([8, 9]).any() and index.has([7, 10]).all()
     assert index.vector(8) is None
     assert np.allclose(index.vector(7), rows[100], atol=1e-3)
