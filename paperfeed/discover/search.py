@@ -13,9 +13,10 @@ On BEIR SciFact this convex fusion beats reciprocal rank fusion for both shipped
 embedders (bench/scifact.py), and its weight says how far to trust each
 retriever: the static model is a weak ranker on its own, so it gets less say (each
 embedder's weight is in the registry, index/embedders.py).
-Filters run inside tantivy for keywords; for vectors, a selective filter is
-searched exactly over the papers it leaves, a broad one by over-fetching from
-the ANN index. Hidden papers leave the fused ranking before it is paged
+Filters run inside tantivy for keywords; for vectors, a filter leaving at most
+`EXACT_FILTER_CAP` papers (a year of the 588k arXiv papers: 70k) is searched exactly over
+them, from the memory-mapped matrix the indexer writes (index/dense.py); a broader one by
+over-fetching from the ANN index. Hidden papers leave the fused ranking before it is paged
 (visibility.py), so every page is full.
 
 The rules of a query are here for every surface: its modes (`MODES`), its
@@ -42,7 +43,7 @@ from .visibility import visible
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[str, ...] = ("hybrid", "keyword", "semantic")
 CANDIDATES = 100
-EXACT_FILTER_CAP = 50_000  # at most this many filtered papers: vectors are searched exactly
+EXACT_FILTER_CAP = 150_000  # at most this many filtered papers: vectors are searched exactly
 MAX_OVERFETCH = 5_000
 MAX_QUERY_CHARS = 500
 
@@ -178,7 +179,7 @@ def filter_keys(catalog: Catalog, filters: Filters) -> tuple[np.ndarray | None, 
         return (None if keys is None else np.asarray(keys, dtype=np.int64)), passing
 
     return catalog.cached("filter keys", window, catalog.store.papers.max_seq(), compute,
-                          size=64)
+                          size=32)  # at most 32 x 1.2 MB
 
 
 def semantic_ranking(catalog: Catalog, query: str, filters: Filters,
