@@ -75,6 +75,10 @@ class Indexes:
         # Held while this process writes: a refresh (from another thread) then waits for
         # nothing and re-opens nothing; the update itself started from the latest files.
         self._writing_here = threading.Lock()
+        if not read_only:
+            with self._writing(wait=False) as locked:
+                if locked:  # else the writer busy now repairs it when it next writes
+                    self._repair()
 
     # -- reading: each returns the current object; a refresh swaps in new ones ---------
 
@@ -145,6 +149,7 @@ class Indexes:
             with self._writing_here:
                 for artifact in self.artifacts:  # start from what the last writer committed
                     artifact.refresh()
+                self._repair()
                 return self._update(store, progress, batch_size)
 
     def _update(self, store: Papers, progress: bool, batch_size: int) -> IndexReport:
@@ -201,9 +206,17 @@ class Indexes:
             with self._writing_here:
                 for artifact in self.artifacts:
                     artifact.refresh()
+                self._repair()
                 if not tier.backfilling:
                     return IndexReport()
                 return run_backfill(tier, store, seconds, progress)
+
+    def _repair(self) -> None:
+        """Each vector tier's matrix by key agrees with its HNSW index (vectors.py);
+        called holding the writer lock."""
+        for artifact in self.artifacts:
+            if isinstance(artifact, VectorArtifact):
+                artifact.index.repair()
 
     def _checkpoint(self, report: IndexReport) -> None:
         for artifact in self.artifacts:

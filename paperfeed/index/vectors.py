@@ -75,17 +75,20 @@ class VectorIndex:
             else:
                 self.index.load(str(path))
         self.dense = DenseMatrix(path.parent, dim, writable=not view)
-        if not view and self.dense.count() != len(self.index):
-            self._rebuild_dense()
 
-    def _rebuild_dense(self) -> None:
-        """Write the matrix from the HNSW index: a data dir from before the matrix existed,
-        or a writer killed between changing rows and saving the index (~4 s at 588k)."""
-        if not len(self.index):
-            self.dense.reset(np.zeros(0, dtype=np.int64), np.zeros((0, self.dim)))
-            return
-        keys = np.asarray(self.index.keys, dtype=np.int64)
-        self.dense.reset(keys, np.asarray(self.index.vectors, dtype=np.float16))
+    def repair(self) -> bool:
+        """Write the matrix from the HNSW index if they disagree (a data dir from before the
+        matrix existed, or a writer killed between changing rows and saving the index; ~4 s
+        at 588k); True if it did. Only the holder of the writer lock may call this: it
+        replaces the files other writers may be changing."""
+        if self.dense.count() == len(self.index):
+            return False
+        keys = np.asarray(self.index.keys, dtype=np.int64) if len(self.index) else \
+            np.zeros(0, dtype=np.int64)
+        vectors = np.asarray(self.index.vectors, dtype=np.float16) if len(self.index) else \
+            np.zeros((0, self.dim), dtype=np.float16)
+        self.dense.reset(keys, vectors)
+        return True
 
     def __len__(self) -> int:
         return len(self.index)

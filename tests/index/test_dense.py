@@ -8,7 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from paperfeed.catalog import Catalog
 from paperfeed.index.vectors import VectorIndex
+
+from ..conftest import make_settings
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -78,8 +81,24 @@ def test_a_missing_or_stale_matrix_is_rebuilt_from_the_hnsw_index(tmp_path: Path
     (tmp_path / "dense.f16").unlink()  # a data dir indexed before the matrix existed
     (tmp_path / "dense.has").unlink()
     upgraded = VectorIndex(tmp_path / "v.usearch", 16)
-    assert upgraded.dense.count() == 40
+    assert upgraded.dense.count() == 0 and upgraded.repair()  # as the lock holder does
+    assert upgraded.dense.count() == 40 and not upgraded.repair()
     assert upgraded.search_exact(rows[5], list(range(40)), 1)[0][0] == 5
     upgraded.remove([5])  # a writer killed after dropping a row, before saving the index
     again = VectorIndex(tmp_path / "v.usearch", 16)
-    assert again.has([5])[0] and again.search_exact(rows[5], [4, 5, 6], 1)[0][0] == 5
+    assert again.repair() and again.has([5])[0]
+    assert again.search_exact(rows[5], [4, 5, 6], 1)[0][0] == 5
+
+
+def test_a_writer_opening_a_data_dir_from_before_the_matrix_writes_it(tmp_path: Path) -> None:
+    catalog = Catalog(make_settings(tmp_path))  # the demo corpus, indexed
+    tiers = [t for t in (catalog.indexes.semantic, catalog.indexes.transformer) if t]
+    assert all(len(t.index) and t.index.dense.count() == len(t.index) for t in tiers)
+    for tier in tiers:
+        for name in ("dense.f16", "dense.has"):
+            (tier.dir / name).unlink()
+    reader = Catalog(make_settings(tmp_path), read_only=True)
+    assert reader.indexes.semantic.index.dense.count() == 0  # readers never write it
+    writer = Catalog(make_settings(tmp_path))
+    for tier in (writer.indexes.semantic, writer.indexes.transformer):
+        assert tier is not None and tier.index.dense.count() == len(tier.index) > 0
