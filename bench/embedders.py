@@ -1,7 +1,7 @@
 """The embedders compared: load time, throughput, memory, size, SciFact nDCG@10, 588k projection.
 
     python bench/embedders.py                      # every candidate whose runtime is installed
-    python bench/embedders.py --only static-minilm-384 minilm-l6-v2-int8
+    python bench/embedders.py --only static-arxiv-384 minilm-l6-v2-int8
     python bench/embedders.py --static exp-f16=/tmp/s384f16   # also an experimental static dir
 
 Each candidate runs in its own subprocess (clean load time and peak RSS). Throughput: the
@@ -89,7 +89,7 @@ def load_candidate(name: str, static_dir: str | None) -> tuple[Any, int]:
 
     if static_dir or name.startswith("static-"):
         d = Path(static_dir) if static_dir else embed.MODELS_DIR / name
-        max_tokens = embedder_spec("static-minilm-384").max_tokens  # read as the shipped one
+        max_tokens = embedder_spec("static-arxiv-384").max_tokens  # read as the shipped one
         model = embed.StaticEmbedder(name, d, max_tokens) if static_dir else load_embedder(name)
         return model, du(d / "model.safetensors") + du(d / "tokenizer.json")
     if name == "minilm-l6-v2-torch":

@@ -5,7 +5,7 @@ hit only above an absolute cosine threshold (paperfeed/digests/content.py). This
 what a threshold keeps on BEIR SciFact: the share of relevant (query, paper) pairs, and of
 random pairs from the same corpus (same field, so harder than a real arXiv mix).
 
-    python bench/relevance.py [--embedder static-minilm-384]
+    python bench/relevance.py [--embedder static-arxiv-384]
 
 Writes bench/results/relevance-<embedder>.json: embedder, thresholds (per cosine
 threshold: share of relevant and of random pairs kept), relevant_pairs, random_pairs.
@@ -28,7 +28,7 @@ RANDOM_PER_QUERY = 50
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--embedder", default="static-minilm-384")
+    parser.add_argument("--embedder", default="static-arxiv-384")
     args = parser.parse_args()
     data = load_scifact()
     embedder = load_embedder(args.embedder)

@@ -130,7 +130,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--queries", type=int, default=800, help="dev + test query papers")
-    ap.add_argument("--static", nargs="*", default=["static-minilm-384"],
+    ap.add_argument("--static", nargs="*", default=["static-arxiv-384"],
                     help="static embedders: registry names or NAME=DIR")
     ap.add_argument("--transformer", nargs="*", default=["minilm-l6-v2-int8"],
                     help="transformers re-scoring the pool: registry names or NAME=FILE.onnx")

@@ -44,7 +44,7 @@ def setting(default: T, help: str, *, secret: bool = False) -> T:
 class Settings:
     home: Path = setting(Path("./paperfeed-data"), "Data directory: SQLite store and index "
                          "files.")
-    embedder: str = setting("static-minilm-384", "Embedding model for documents and queries.")
+    embedder: str = setting("static-arxiv-384", "Embedding model for documents and queries.")
     load_demo: bool = setting(True, "Load the bundled demo corpus when the store is empty.")
     host: str = setting("127.0.0.1", "Address `paperfeed serve` listens on.")
     port: int = setting(8000, "Port `paperfeed serve` listens on.")

