@@ -16,7 +16,10 @@ Methods, each giving a query paper's top 100:
   `--pool` (as the product would re-score its cheap candidates); it cannot find what none
   of them found, which the "pool recall" row bounds;
 - fusion of each vector method with the keyword one (discover/search.py's `fuse`), the
-  keyword weight chosen on dev.
+  keyword weight chosen on dev;
+- "shipped": what discover/similar.py does for a paper with transformer vectors, the top
+  `CANDIDATES` of the transformer (pool re-score) and of the keyword method fused at its
+  fixed `KEYWORD_WEIGHT`.
 Also the issue's demo example: where the knowledge-distillation papers land among the
 similar papers of "Simple Semi-supervised Knowledge Distillation ... Dual-Head Optimization".
 
@@ -39,6 +42,7 @@ from harness.report import log, print_table, write_json
 from harness.similar import Judgements, judgements, load_papers
 
 from paperfeed.discover.search import fuse
+from paperfeed.discover.similar import CANDIDATES, KEYWORD_WEIGHT
 
 Ranking = dict[int, list[tuple[int, float]]]
 DEPTH = 100
@@ -163,17 +167,24 @@ def main() -> None:
         models[model.name] = (model, None)
     pooled = list(rankings)
     pool = {q: {k for r in rankings.values() for k, _ in r[q][:args.pool]} for q in queries}
+    shipped: dict[str, Ranking] = {}
     for name in args.transformer:
         model = vectorcache.load(name)
         rankings[model.name] = rescore(model, pool, papers, args.cache)
         models[model.name] = (model, None)
+        shipped[f"shipped: {model.name} + keyword"] = fused(
+            {q: r[:CANDIDATES] for q, r in rankings[model.name].items()},
+            {q: r[:CANDIDATES] for q, r in kw.items()}, KEYWORD_WEIGHT)
+        models[f"shipped: {model.name} + keyword"] = (model, KEYWORD_WEIGHT)
     weights = {}
-    for name in list(models):
+    for name in [m for m in models if m not in shipped]:
         weights[name], rankings[f"{name} + keyword"] = tune(rankings[name], kw, judged)
         models[f"{name} + keyword"] = (models[name][0], weights[name])
     rows = [{"method": name, **scores(r, judged, judged.test),
              "keyword weight": weights.get(name.removesuffix(" + keyword"))
              if name.endswith(" + keyword") else None} for name, r in rankings.items()]
+    rows += [{"method": name, **scores(r, judged, judged.test), "keyword weight": KEYWORD_WEIGHT}
+             for name, r in shipped.items()]
     pool_recall = np.mean([len(pool[q] & judged.coauthor[q]) / len(judged.coauthor[q])
                            for q in judged.test])
     demo = demo_check(models, how)
