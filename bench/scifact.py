@@ -17,6 +17,7 @@ each other only (fewer distractors score higher than the full corpus).
     python bench/scifact.py [--embedder NAME] [--weights 0.5 0.7] [--coverage 0 0.5]
                             [--raw 640] [--home DIR (reuse its embedding cache)] [--sample N]
                             [--vectors-from DIR (another run's data dir: its cached vectors)]
+                            [--transformer NAME=FILE.onnx (a candidate in the tier's place)]
 
 Writes bench/results/scifact-<embedder>.json: embedder, docs, queries, index_build_s,
 embed_s, and results (one row per ranking: ndcg@10, ms/query), with the published
@@ -29,10 +30,11 @@ import argparse
 import random
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness import datadir, tables
+from harness import datadir, tables, vectorcache
 from harness.corpora import SciFact, load_scifact
 from harness.evaluate import mean_ndcg
 from harness.report import print_table, write_json
@@ -47,9 +49,9 @@ from paperfeed.discover.search import (
     transformer_keyword_weight,
     transformer_ranking,
 )
+from paperfeed.index import sync
 from paperfeed.index.embed import paper_text, preload_runtimes
-from paperfeed.index.embedders import load_embedder
-from paperfeed.index.sync import TRANSFORMER
+from paperfeed.index.embedders import EMBEDDERS, load_embedder
 
 PUBLISHED = {"BM25 (published)": 0.665, "all-MiniLM-L6-v2 (published)": 0.645}
 
@@ -101,11 +103,21 @@ def sample(data: SciFact, others: int) -> SciFact:
 def raw_rate(data: SciFact, count: int) -> float:
     """Abstracts/s of the transformer alone (ONNX Runtime, as the backfill calls it)."""
     texts = [paper_text(p.title, p.abstract) for p in data.papers[:count]]
-    embedder = load_embedder(TRANSFORMER)
+    embedder = load_embedder(sync.TRANSFORMER)
     embedder.encode(texts[:8])
     start = time.perf_counter()
     embedder.encode(texts)
     return len(texts) / (time.perf_counter() - start)
+
+
+def swap_transformer(candidate: str) -> None:
+    """Put a candidate graph (NAME=FILE.onnx, e.g. a fine-tuned MiniLM from
+    scripts/train_minilm.py) in the transformer tier's place, with the shipped model's
+    tuning, under its own name (so no cache mixes its vectors with the shipped model's)."""
+    label, _ = candidate.split("=", 1)
+    spec = replace(EMBEDDERS[sync.TRANSFORMER], name=label,
+                   loader=lambda *_: vectorcache.load(candidate))
+    EMBEDDERS[label] = EMBEDDERS[sync.TRANSFORMER] = spec
 
 
 def site_rows(catalog: Catalog, data: SciFact, suffix: str = "") -> list[dict[str, Any]]:
@@ -141,8 +153,11 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--sample", type=int, default=None)
     parser.add_argument("--vectors-from", type=Path, default=None)
+    parser.add_argument("--transformer", default=None, metavar="NAME=FILE.onnx")
     args = parser.parse_args()
     preload_runtimes()
+    if args.transformer:
+        swap_transformer(args.transformer)
     data = load_scifact()
     if args.sample is not None:
         data = sample(data, args.sample)
