@@ -113,12 +113,15 @@ def demo_check(methods: dict[str, tuple[Any, float | None]], mlt: MoreLikeThis
         kw = {query: bm25.more_like_this(demo[query].title, demo[query].abstract, 40, mlt,
                                          exclude=query)}
     texts = [f"{p.title}. {p.abstract}" for p in demo]
-    rows = []
+    rows, vectors = [], {}  # each model embeds the demo corpus once
+    for model, _ in methods.values():
+        if model.name not in vectors:
+            vectors[model.name] = model.encode(texts)
     for name, (model, weight) in {"keyword MLT": (None, None), **methods}.items():
         if model is None:
             ranking = kw
         else:
-            v = model.encode(texts)
+            v = vectors[model.name]
             order = [int(i) for i in np.argsort(-(v @ v[query])) if i != query][:40]
             ranking = {query: [(i, float(v[i] @ v[query])) for i in order]}
             if weight is not None:
