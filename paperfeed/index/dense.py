@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from usearch.index import MetricKind
@@ -52,7 +53,7 @@ class DenseMatrix:
         if not rows:
             self._maps = (np.zeros((0, self.dim), dtype=np.float16), np.zeros(0, dtype=np.uint8))
             return
-        mode = "r+" if self.writable else "r"
+        mode: Literal["r+", "r"] = "r+" if self.writable else "r"
         self._maps = (np.memmap(self.matrix_path, dtype=np.float16, mode=mode,
                                 shape=(rows, self.dim)),
                       np.memmap(self.has_path, dtype=np.uint8, mode=mode, shape=(rows,)))
