@@ -301,3 +301,19 @@ class StoreState:
 
     seq: int
     community: int
+
+
+# -- a member's library -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A member's named list of saved papers; private unless `share_token` is set (then
+    anyone with the link `/c/{share_token}` may read it)."""
+
+    id: int
+    user_id: int
+    name: str
+    share_token: str | None
+    created_at: str
+    count: int = 0  # papers in it, when read with counts

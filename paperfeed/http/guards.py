@@ -15,6 +15,7 @@ outside the app's error handler, so the one error shape would be lost.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypedDict
 from urllib.parse import urlsplit
@@ -38,6 +39,12 @@ class FormLimits(TypedDict, total=False):  # the shape of FastAPI's `form_limits
 # Every form is parsed with these (FastAPI's Form parameters and the CSRF check alike):
 # the largest form has 8 fields; no form takes a file; an abstract is a few kB.
 FORM_LIMITS = FormLimits(max_fields=20, max_files=0, max_part_size=64 * 1024)
+# The one form that takes a file: a BibTeX upload into a collection (web/library_views.py).
+# Starlette spools the file part to disk past 1 MB, so the larger limit costs no memory;
+# 2 MB holds ~2,000 entries with abstracts (members/library_import.py MAX_ENTRIES).
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+UPLOAD_LIMITS = FormLimits(max_fields=5, max_files=1, max_part_size=64 * 1024)
+UPLOAD_PATH = re.compile(r"/library/\d{1,18}/import\Z")
 
 
 def host_allowed(host: str, allowed: frozenset[str]) -> bool:
@@ -75,9 +82,12 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        error = RequestTooLarge(f"the request body is larger than {self.limit // 1024} kB")
+        limit = self.limit
+        if UPLOAD_PATH.match(scope.get("path", "")):
+            limit = MAX_UPLOAD_BYTES + 64 * 1024  # the file and the form around it
+        error = RequestTooLarge(f"the request body is larger than {limit // 1024} kB")
         length = Request(scope).headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             return await self._answer(scope, receive, send, error)
         received, answered, started = 0, False, False
 
@@ -85,7 +95,7 @@ class BodyLimit:
             nonlocal received, answered
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 if not started and not answered:
                     answered = True
                     await self._answer(scope, receive, send, error)

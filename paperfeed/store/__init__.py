@@ -5,6 +5,7 @@
                          and the change feed the indexer follows
     store.members        members, sessions, rate-limit counters
     store.community      submissions, hiding, upvotes
+    store.library        a member's collections of saved papers, share links
     store.subscriptions  digest subscriptions
     store.outbox         queued digests, and the papers already sent to each address
     store.leases         jobs only one process may run at a time
@@ -25,13 +26,14 @@ from .community import Community
 from .database import Database, sqlite_url
 from .harvests import Harvests
 from .leases import Leases
+from .library import Library
 from .members import Members
 from .migrate import migrate
 from .outbox import Outbox
 from .papers import Papers
 from .subscriptions import Subscriptions
 
-__all__ = ["Community", "Harvests", "Leases", "Members", "Outbox", "Papers", "Store",
+__all__ = ["Community", "Harvests", "Leases", "Library", "Members", "Outbox", "Papers", "Store",
            "Subscriptions", "sqlite_url"]
 
 # What a rendered page depends on, in one statement: the papers' change counter and
@@ -47,6 +49,7 @@ class Store:
         self.papers = Papers(self.db)
         self.members = Members(self.db)
         self.community = Community(self.db)
+        self.library = Library(self.db)
         self.subscriptions = Subscriptions(self.db)
         self.outbox = Outbox(self.db)
         self.leases = Leases(self.db)

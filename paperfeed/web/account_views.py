@@ -28,7 +28,9 @@ MAX_LOGIN = 320  # a name or an address
 # `/login?why=...`: what the visitor tried that needs a member, said above the form.
 # Known words only, so the page never prints text taken from the URL.
 LOGIN_REASONS = {"upvote": "Log in to upvote. You will be back on the page you were reading.",
-                 "submit": "Log in to submit a paper."}
+                 "submit": "Log in to submit a paper.",
+                 "save": "Log in to save papers to your library. You will be back on the "
+                         "page you were reading."}
 
 
 def mail_queue(request: Request) -> MailQueue:

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from ..api import admin as api_admin
+from ..api import collections as api_collections
 from ..api import markdown as api_markdown
 from ..api import openapi as api_openapi
 from ..api import routes as api
@@ -31,7 +32,7 @@ from ..catalog import Catalog
 from ..errors import LoginRequired, MethodNotAllowed, PaperfeedError
 from ..http.csrf import set_csrf_cookie, verify_csrf
 from ..http.errors import as_paperfeed_error, refuse_get_on_post_routes
-from ..http.guards import FORM_LIMITS, BodyLimit, check_request
+from ..http.guards import FORM_LIMITS, UPLOAD_LIMITS, BodyLimit, check_request
 from ..http.headers import SecurityHeaders
 from ..jobs.follower import IndexFollower
 from ..mail import MailQueue
@@ -44,6 +45,7 @@ from . import (
     community_views,
     digest_views,
     feed_views,
+    library_views,
     views,
 )
 from .page_cache import PageCache
@@ -98,6 +100,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.page_cache = PageCache()
     app.include_router(api_markdown.router)  # before the page route /papers/{id} takes it
     _add_routes(app)
+    app.include_router(api_collections.router, prefix=API_PREFIX)  # before /papers/{id}
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_admin.router, prefix=API_PREFIX)
     api_openapi.describe(app, settings.max_limit)
@@ -115,10 +118,10 @@ def _add_routes(app: FastAPI) -> None:
     ids contain a slash.
     """
     def page(path: str, endpoint: Any, methods: tuple[str, ...] = ("GET",),
-             *, csrf: bool = True) -> None:
+             *, csrf: bool = True, form_limits: Any = None) -> None:
         changes = any(m not in ("GET", "HEAD") for m in methods)
         app.add_api_route(path, endpoint, methods=list(methods), include_in_schema=False,
-                          response_class=HTMLResponse,
+                          response_class=HTMLResponse, form_limits=form_limits,
                           dependencies=[Depends(verify_csrf)] if changes and csrf else None)
 
     post = ("POST",)
@@ -130,12 +133,15 @@ def _add_routes(app: FastAPI) -> None:
     page("/papers/month/{month}", views.by_month)
     page("/papers/{paper_id:path}/vote", community_views.vote_form, post)
     page("/papers/{paper_id:path}/hide", community_views.hide, post)
+    page("/papers/{paper_id:path}/save", library_views.save_form, post)
+    page("/papers/{paper_id:path}/collections", library_views.paper_collections)
     page("/papers/{paper_id:path}", views.paper)
     page("/search", views.search)
     page("/submit", community_views.submit_form)
     page("/submit", community_views.submit, post)
     page("/submit/manual", community_views.submit_manual, post)
     page("/members/{username}", community_views.member)
+    _add_library_routes(page)
     page("/signup", account_views.signup_form)
     page("/signup", account_views.signup, post)
     page("/login", account_views.login_form)
@@ -171,6 +177,26 @@ def _add_routes(app: FastAPI) -> None:
     page("/api", views.api_docs)
     app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", views.favicon, methods=["GET"], include_in_schema=False)
+
+
+def _add_library_routes(page: Any) -> None:
+    """A member's collections; exports before the pages (`/library/3.bib` is not a page)."""
+    post = ("POST",)
+    page("/library", library_views.library)
+    page("/library", library_views.create, post)
+    page("/library/{collection_id:int}.bib", library_views.export_bib)
+    page("/library/{collection_id:int}.json", library_views.export_json)
+    page("/library/{collection_id:int}", library_views.collection_page)
+    for action in ("rename", "delete", "share", "unshare"):
+        page(f"/library/{{collection_id:int}}/{action}", getattr(library_views, action), post)
+    page("/library/{collection_id:int}/add", library_views.add_paper, post)
+    page("/library/{collection_id:int}/remove", library_views.remove_paper, post)
+    # The one form with a file: its own limits (the CSRF check reads the same parsed form).
+    page("/library/{collection_id:int}/import", library_views.import_file, post,
+         form_limits=UPLOAD_LIMITS)
+    page("/c/{token}.bib", library_views.shared_bib)
+    page("/c/{token}.json", library_views.shared_json)
+    page("/c/{token}", library_views.shared_page)
 
 
 def error_response(request: Request, error: PaperfeedError) -> Response:

@@ -4,8 +4,9 @@ Rendering a list page (30 cards with vote buttons) costs ~3-5 ms of CPU; a
 shared copy costs a dictionary lookup and a few string replacements. A page is
 rendered once for everybody, with markers where it differs per visitor: the
 account menu (`<!--pf:account-->`), each vote button's pressed state
-(`aria-pressed="pf:voted:KEY"`) and the CSRF token. Each response fills them
-in: a small template, one indexed query for the visitor's votes, a token.
+(`aria-pressed="pf:voted:KEY"`), each Save button's (`pf:saved:KEY`) and the CSRF
+token. Each response fills them in: a small template, one indexed query each for the
+visitor's votes and saved papers, a token.
 
 An entry is keyed by the URL and the store's `seq`, and remembers the community
 counter (bumped by triggers on every vote, submission and hide) it was rendered
@@ -39,6 +40,7 @@ MAX_ENTRIES = 512
 CSRF_PLACEHOLDER = "__PAPERFEED_CSRF_TOKEN__"
 ACCOUNT_MARK = b"<!--pf:account-->"
 VOTED_MARK = re.compile(rb'aria-pressed="pf:voted:(\d+)"')
+SAVED_MARK = re.compile(rb'aria-pressed="pf:saved:(\d+)"')
 
 
 class PageCache:
@@ -95,6 +97,19 @@ class PageCache:
         body = VOTED_MARK.sub(
             lambda m: b'aria-pressed="%s"' % (b"true" if int(m[1]) in voted else b"false"),
             body)
+        body = _fill_saved(request, body)
         # The token has the shape of one we issued (session.TOKEN_SHAPE); escaped all the same,
         # because nothing filled into a shared page may carry markup.
         return body.replace(CSRF_PLACEHOLDER.encode(), str(escape(token)).encode())
+
+
+def _fill_saved(request: Request, body: bytes) -> bytes:
+    """The Save buttons' pressed states: one indexed query for the member's saved keys."""
+    marked = [int(m) for m in SAVED_MARK.findall(body)]
+    if not marked:
+        return body
+    user = current_user(request)
+    saved = (request.app.state.catalog.store.library.holding(user.id, marked)
+             if user else {})
+    return SAVED_MARK.sub(
+        lambda m: b'aria-pressed="%s"' % (b"true" if int(m[1]) in saved else b"false"), body)

@@ -23,6 +23,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("query", "")
     context.setdefault("votes", {})
     context.setdefault("voted", set())
+    context.setdefault("saved", set())
     context.setdefault("shared_render", getattr(request.state, "shared_render", False))
     return request.app.state.templates.TemplateResponse(
         request, template,
@@ -34,13 +35,17 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
-    """`votes` (key → count) and `voted` (keys the visitor upvoted) for paper cards."""
-    community = request.app.state.catalog.store.community
+    """`votes` (key → count), `voted` (keys the visitor upvoted) and `saved` (keys in the
+    visitor's library) for paper cards."""
+    store = request.app.state.catalog.store
     keys = [p.key for p in papers]
     user = current_user(request)
-    shared = getattr(request.state, "shared_render", False)  # pressed states filled later
-    return {"votes": community.vote_counts(keys),
-            "voted": community.voted_by(user.id, keys) if user and not shared else set()}
+    if user is None or getattr(request.state, "shared_render", False):
+        # On a shared render the pressed states are markers, filled in per response.
+        return {"votes": store.community.vote_counts(keys), "voted": set(), "saved": set()}
+    return {"votes": store.community.vote_counts(keys),
+            "voted": store.community.voted_by(user.id, keys),
+            "saved": set(store.library.holding(user.id, keys))}
 
 
 TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
