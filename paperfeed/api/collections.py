@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ..catalog import Catalog
@@ -17,9 +17,10 @@ from ..discover.visibility import lookup
 from ..feeds.citations import to_bibtex, to_csl_json
 from ..http.errors import refuse_get_on_post_routes
 from ..http.session import api_credentials, current_user, member_credentials, require_member
-from ..members.library import MAX_NAME, Collections
+from ..members.library import MAX_ID, MAX_NAME, Collections
 from ..models import Collection, StoredPaper
 from .errors import MEMBER_ERRORS, _described
+from .routes import _limit
 from .shapes import ListItem, Marks, list_item
 
 router = APIRouter(tags=["library"], dependencies=[Depends(api_credentials)])
@@ -27,7 +28,7 @@ ERRORS = {**MEMBER_ERRORS, **_described({
     404: "No such collection of yours, or no such paper",
     409: "You already have a collection with that name"})}
 Page = Annotated[int, Query(ge=0, le=100_000, description="Page, from 0")]
-Limit = Annotated[int, Query(ge=1, le=100, description="Papers per page")]
+CollectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The collection's id")]
 
 
 class CollectionOut(BaseModel):
@@ -90,8 +91,8 @@ def create_collection(request: Request, body: NameIn) -> dict:
 
 @router.get("/collections/{collection_id}", response_model=CollectionPapers,
             responses=ERRORS, summary="One of your collections, its papers latest added first")
-def get_collection(request: Request, collection_id: int, p: Page = 0,
-                   limit: Limit = 50) -> dict:
+def get_collection(request: Request, collection_id: CollectionId, p: Page = 0,
+                   limit: int = _limit(50)) -> dict:
     collection = _collections(request).owned(require_member(request), collection_id)
     store = _catalog(request).store
     papers = store.papers.get_many(store.library.papers(collection.id, limit, p * limit))
@@ -102,7 +103,7 @@ def get_collection(request: Request, collection_id: int, p: Page = 0,
 @router.delete("/collections/{collection_id}", status_code=204, responses=ERRORS,
                dependencies=[Depends(member_credentials)],
                summary="Delete a collection (its papers stay on the site)")
-def delete_collection(request: Request, collection_id: int) -> Response:
+def delete_collection(request: Request, collection_id: CollectionId) -> Response:
     _collections(request).delete(require_member(request), collection_id)
     return Response(status_code=204)
 
@@ -110,7 +111,7 @@ def delete_collection(request: Request, collection_id: int) -> Response:
 @router.post("/collections/{collection_id}/papers", response_model=CollectionOut,
              responses=ERRORS, dependencies=[Depends(member_credentials)],
              summary="Add a paper to a collection (no change if it is there)")
-def add_paper(request: Request, collection_id: int, body: PaperIn) -> dict:
+def add_paper(request: Request, collection_id: CollectionId, body: PaperIn) -> dict:
     user = require_member(request)
     paper = _paper(request, body.paper_id)
     _collections(request).add(user, collection_id, paper.key)
@@ -121,7 +122,7 @@ def add_paper(request: Request, collection_id: int, body: PaperIn) -> dict:
                response_model=CollectionOut, responses=ERRORS,
                dependencies=[Depends(member_credentials)],
                summary="Take a paper out of a collection")
-def remove_paper(request: Request, collection_id: int, paper_id: str) -> dict:
+def remove_paper(request: Request, collection_id: CollectionId, paper_id: str) -> dict:
     user = require_member(request)
     paper = _paper(request, paper_id)
     _collections(request).remove(user, collection_id, paper.key)
@@ -134,7 +135,7 @@ def remove_paper(request: Request, collection_id: int, paper_id: str) -> dict:
                                     "schema": {"type": "array", "items": {"type": "object"}}}},
                     "description": "The collection as BibTeX or CSL-JSON"}},
     response_class=Response, summary="Export a collection: BibTeX or CSL-JSON")
-def export_collection(request: Request, collection_id: int,
+def export_collection(request: Request, collection_id: CollectionId,
                       format: Literal["bibtex", "csl-json"] = "bibtex") -> Response:
     collection = _collections(request).owned(require_member(request), collection_id)
     store = _catalog(request).store

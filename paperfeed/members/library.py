@@ -22,6 +22,7 @@ DEFAULT_NAME = "Saved"
 MAX_NAME = 100
 MAX_COLLECTIONS = 200
 MAX_PAPERS = 10_000
+MAX_ID = 2**62  # ids past this are no collection (and would not fit a database integer)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -50,7 +51,8 @@ class Collections:
             raise Conflict(f"You already have a collection called {name!r}.") from None
 
     def owned(self, user: User, collection_id: int) -> Collection:
-        found = self.store.library.get(user.id, collection_id)
+        found = (self.store.library.get(user.id, collection_id)
+                 if 0 < collection_id <= MAX_ID else None)
         if found is None:
             raise NotFound(f"no collection {collection_id} of yours")
         return found
@@ -71,6 +73,7 @@ class Collections:
         return self.owned(user, collection_id)
 
     def delete(self, user: User, collection_id: int) -> None:
+        self.owned(user, collection_id)
         if not self.store.library.delete(user.id, collection_id):
             raise NotFound(f"no collection {collection_id} of yours")
 

@@ -15,9 +15,9 @@ from paperfeed.store import Store
 @pytest.fixture
 def store(make_store: Callable[[], Store]) -> Store:
     store = make_store()
-    store.papers.upsert([Paper(title=f"A study of topic number {i} in depth", arxiv_id=f"2503.{i:05d}",
-                               published=date(2025, 3, 10), source="test", source_ref=str(i))
-                         for i in range(4)])
+    store.papers.upsert([Paper(title=f"A study of topic number {i} in depth",
+                               arxiv_id=f"2503.{i:05d}", published=date(2025, 3, 10),
+                               source="test", source_ref=str(i)) for i in range(4)])
     return store
 
 

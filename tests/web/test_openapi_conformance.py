@@ -71,7 +71,9 @@ def test_guard_refusals_are_described(api_schema: schemathesis.BaseSchema) -> No
     oversized = [({"query": {"pad": "x" * 5000}}, 414),
                  ({"headers": {"Content-Length": str(10 * 1024 * 1024)}}, 413)]
     for operation in _operations(api_schema):
-        ids = {"paper_id": "2501.00001"} if "{paper_id}" in operation.path else {}
+        ids = {name: value for name, value in (("paper_id", "2501.00001"),
+                                               ("collection_id", "1"))
+               if f"{{{name}}}" in operation.path}
         for request, status in oversized:
             case = operation.Case(path_parameters=ids, **request)
             response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
