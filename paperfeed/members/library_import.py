@@ -49,7 +49,10 @@ def read_entries(text: str, filename: str) -> tuple[list[Paper], list[SkippedRec
     skipped: list[SkippedRecord] = []
     for record in records:
         admitted = record if isinstance(record, SkippedRecord) else admit(record)[0]
-        (skipped if isinstance(admitted, SkippedRecord) else papers).append(admitted)
+        if isinstance(admitted, SkippedRecord):
+            skipped.append(admitted)
+        else:
+            papers.append(admitted)
     if not papers:
         raise BadRequest("No BibTeX entry with a title was found in that file"
                          + (f" ({skipped[0].reason})" if skipped else "") + ". Nothing changed.")
