@@ -98,15 +98,20 @@ def create(request: Request, name: str = Form(""), paper: str = Form("")) -> Res
 
 
 def collection_page(request: Request, collection_id: int, p: str = "0",
-                    notice: str = "", error: str | None = None, status: int = 200
-                    ) -> HTMLResponse:
+                    notice: str = "") -> HTMLResponse:
+    return _collection_page(request, collection_id, _page_number(p), NOTICES.get(notice))
+
+
+def _collection_page(request: Request, collection_id: int, page: int = 0,
+                     notice: str | None = None, error: str | None = None,
+                     status: int = 200) -> HTMLResponse:
+    """The owner's page; `notice` and `error` are our own words, never the URL's."""
     user = require_member(request, why="save")
     collection = _collections(request).owned(user, collection_id)
-    page = _page_number(p)
     papers = _papers(request, collection, page)
     base = request.app.state.settings.base_url.rstrip("/")
     return render(request, "collection.html", status=status, collection=collection,
-                  papers=papers, page=page, owner=True, notice=NOTICES.get(notice),
+                  papers=papers, page=page, owner=True, notice=notice,
                   error=error, active="library", base_url=base,
                   page_size=request.app.state.settings.page_size,
                   **vote_state(request, papers))
@@ -136,7 +141,7 @@ def rename(request: Request, collection_id: int, name: str = Form("")) -> Respon
     try:
         _collections(request).rename(user, collection_id, name)
     except (BadRequest, Conflict) as exc:
-        return collection_page(request, collection_id, error=str(exc), status=exc.status)
+        return _collection_page(request, collection_id, error=str(exc), status=exc.status)
     return _redirect(collection_id, "renamed")
 
 
@@ -198,7 +203,8 @@ async def _run_import(request: Request, collection_id: int, text: str,
             report = import_bibtex(request.app.state.catalog, user, collection_id, text,
                                    filename[:100])
         except BadRequest as exc:
-            return collection_page(request, collection_id, error=str(exc), status=exc.status)
+            return _collection_page(request, collection_id, error=str(exc),
+                                    status=exc.status)
         return render(request, "import_done.html", report=report, active="library",
                       collection=_collections(request).owned(user, collection_id))
     return await run_sync(run)

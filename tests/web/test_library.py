@@ -109,6 +109,8 @@ def test_collections_are_private_and_shared_only_by_link(catalog: Catalog) -> No
     page = ada.get(f"/library/{cid}")
     assert page.status_code == 200 and "Learning to rank number 2" in page.text
     assert HOSTILE not in page.text and "&lt;script&gt;" in page.text
+    spoofed = ada.get(f"/library/{cid}?notice=Pay+here&error=Pay+here&status=500")
+    assert spoofed.status_code == 200 and "Pay here" not in spoofed.text
     assert bob.get(f"/library/{cid}").status_code == 404
     assert bob.get(f"/library/{cid}.bib").status_code == 404
     assert bob.post(f"/library/{cid}/delete", data={"csrf_token": csrf(bob)}).status_code == 404
