@@ -148,13 +148,15 @@ def test_openapi_declares_the_bearer_scheme_for_member_routes(catalog: Catalog) 
     assert member_routes and all({"token": []} in security and {"session": []} in security
                                  for security in member_routes.values()), member_routes
     # Reading takes a token or the session (an admin sees hidden papers) and needs neither;
-    # the admin status alone needs one (an admin's).
+    # the admin status (an admin's) and a member's own collections need one.
     readers = {path: op["security"] for path, ops in spec["paths"].items()
                for method, op in ops.items() if method == "get"}
-    admin = readers.pop("/api/admin/status")
+    private = [readers.pop(path) for path in list(readers)
+               if path == "/api/admin/status" or path.startswith("/api/collections")]
     assert readers and all({} in security and {"token": []} in security
                            for security in readers.values()), "reading needs no credentials"
-    assert {} not in admin and {"token": []} in admin and {"session": []} in admin
+    assert len(private) == 4 and all({} not in security and {"token": []} in security
+                                     and {"session": []} in security for security in private)
     assert "Authorization: Bearer" in client.get("/api").text
 
 
