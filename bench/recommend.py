@@ -1,0 +1,343 @@
+"""Per-member recommendations on the 588k arXiv papers: which model ranks a member's week?
+
+    python bench/recommend.py [--members 600] [--cutoff 2019-10-07] [--weeks 12]
+                              [--embedder NAME]
+
+Proxy (harness/ratings.py): authors are members, their papers before the cutoff their
+"more like this" ratings, random papers of their categories their "less like this"; each
+of the `--weeks` weeks after the cutoff, all that week's papers are ranked, relevance =
+the member's own papers that week (second view: theirs or their co-authors'). Dev members
+tune each method's settings, test members are reported.
+
+Methods:
+- centroid cosine: the mean of the positives' vectors;
+- Scholar Inbox: per-member logistic regression on embeddings (sklearn, class-balanced),
+  positives against the explicit negatives;
+- arxiv-sanity-lite: per-member linear SVM on tf-idf, its own TfidfVectorizer set-up (words
+  and bigrams, 20k features, sublinear tf; title + abstract, no author names: they would
+  give the proxy away), LinearSVC(class_weight="balanced"), positives against the
+  negatives and a background of random papers standing in for "everything else";
+- paperfeed: discover/recommend.py's `fit` (background negatives, prior towards the
+  centroid), settings chosen on dev; and bench-only fusions with the tf-idf SVM.
+Cold start (test members, own view): nDCG@10 after 3 seed positives, then 10 and 30
+ratings asked at random or by uncertainty sampling from the member's pool.
+Speed: fit time per member; 10,000 members x 2,000 papers scored by `score_many`.
+
+Writes bench/results/recommend.json (or $BENCH_RESULTS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from harness import vectorcache
+from harness.ratings import Member, Proxy, build, load_days, ranking_metrics
+from harness.report import log, print_table, write_json
+from harness.similar import load_papers
+
+from paperfeed.discover import recommend
+from paperfeed.settings import Settings
+
+Scorer = Callable[[np.ndarray], np.ndarray]  # candidate paper indexes -> scores
+Method = Callable[[np.ndarray, np.ndarray], Scorer]  # (positive, negative) indexes -> scorer
+
+
+class Features:
+    """Paper vectors (L2-normalised float32) and arxiv-sanity-lite's tf-idf rows, by index."""
+
+    def __init__(self, vectors: np.ndarray, texts: Callable[[int], str]):
+        self.vectors = vectors
+        self.text = texts
+        self._weeks: dict[bytes, np.ndarray] = {}
+
+    def prepare(self, fit_on: np.ndarray, idx: np.ndarray) -> None:
+        """The tf-idf vocabulary from `fit_on`, then the rows of every paper a run asks for
+        (`idx`) in one transform."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.tfidf = TfidfVectorizer(strip_accents="unicode", lowercase=True, analyzer="word",
+                                     stop_words="english", ngram_range=(1, 2),
+                                     token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
+                                     max_features=20000, norm="l2", use_idf=True,
+                                     smooth_idf=True, sublinear_tf=True, max_df=0.1, min_df=5)
+        log(f"tf-idf vocabulary from {len(fit_on)} papers")
+        self.tfidf.fit([self.text(int(i)) for i in fit_on])
+
+    def dense(self, idx: np.ndarray) -> np.ndarray:
+        if len(idx) >= 1000:  # a week's candidates: gathered once, asked for by every member
+            key = np.asarray(idx).tobytes()
+            if key not in self._weeks:
+                self._weeks[key] = self._gather(idx)
+            return self._weeks[key]
+        return self._gather(idx)
+
+    def _gather(self, idx: np.ndarray) -> np.ndarray:
+        v = np.asarray(self.vectors[np.asarray(idx, dtype=np.int64)], dtype=np.float32)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+
+        idx = np.unique(idx)
+        log(f"tf-idf rows of {len(idx)} papers")
+        self._rows = self.tfidf.transform([self.text(int(i)) for i in idx]).tocsr()
+        self._row_of = np.full(len(self.vectors), -1, dtype=np.int64)
+        self._row_of[idx] = np.arange(len(idx))
+
+    def sparse(self, idx: np.ndarray) -> Any:
+        return self._rows[self._row_of[np.asarray(idx, dtype=np.int64)]]
+
+
+def centroid(f: Features) -> Method:
+    def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+        c = f.dense(pos).mean(0)
+        return lambda cand: f.dense(cand) @ c
+    return method
+
+
+def scholar_inbox(f: Features, c: float) -> Method:
+    from sklearn.linear_model import LogisticRegression
+
+    def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+        x = f.dense(np.concatenate([pos, neg]))
+        y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+        clf = LogisticRegression(C=c, class_weight="balanced", max_iter=1000).fit(x, y)
+        return lambda cand: clf.decision_function(f.dense(cand))
+    return method
+
+
+def arxiv_sanity(f: Features, c: float, background: np.ndarray) -> Method:
+    from sklearn.svm import LinearSVC
+
+    def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+        others = np.concatenate([neg, background[~np.isin(background, pos)]])
+        x = f.sparse(np.concatenate([pos, others]))
+        y = np.r_[np.ones(len(pos)), np.zeros(len(others))]
+        clf = LinearSVC(class_weight="balanced", C=c, max_iter=10000, tol=1e-6).fit(x, y)
+        return lambda cand: clf.decision_function(f.sparse(cand))
+    return method
+
+
+def paperfeed(f: Features, background: np.ndarray, **settings: float) -> Method:
+    back = f.dense(background)
+
+    def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+        model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
+        return lambda cand: model.score(f.dense(cand))
+    return method
+
+
+def cached(method: Method) -> Method:
+    """The same scorer for the same member's ratings: the fusions reuse the fitted SVMs."""
+    done: dict[tuple[bytes, bytes], Scorer] = {}
+
+    def again(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+        key = (pos.tobytes(), neg.tobytes())
+        if key not in done:
+            done[key] = method(pos, neg)
+        return done[key]
+    return again
+
+
+def fused(a: Method, b: Method, weight: float) -> Method:
+    """(1 - weight) * z(a) + weight * z(b), scores standardised over the candidates."""
+    def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+        sa, sb = a(pos, neg), b(pos, neg)
+        return lambda cand: (1 - weight) * _z(sa(cand)) + weight * _z(sb(cand))
+    return method
+
+
+def _z(s: np.ndarray) -> np.ndarray:
+    return (s - s.mean()) / (s.std() + 1e-9)
+
+
+def evaluate(method: Method, members: list[Member], proxy: Proxy) -> dict[str, float]:
+    """Mean metrics over (member, week) pairs with relevant papers, both views."""
+    rows: dict[str, list[float]] = {k: [] for k in ("ndcg", "recall50", "auc", "co_ndcg",
+                                                    "co_recall50", "co_auc")}
+    for m in members:
+        scorer = method(m.positive, m.negative)
+        for week, co in m.later_coauthor.items():
+            cand = proxy.weeks[week]
+            s = scorer(cand)
+            for prefix, rel in (("", m.later.get(week)), ("co_", co)):
+                if rel:
+                    for key, v in zip(("ndcg", "recall50", "auc"),
+                                      ranking_metrics(s, cand, rel), strict=True):
+                        rows[prefix + key].append(v)
+    out = {k: round(float(np.mean(v)), 4) for k, v in rows.items()}
+    out["ndcg_se"] = round(float(np.std(rows["ndcg"]) / np.sqrt(len(rows["ndcg"]))), 4)
+    out["pairs"] = len(rows["ndcg"])
+    return out
+
+
+def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
+               members: int, budgets: tuple[int, ...] = (3, 10, 30), seed: int = 0
+               ) -> list[dict[str, Any]]:
+    """nDCG@10 (own view) after each budget of ratings: 3 seed positives, then papers from
+    the member's pool (their other positives, negatives and unrated papers of their
+    categories) asked at random or least-sure first (`MemberModel.uncertain`)."""
+    back = f.dense(background)
+    rows = []
+    for how in ("random", "uncertainty"):
+        scores: dict[int, list[float]] = {b: [] for b in budgets}
+        for number, m in enumerate(proxy.test[:members]):
+            rng = np.random.default_rng([seed, number])  # the same seeds for both ways
+            pool = np.concatenate([m.positive, m.negative, m.pool])
+            liked = set(m.positive.tolist())
+            asked = list(rng.choice(m.positive, size=3, replace=False))
+            for budget in budgets:
+                while len(asked) < budget:
+                    pos = np.asarray([i for i in asked if i in liked])
+                    neg = np.asarray([i for i in asked if i not in liked])
+                    left = pool[~np.isin(pool, asked)]
+                    n = min(budget - len(asked), 10)
+                    if how == "random":
+                        asked += list(rng.choice(left, size=n, replace=False))
+                    else:
+                        model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
+                        asked += list(left[model.uncertain(f.dense(left), n)])
+                pos = np.asarray([i for i in asked if i in liked])
+                neg = np.asarray([i for i in asked if i not in liked])
+                model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
+                for week, rel in m.later.items():
+                    cand = proxy.weeks[week]
+                    scores[budget].append(ranking_metrics(model.score(f.dense(cand)), cand,
+                                                          rel)[0])
+        rows.append({"ratings asked": how, **{f"ndcg@10 after {b}": round(float(np.mean(v)), 4)
+                                              for b, v in scores.items()}})
+    return rows
+
+
+def speed(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
+          n_members: int = 10_000, n_papers: int = 2_000) -> dict[str, Any]:
+    back = f.dense(background)
+    fits, models = [], []
+    for m in proxy.test:
+        pos, neg = f.dense(m.positive), f.dense(m.negative)
+        start = time.perf_counter()
+        models.append(recommend.fit(pos, neg, back, **settings))
+        fits.append(1000 * (time.perf_counter() - start))
+    weights, biases = recommend.stack([models[i % len(models)] for i in range(n_members)])
+    papers = f.dense(proxy.weeks[0][:n_papers])
+    start = time.perf_counter()
+    for lo in range(0, n_members, 1000):  # blocks keep the score matrix in cache-sized parts
+        recommend.top_per_member(recommend.score_many(weights[lo:lo + 1000],
+                                                      biases[lo:lo + 1000], papers), 50)
+    total = time.perf_counter() - start
+    ratings = [len(m.positive) + len(m.negative) for m in proxy.test]
+    return {"fit_ms_median": round(float(np.median(fits)), 2),
+            "fit_ms_p95": round(float(np.percentile(fits, 95)), 2),
+            "ratings_per_member_median": float(np.median(ratings)),
+            "background": len(background),
+            f"score_{n_members}x{len(papers)}_top50_s": round(total, 2)}
+
+
+def tune(name: str, grid: dict[str, Method], members: list[Member], proxy: Proxy
+         ) -> tuple[str, list[dict[str, Any]]]:
+    """The grid entry with the best own-view nDCG@10 on the dev members."""
+    rows = []
+    for label, method in grid.items():
+        log(f"dev: {name} {label}")
+        rows.append({"method": name, "setting": label, **evaluate(method, members, proxy)})
+    best = max(rows, key=lambda r: r["ndcg"])["setting"]
+    return best, rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=600, help="dev + test members")
+    ap.add_argument("--tune-members", type=int, default=150, help="dev members used to tune")
+    ap.add_argument("--cutoff", type=dt.date.fromisoformat, default=dt.date(2019, 10, 7))
+    ap.add_argument("--weeks", type=int, default=12)
+    ap.add_argument("--speed-only", metavar="SETTINGS",
+                    help='only time fit and scoring, e.g. "c=1.0 prior=2.0 background_weight=0"')
+    ap.add_argument("--cold-members", type=int, default=150, help="test members, cold start")
+    ap.add_argument("--embedder", default=Settings.embedder, help="static embedder to use")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/paperfeed-bench-similar"),
+                    help="where bench/similar.py caches the parsed papers and vectors")
+    args = ap.parse_args()
+    papers = load_papers("all", args.cache)
+    days = load_days(args.cache.parent / "paperfeed-bench-recommend")
+    model = vectorcache.load(args.embedder)
+    vectors = vectorcache.corpus_vectors(model, len(papers.ids), papers.text, args.cache /
+                                         f"vectors-{vectorcache.slug(args.embedder)}.npy")
+    proxy = build(papers, days, args.cutoff, args.weeks, args.members)
+    rng = np.random.default_rng(1)
+    before = np.flatnonzero(days < args.cutoff.toordinal())
+    f = Features(vectors, papers.text)
+    if args.speed_only:
+        print_table("Speed", [speed(f, proxy, proxy.background, _parse(args.speed_only))])
+        return
+    svm_background = rng.choice(before, 5_000, replace=False)
+    f.prepare(rng.choice(before, 50_000, replace=False), np.concatenate([
+        svm_background, *proxy.weeks,
+        *(np.concatenate([m.positive, m.negative]) for m in proxy.dev + proxy.test)]))
+    dev = proxy.dev[:args.tune_members]
+    grids: dict[str, dict[str, Method]] = {
+        "centroid cosine": {"-": centroid(f)},
+        "Scholar Inbox: LR on embeddings": {f"C={c}": scholar_inbox(f, c)
+                                            for c in (0.1, 1.0, 10.0)},
+        "arxiv-sanity-lite: SVM on tf-idf": {f"C={c}": arxiv_sanity(f, c, svm_background)
+                                             for c in (0.01, 0.1, 1.0)},
+        "paperfeed recommend.fit": {
+            f"c={c} prior={p} background_weight={b}": paperfeed(f, proxy.background, c=c, prior=p,
+                                                         background_weight=b)
+            for c in (1.0, 10.0) for p in (0.0, 2.0, 8.0) for b in (0.0, 0.2, 1.0)},
+    }
+    grids = {name: {k: cached(m) for k, m in grid.items()} for name, grid in grids.items()}
+    chosen: dict[str, Method] = {}
+    dev_rows: list[dict[str, Any]] = []
+    settings: dict[str, str] = {}
+    for name, grid in grids.items():
+        settings[name], rows = tune(name, grid, dev, proxy)
+        chosen[name] = grid[settings[name]]
+        dev_rows += rows
+    fit_settings = _parse(settings["paperfeed recommend.fit"])
+    svm = chosen["arxiv-sanity-lite: SVM on tf-idf"]
+    fusions = {f"w={w}": fused(chosen["paperfeed recommend.fit"], svm, w)
+               for w in (0.35, 0.5, 0.65, 0.8)}
+    settings["paperfeed + tf-idf SVM fused"], rows = tune(
+        "paperfeed + tf-idf SVM fused", fusions, dev, proxy)
+    chosen["paperfeed + tf-idf SVM fused"] = fusions[settings["paperfeed + tf-idf SVM fused"]]
+    dev_rows += rows
+    ablations = {"paperfeed, no prior": {**fit_settings, "prior": 0.0},
+                 "paperfeed, no background": {**fit_settings, "background_weight": 0.0}}
+    for name, s in ablations.items():
+        chosen[name] = paperfeed(f, proxy.background, **s)
+        settings[name] = " ".join(f"{k}={v}" for k, v in s.items())
+    test_rows = []
+    for name, method in chosen.items():
+        log(f"test: {name}")
+        test_rows.append({"method": name, "setting": settings[name],
+                          **evaluate(method, proxy.test, proxy)})
+    log("cold start")
+    cold = cold_start(f, proxy, proxy.background, fit_settings, args.cold_members)
+    log("speed")
+    timing = speed(f, proxy, proxy.background, fit_settings)
+    title = (f"Recommendations, {len(papers.ids)} arXiv papers, {len(proxy.test)} test members"
+             f", {args.weeks} weeks after {args.cutoff} ({args.embedder}); own view: ndcg@10, "
+             "recall@50, auc; co-author view: co_*")
+    print_table("Dev members: every setting tried", dev_rows)
+    print_table(title, test_rows)
+    print_table("Cold start (test members, own view)", cold)
+    print_table("Speed", [timing])
+    write_json("recommend", {
+        "papers": len(papers.ids), "embedder": args.embedder, "cutoff": str(args.cutoff),
+        "weeks": args.weeks, "papers_per_week": round(float(np.mean([len(w) for w in
+                                                                      proxy.weeks])), 1),
+        "members": {"dev_tuned_on": len(dev), "test": len(proxy.test)},
+        "dev": dev_rows, "test": test_rows, "chosen": settings, "cold_start": cold,
+        "speed": timing})
+
+
+def _parse(label: str) -> dict[str, float]:
+    return {k: float(v) for k, v in (part.split("=") for part in label.split())}
+
+
+if __name__ == "__main__":
+    main()
