@@ -24,7 +24,28 @@ from .conftest import REPO, make_settings
 sys.path.insert(0, str(REPO / "bench"))
 from harness import tables  # noqa: E402
 from harness.evaluate import exact_top_k, mean_ndcg, ndcg_at_k, recall_at_k  # noqa: E402
+from harness.ratings import ranking_metrics  # noqa: E402
 from harness.wrk import lua_script  # noqa: E402
+
+
+def test_recommendation_metrics_agree_with_their_definitions() -> None:
+    """ranking_metrics' nDCG@10 and recall@50 against the harness's own, its AUC against
+    the share of (relevant, irrelevant) pairs ordered right, counted pair by pair."""
+    rng = np.random.default_rng(3)
+    candidates = rng.permutation(np.arange(1000, 1400))
+    scores = rng.normal(size=len(candidates))
+    relevant = set(candidates[rng.choice(len(candidates), 7, replace=False)].tolist())
+    ndcg, recall, auc = ranking_metrics(scores, candidates, relevant)
+    ranked = [int(c) for c in candidates[np.argsort(-scores, kind="stable")]]
+    assert ndcg == pytest.approx(ndcg_at_k(ranked, dict.fromkeys(relevant, 1)))
+    assert recall == pytest.approx(len(set(ranked[:50]) & relevant) / len(relevant))
+    rel = [s for c, s in zip(candidates, scores, strict=True) if c in relevant]
+    irr = [s for c, s in zip(candidates, scores, strict=True) if c not in relevant]
+    assert auc == pytest.approx(np.mean([r > i for r in rel for i in irr]))
+    perfect = np.asarray([1.0 if c in relevant else 0.0 for c in candidates])
+    assert ranking_metrics(perfect, candidates, relevant) == pytest.approx((1.0, 1.0, 1.0))
+    assert ranking_metrics(-perfect, candidates, relevant)[2] == 0.0
+    assert all(np.isnan(ranking_metrics(scores, candidates, set())))
 
 
 def test_ndcg_follows_trec_eval() -> None:
