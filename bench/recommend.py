@@ -68,6 +68,11 @@ class Features:
                                      smooth_idf=True, sublinear_tf=True, max_df=0.1, min_df=5)
         log(f"tf-idf vocabulary from {len(fit_on)} papers")
         self.tfidf.fit([self.text(int(i)) for i in fit_on])
+        idx = np.unique(idx)
+        log(f"tf-idf rows of {len(idx)} papers")
+        self._rows = self.tfidf.transform([self.text(int(i)) for i in idx]).tocsr()
+        self._row_of = np.full(len(self.vectors), -1, dtype=np.int64)
+        self._row_of[idx] = np.arange(len(idx))
 
     def dense(self, idx: np.ndarray) -> np.ndarray:
         if len(idx) >= 1000:  # a week's candidates: gathered once, asked for by every member
@@ -80,12 +85,6 @@ class Features:
     def _gather(self, idx: np.ndarray) -> np.ndarray:
         v = np.asarray(self.vectors[np.asarray(idx, dtype=np.int64)], dtype=np.float32)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
-
-        idx = np.unique(idx)
-        log(f"tf-idf rows of {len(idx)} papers")
-        self._rows = self.tfidf.transform([self.text(int(i)) for i in idx]).tocsr()
-        self._row_of = np.full(len(self.vectors), -1, dtype=np.int64)
-        self._row_of[idx] = np.arange(len(idx))
 
     def sparse(self, idx: np.ndarray) -> Any:
         return self._rows[self._row_of[np.asarray(idx, dtype=np.int64)]]
@@ -256,7 +255,7 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=12)
     ap.add_argument("--speed-only", metavar="SETTINGS",
                     help='only time fit and scoring, e.g. "c=1.0 prior=2.0 background_weight=0"')
-    ap.add_argument("--cold-members", type=int, default=150, help="test members, cold start")
+    ap.add_argument("--cold-members", type=int, default=100, help="test members, cold start")
     ap.add_argument("--embedder", default=Settings.embedder, help="static embedder to use")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/paperfeed-bench-similar"),
                     help="where bench/similar.py caches the parsed papers and vectors")
@@ -287,7 +286,7 @@ def main() -> None:
         "paperfeed recommend.fit": {
             f"c={c} prior={p} background_weight={b}": paperfeed(f, proxy.background, c=c, prior=p,
                                                          background_weight=b)
-            for c in (1.0, 10.0) for p in (0.0, 2.0, 8.0) for b in (0.0, 0.2, 1.0)},
+            for c in (1.0, 10.0) for p in (0.0, 2.0, 8.0) for b in (0.0, 1.0)},
     }
     grids = {name: {k: cached(m) for k, m in grid.items()} for name, grid in grids.items()}
     chosen: dict[str, Method] = {}
