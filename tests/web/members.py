@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
+from paperfeed.catalog import Catalog
+from paperfeed.web import create_app
+
 from ..smtp_server import Delivered, SmtpSink
 
 PASSWORD = "correct horse battery"
@@ -17,6 +20,16 @@ def csrf(client: TestClient) -> str:
     if not client.cookies.get("pf_csrf"):
         client.get("/login")
     return client.cookies["pf_csrf"]
+
+
+def signed_up(catalog: Catalog, name: str) -> TestClient:
+    """A client signed up as `name` on a site without email: logged in at once."""
+    client = TestClient(create_app(catalog.settings, catalog))
+    answer = client.post("/signup", data={"username": name, "email": f"{name}@example.org",
+                                          "password": PASSWORD, "csrf_token": csrf(client)},
+                         follow_redirects=False)
+    assert answer.status_code == 303
+    return client
 
 
 def mail_to(sink: SmtpSink, address: str, subject: str, timeout: float = 10) -> Delivered:

@@ -17,7 +17,7 @@ from paperfeed.models import Paper
 from paperfeed.web import create_app
 
 from ..conftest import make_settings
-from .members import PASSWORD, csrf
+from .members import csrf, signed_up
 
 PAPER = "2601.00001"
 HOSTILE = '<script>alert("label")</script><img src=x onerror=alert(1)>\x1b[2J'
@@ -29,16 +29,6 @@ def catalog(tmp_path: Path) -> Catalog:
     catalog.ingest([Paper(title="Pairwise ranking losses", abstract="Ranking.", arxiv_id=PAPER,
                           published=date(2026, 1, 2), source="test", source_ref="1")])
     return catalog
-
-
-def _member(catalog: Catalog, name: str) -> TestClient:
-    """Signed up on a site without email: logged in at once."""
-    client = TestClient(create_app(catalog.settings, catalog))
-    answer = client.post("/signup", data={"username": name, "email": f"{name}@example.org",
-                                          "password": PASSWORD, "csrf_token": csrf(client)},
-                         follow_redirects=False)
-    assert answer.status_code == 303
-    return client
 
 
 def _new_token(member: TestClient, label: str) -> str:
@@ -62,7 +52,7 @@ def _voters(catalog: Catalog) -> set[str]:
 
 
 def test_a_token_votes_without_cookie_or_csrf_until_revoked(catalog: Catalog) -> None:
-    ada = _member(catalog, "ada")
+    ada = signed_up(catalog, "ada")
     token = _new_token(ada, "voting script")
     answer = _vote(catalog, token)
     assert answer.status_code == 200, answer.text
@@ -82,7 +72,7 @@ def test_a_token_votes_without_cookie_or_csrf_until_revoked(catalog: Catalog) ->
 
 
 def test_a_token_acts_only_as_its_own_member(catalog: Catalog) -> None:
-    ada, bob = _member(catalog, "ada"), _member(catalog, "bob")
+    ada, bob = signed_up(catalog, "ada"), signed_up(catalog, "bob")
     ada_token, bob_token = _new_token(ada, "ada's"), _new_token(bob, "bob's")
     assert _vote(catalog, bob_token).status_code == 200
     assert _voters(catalog) == {"bob"}, "bob's token voted as bob, not as ada"
@@ -106,7 +96,7 @@ def test_a_token_acts_only_as_its_own_member(catalog: Catalog) -> None:
 
 
 def test_hostile_token_labels_render_inert(catalog: Catalog) -> None:
-    ada = _member(catalog, "ada")
+    ada = signed_up(catalog, "ada")
     _new_token(ada, HOSTILE)
     page = ada.get("/account").text
     assert "<script>alert" not in page and "<img src=x" not in page and "\x1b" not in page
@@ -114,7 +104,7 @@ def test_hostile_token_labels_render_inert(catalog: Catalog) -> None:
 
 
 def test_the_cli_prints_the_new_token_alone(catalog: Catalog) -> None:
-    _member(catalog, "ada")
+    signed_up(catalog, "ada")
     home = str(catalog.settings.home)
     made = CliRunner().invoke(cli, ["--data-dir", home, "user", "token", "ada", "--name",
                                     HOSTILE], catch_exceptions=False)
@@ -165,9 +155,9 @@ def test_reading_routes_know_the_token(catalog: Catalog) -> None:
     (as the admin's session does on the site); before, GET routes never looked at the
     token and answered an admin with 404. An unknown token on a read grants nothing and
     refuses nothing (clients of the public API send their own tokens)."""
-    admin = _member(catalog, "ada")  # the first member is the admin
+    admin = signed_up(catalog, "ada")  # the first member is the admin
     token = _new_token(admin, "reader")
-    _member(catalog, "bob")
+    signed_up(catalog, "bob")
     stored = catalog.store.papers.get(PAPER)
     catalog.store.community.submit(stored.key, member_id(catalog, "bob"), date(2026, 1, 3))
     catalog.store.community.set_hidden(stored.key, True)

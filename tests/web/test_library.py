@@ -17,7 +17,7 @@ from paperfeed.models import Paper
 from paperfeed.web import create_app
 
 from ..conftest import make_settings
-from .members import PASSWORD, csrf
+from .members import csrf, signed_up
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 PAPERS = [Paper(title=f"Learning to rank number {i} with pairwise losses", abstract="Ranking.",
@@ -32,16 +32,6 @@ def catalog(tmp_path: Path) -> Catalog:
     catalog.ingest(PAPERS)
     catalog.reindex()
     return catalog
-
-
-def _member(catalog: Catalog, name: str) -> TestClient:
-    """Signed up on a site without email: logged in at once."""
-    client = TestClient(create_app(catalog.settings, catalog))
-    answer = client.post("/signup", data={"username": name, "email": f"{name}@example.org",
-                                          "password": PASSWORD, "csrf_token": csrf(client)},
-                         follow_redirects=False)
-    assert answer.status_code == 303
-    return client
 
 
 def _pressed(page: str, paper_id: str) -> str:
@@ -61,7 +51,7 @@ def _collection_id(client: TestClient, name: str = "Saved") -> int:
 
 
 def test_save_without_js_fills_the_shared_page_per_member(catalog: Catalog) -> None:
-    ada, bob = _member(catalog, "ada"), _member(catalog, "bob")
+    ada, bob = signed_up(catalog, "ada"), signed_up(catalog, "bob")
     stranger = TestClient(create_app(catalog.settings, catalog))
     ada.get("/papers/month")  # the cached copy is rendered before the save
     _save_form(ada, "2501.00001")
@@ -88,7 +78,7 @@ def test_save_asks_a_visitor_to_log_in_and_comes_back(catalog: Catalog) -> None:
 
 
 def test_save_with_js_uses_the_api_and_needs_the_csrf_header(catalog: Catalog) -> None:
-    ada = _member(catalog, "ada")
+    ada = signed_up(catalog, "ada")
     assert ada.post("/api/papers/2501.00003/save").status_code == 403
     saved = ada.post("/api/papers/2501.00003/save", headers={"X-CSRF-Token": csrf(ada)})
     assert saved.json() == {"id": "2501.00003", "saved": True}
@@ -100,7 +90,7 @@ def test_save_with_js_uses_the_api_and_needs_the_csrf_header(catalog: Catalog) -
 
 
 def test_collections_are_private_and_shared_only_by_link(catalog: Catalog) -> None:
-    ada, bob = _member(catalog, "ada"), _member(catalog, "bob")
+    ada, bob = signed_up(catalog, "ada"), signed_up(catalog, "bob")
     made = ada.post("/library", data={"name": HOSTILE, "csrf_token": csrf(ada)},
                     follow_redirects=False)
     assert made.status_code == 303
@@ -132,7 +122,7 @@ def test_collections_are_private_and_shared_only_by_link(catalog: Catalog) -> No
 
 
 def test_exports_read_back_with_independent_parsers(catalog: Catalog) -> None:
-    ada = _member(catalog, "ada")
+    ada = signed_up(catalog, "ada")
     for paper_id in ("2501.00001", "2501.00002"):
         _save_form(ada, paper_id)
     cid = _collection_id(ada)
@@ -159,7 +149,7 @@ BIBTEX = """
 
 
 def test_bibtex_import_matches_stores_and_reports(catalog: Catalog) -> None:
-    ada = _member(catalog, "ada")
+    ada = signed_up(catalog, "ada")
     ada.post("/library", data={"name": "Reading list", "csrf_token": csrf(ada)})
     cid = _collection_id(ada, "Reading list")
     before = catalog.store.papers.count()
@@ -184,7 +174,7 @@ def test_bibtex_import_matches_stores_and_reports(catalog: Catalog) -> None:
                                      b"@article{x, author = {No Title}}"])
 def test_a_bad_file_gets_a_clear_error_and_changes_nothing(catalog: Catalog,
                                                             content: bytes) -> None:
-    ada = _member(catalog, "ada")
+    ada = signed_up(catalog, "ada")
     _save_form(ada, "2501.00001")
     cid = _collection_id(ada)
     before = catalog.store.papers.count()
@@ -197,7 +187,7 @@ def test_a_bad_file_gets_a_clear_error_and_changes_nothing(catalog: Catalog,
 
 
 def test_import_needs_the_csrf_token_and_the_owner(catalog: Catalog) -> None:
-    ada, bob = _member(catalog, "ada"), _member(catalog, "bob")
+    ada, bob = signed_up(catalog, "ada"), signed_up(catalog, "bob")
     _save_form(ada, "2501.00001")
     cid = _collection_id(ada)
     files = {"bibtex": ("mine.bib", BIBTEX.encode(), "text/x-bibtex")}
@@ -214,7 +204,7 @@ def _token(member: TestClient) -> dict[str, str]:
 
 
 def test_api_collections_with_a_personal_token(catalog: Catalog) -> None:
-    ada, bob = _member(catalog, "ada"), _member(catalog, "bob")
+    ada, bob = signed_up(catalog, "ada"), signed_up(catalog, "bob")
     auth, bob_auth = _token(ada), _token(bob)
     api = TestClient(create_app(catalog.settings, catalog))  # no cookies: the token only
     made = api.post("/api/collections", json={"name": HOSTILE}, headers=auth)
