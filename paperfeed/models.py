@@ -317,3 +317,38 @@ class Collection:
     share_token: str | None
     created_at: str
     count: int = 0  # papers in it, when read with counts
+
+
+# -- a member's own signals ("For you") ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A member's private "more like this" (+1) / "less like this" (-1) on a paper."""
+
+    paper_key: int
+    rating: int
+    rated_at: str
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a member's model learns from: papers rated +1, upvoted or saved (positive),
+    rated -1 (negative; a -1 wins over an upvote or a save of the same paper), and the
+    arXiv categories they picked to start from."""
+
+    positive: tuple[int, ...]
+    negative: tuple[int, ...]
+    categories: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.positive and not self.negative
+
+
+@dataclass(frozen=True)
+class FeedToken:
+    """A member's private Atom feed token, as listed; the token itself is shown once."""
+
+    id: int
+    created_at: str

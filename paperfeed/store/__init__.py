@@ -6,6 +6,7 @@
     store.members        members, sessions, rate-limit counters
     store.community      submissions, hiding, upvotes
     store.library        a member's collections of saved papers, share links
+    store.ratings        a member's private ratings, signals, picked categories, feed tokens
     store.subscriptions  digest subscriptions
     store.outbox         queued digests, and the papers already sent to each address
     store.leases         jobs only one process may run at a time
@@ -31,10 +32,11 @@ from .members import Members
 from .migrate import migrate
 from .outbox import Outbox
 from .papers import Papers
+from .ratings import Ratings
 from .subscriptions import Subscriptions
 
-__all__ = ["Community", "Harvests", "Leases", "Library", "Members", "Outbox", "Papers", "Store",
-           "Subscriptions", "sqlite_url"]
+__all__ = ["Community", "Harvests", "Leases", "Library", "Members", "Outbox", "Papers", "Ratings",
+           "Store", "Subscriptions", "sqlite_url"]
 
 # What a rendered page depends on, in one statement: the papers' change counter and
 # the community's (votes, submissions, hiding, links).
@@ -50,6 +52,7 @@ class Store:
         self.members = Members(self.db)
         self.community = Community(self.db)
         self.library = Library(self.db)
+        self.ratings = Ratings(self.db)
         self.subscriptions = Subscriptions(self.db)
         self.outbox = Outbox(self.db)
         self.leases = Leases(self.db)
