@@ -30,7 +30,10 @@ MAX_LOGIN = 320  # a name or an address
 LOGIN_REASONS = {"upvote": "Log in to upvote. You will be back on the page you were reading.",
                  "submit": "Log in to submit a paper.",
                  "save": "Log in to save papers to your library. You will be back on the "
-                         "page you were reading."}
+                         "page you were reading.",
+                 "rate": "Log in to rate papers for your For you page. You will be back on "
+                         "the page you were reading.",
+                 "for-you": "Log in to see the new papers ranked by your own ratings."}
 
 
 def mail_queue(request: Request) -> MailQueue:

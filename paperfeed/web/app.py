@@ -24,11 +24,13 @@ from starlette.types import ASGIApp
 
 from ..api import admin as api_admin
 from ..api import collections as api_collections
+from ..api import foryou as api_foryou
 from ..api import markdown as api_markdown
 from ..api import openapi as api_openapi
 from ..api import routes as api
 from ..api.errors import error_json
 from ..catalog import Catalog
+from ..discover.foryou import Recommender
 from ..errors import LoginRequired, MethodNotAllowed, PaperfeedError
 from ..http.csrf import set_csrf_cookie, verify_csrf
 from ..http.errors import as_paperfeed_error, refuse_get_on_post_routes
@@ -46,6 +48,7 @@ from . import (
     digest_views,
     feed_views,
     library_views,
+    foryou_views,
     views,
 )
 from .page_cache import PageCache
@@ -98,9 +101,11 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.accounts = Accounts(catalog.store.members, settings)
     app.state.mail = MailQueue(settings)  # account emails, sent off the request
     app.state.page_cache = PageCache()
+    app.state.recommender = Recommender(catalog)  # fitted For-you models, per member
     app.include_router(api_markdown.router)  # before the page route /papers/{id} takes it
     _add_routes(app)
     app.include_router(api_collections.router, prefix=API_PREFIX)  # before /papers/{id}
+    app.include_router(api_foryou.router, prefix=API_PREFIX)  # before /papers/{id}
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_admin.router, prefix=API_PREFIX)
     api_openapi.describe(app, settings.max_limit)
@@ -135,6 +140,7 @@ def _add_routes(app: FastAPI) -> None:
     page("/papers/{paper_id:path}/hide", community_views.hide, post)
     page("/papers/{paper_id:path}/save", library_views.save_form, post)
     page("/papers/{paper_id:path}/collections", library_views.paper_collections)
+    page("/papers/{paper_id:path}/rating", foryou_views.rate_form, post)
     page("/papers/{paper_id:path}", views.paper)
     page("/search", views.search)
     page("/submit", community_views.submit_form)
@@ -174,6 +180,13 @@ def _add_routes(app: FastAPI) -> None:
     page("/subscriptions/{subscription_id}/preview", digest_views.preview_mine)
     page("/digest/preview", digest_views.preview_by_token)
     page("/admin", admin_page.admin)
+    page("/for-you", foryou_views.for_you)
+    page("/for-you/rate", foryou_views.rate_round)
+    page("/for-you/categories", foryou_views.pick_categories, post)
+    page("/for-you/digest", foryou_views.set_digest, post)
+    page("/for-you/feeds", foryou_views.new_feed, post)
+    page("/for-you/feeds/{feed_id}/revoke", foryou_views.revoke_feed, post)
+    page("/for-you/feed/{token}.atom", foryou_views.private_feed)
     page("/api", views.api_docs)
     app.add_api_route("/healthz", views.healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", views.favicon, methods=["GET"], include_in_schema=False)

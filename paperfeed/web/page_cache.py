@@ -4,9 +4,10 @@ Rendering a list page (30 cards with vote buttons) costs ~3-5 ms of CPU; a
 shared copy costs a dictionary lookup and a few string replacements. A page is
 rendered once for everybody, with markers where it differs per visitor: the
 account menu (`<!--pf:account-->`), each vote button's pressed state
-(`aria-pressed="pf:voted:KEY"`), each Save button's (`pf:saved:KEY`) and the CSRF
-token. Each response fills them in: a small template, one indexed query each for the
-visitor's votes and saved papers, a token.
+(`aria-pressed="pf:voted:KEY"`), each Save button's (`pf:saved:KEY`), each private
+rating button's (`aria-pressed="pf:rated:KEY:±1"`) and the CSRF token. Each response
+fills them in: a small template, one indexed query each for the visitor's votes, saved
+papers and ratings, a token.
 
 An entry is keyed by the URL and the store's `seq`, and remembers the community
 counter (bumped by triggers on every vote, submission and hide) it was rendered
@@ -41,6 +42,7 @@ CSRF_PLACEHOLDER = "__PAPERFEED_CSRF_TOKEN__"
 ACCOUNT_MARK = b"<!--pf:account-->"
 VOTED_MARK = re.compile(rb'aria-pressed="pf:voted:(\d+)"')
 SAVED_MARK = re.compile(rb'aria-pressed="pf:saved:(\d+)"')
+RATED_MARK = re.compile(rb'aria-pressed="pf:rated:(\d+):(-?1)"')
 
 
 class PageCache:
@@ -98,6 +100,7 @@ class PageCache:
             lambda m: b'aria-pressed="%s"' % (b"true" if int(m[1]) in voted else b"false"),
             body)
         body = _fill_saved(request, body)
+        body = _fill_ratings(request, body)
         # The token has the shape of one we issued (session.TOKEN_SHAPE); escaped all the same,
         # because nothing filled into a shared page may carry markup.
         return body.replace(CSRF_PLACEHOLDER.encode(), str(escape(token)).encode())
@@ -113,3 +116,11 @@ def _fill_saved(request: Request, body: bytes) -> bytes:
              if user else {})
     return SAVED_MARK.sub(
         lambda m: b'aria-pressed="%s"' % (b"true" if int(m[1]) in saved else b"false"), body)
+def _fill_ratings(request: Request, body: bytes) -> bytes:
+    """The visitor's own private ratings on the "more / less like this" buttons."""
+    user = current_user(request)
+    marked = sorted({int(m[0]) for m in RATED_MARK.findall(body)})
+    rated = (request.app.state.catalog.store.ratings.rated(user.id, marked)
+             if user and marked else {})
+    return RATED_MARK.sub(lambda m: b'aria-pressed="%s"' % (
+        b"true" if rated.get(int(m[1])) == int(m[2]) else b"false"), body)

@@ -24,6 +24,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("votes", {})
     context.setdefault("voted", set())
     context.setdefault("saved", set())
+    context.setdefault("rated", {})
     context.setdefault("shared_render", getattr(request.state, "shared_render", False))
     return request.app.state.templates.TemplateResponse(
         request, template,
@@ -35,17 +36,17 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
-    """`votes` (key → count), `voted` (keys the visitor upvoted) and `saved` (keys in the
-    visitor's library) for paper cards."""
+    """`votes` (key → count), `voted` (keys the visitor upvoted), `saved` (keys in the
+    visitor's library) and `rated` (key → their private rating) for paper cards."""
     store = request.app.state.catalog.store
     keys = [p.key for p in papers]
     user = current_user(request)
-    if user is None or getattr(request.state, "shared_render", False):
-        # On a shared render the pressed states are markers, filled in per response.
-        return {"votes": store.community.vote_counts(keys), "voted": set(), "saved": set()}
+    # On a shared render the pressed states are markers, filled in per response.
+    mine = user and not getattr(request.state, "shared_render", False)
     return {"votes": store.community.vote_counts(keys),
-            "voted": store.community.voted_by(user.id, keys),
-            "saved": set(store.library.holding(user.id, keys))}
+            "voted": store.community.voted_by(user.id, keys) if mine else set(),
+            "saved": set(store.library.holding(user.id, keys)) if mine else set(),
+            "rated": store.ratings.rated(user.id, keys) if mine else {}}
 
 
 TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",

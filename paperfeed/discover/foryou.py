@@ -1,0 +1,205 @@
+"""For you: the new papers ranked by a member's own model, each with why.
+
+The model is discover/recommend.py's (logistic regression on the static tier's vectors,
+chosen by bench/recommend.py); this module feeds it a member's signals (store.ratings:
+ratings, upvotes, saved papers), keeps one fitted model per member until their signals
+change (a refit costs a few ms; the cache key *is* the signals, so a rating, an upvote or
+a save made anywhere invalidates it without anyone telling this cache), and explains each
+recommendation by the rated papers it is closest to and the words it shares with them
+(discover/similar.py `shared_terms`, as similar papers explain themselves).
+
+A member with no signals gets a useful default instead: trending in the categories they
+picked (else the period's newest papers there).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import numpy as np
+
+from ..catalog import Catalog
+from ..models import Signals, StoredPaper
+from . import daily
+from .recommend import MemberModel, fit
+from .similar import shared_terms
+from .trending import ranked
+from .visibility import visible
+
+Span = Literal["day", "week", "all"]
+SPANS: tuple[Span, ...] = ("day", "week", "all")
+CANDIDATE_CAP = 50_000  # papers of a period scored exactly; "all" asks the vector index
+BACKGROUND = 256  # random papers as weak negatives (recommend.fit)
+CACHED_MEMBERS = 2048
+WHY_PAPERS = 2
+WHY_TERMS = 5
+ALL_DAYS = (date(1, 1, 1), date(9999, 12, 31))
+
+
+@dataclass(frozen=True)
+class Why:
+    papers: list[StoredPaper]  # the member's liked papers it is closest to, closest first
+    terms: list[str]  # key words it shares with them
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    paper: StoredPaper
+    score: float
+    why: Why | None = None  # None on the default list (no signals yet)
+
+
+@dataclass(frozen=True)
+class ForYou:
+    items: list[Recommendation]
+    personal: bool  # False: the default for a member without signals
+    signals: Signals = field(default_factory=lambda: Signals((), ()))
+
+
+@dataclass(frozen=True)
+class Fitted:
+    signals: Signals
+    model: MemberModel
+    positive_keys: tuple[int, ...]  # rows of model.positive, in order
+
+
+class Recommender:
+    """One per process (the app's, the digest job's): fitted models by member."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._models: OrderedDict[int, tuple[tuple, Fitted]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def fitted(self, user_id: int) -> Fitted:
+        """The member's model, refitted only when their signals (or the index) changed."""
+        signals = self.catalog.store.ratings.signals(user_id)
+        tier = self.catalog.indexes.semantic.index
+        key = (signals.positive, signals.negative, len(tier))
+        with self._lock:
+            cached = self._models.get(user_id)
+            if cached and cached[0] == key:
+                self._models.move_to_end(user_id)
+                return cached[1]
+        vectors = self.vectors(list(signals.positive) + list(signals.negative))
+        positive = [k for k in signals.positive if k in vectors]
+        negative = [k for k in signals.negative if k in vectors]
+        model = fit(_matrix(vectors, positive), _matrix(vectors, negative), self._background())
+        fitted = Fitted(signals, model, tuple(positive))
+        with self._lock:
+            self._models[user_id] = (key, fitted)
+            while len(self._models) > CACHED_MEMBERS:
+                self._models.popitem(last=False)
+        return fitted
+
+    def recommend(self, user_id: int, span: Span = "day", limit: int = 30) -> ForYou:
+        fitted = self.fitted(user_id)
+        if fitted.model.empty:
+            return ForYou(self.default(fitted.signals, span, limit), False, fitted.signals)
+        seen = set(fitted.signals.positive) | set(fitted.signals.negative)
+        keys = [k for k in self._candidates(span, fitted.model, limit) if k not in seen]
+        vectors = self.vectors(keys)
+        keys = [k for k in keys if k in vectors]
+        if not keys:
+            return ForYou([], True, fitted.signals)
+        scores = fitted.model.score(_matrix(vectors, keys))
+        order = np.argsort(-scores, kind="stable")
+        best = visible(self.catalog, [keys[i] for i in order[:limit * 2]], key=int)[:limit]
+        papers = {p.key: p for p in self.catalog.store.papers.get_many(best)}
+        score = dict(zip(keys, scores.tolist(), strict=True))
+        items = [Recommendation(papers[k], score[k], self.why(fitted, papers[k], vectors[k]))
+                 for k in best if k in papers]
+        return ForYou(items, True, fitted.signals)
+
+    def to_rate(self, user_id: int, k: int = 10) -> list[StoredPaper]:
+        """The `k` recent papers the member's model is least sure of (active learning);
+        unrated ones only. Without signals, the most upvoted recent papers."""
+        fitted = self.fitted(user_id)
+        seen = set(fitted.signals.positive) | set(fitted.signals.negative)
+        keys = [key for key in self._candidates("week", fitted.model, k) if key not in seen]
+        if len(keys) < k:
+            keys += [key for key in self._candidates("all", fitted.model, k * 5)
+                     if key not in seen and key not in keys]
+        keys = visible(self.catalog, keys, key=int)
+        vectors = self.vectors(keys)
+        keys = [key for key in keys if key in vectors]
+        if not keys:
+            return []
+        picked = [keys[i] for i in fitted.model.uncertain(_matrix(vectors, keys), k)]
+        papers = {p.key: p for p in self.catalog.store.papers.get_many(picked)}
+        return [papers[key] for key in picked if key in papers]
+
+    def why(self, fitted: Fitted, paper: StoredPaper, vector: np.ndarray) -> Why:
+        closest = [fitted.positive_keys[i] for i, _ in fitted.model.explain(vector, WHY_PAPERS)]
+        rated = self.catalog.store.papers.get_many(closest)
+        terms: list[str] = []
+        for words in shared_terms(self.catalog, paper, rated).values():
+            terms += [w for w in words if w.lower() not in {t.lower() for t in terms}]
+        order = {key: i for i, key in enumerate(closest)}
+        return Why(sorted(rated, key=lambda p: order[p.key]), terms[:WHY_TERMS])
+
+    def default(self, signals: Signals, span: Span, limit: int) -> list[Recommendation]:
+        """Trending in the member's picked categories; the newest there if none trend."""
+        categories = list(signals.categories)
+        keys = [v.paper_key for v in ranked(self.catalog)]
+        if categories:
+            inside = self.catalog.store.papers.keep_matching(keys, None, None, categories)
+            keys = [k for k in keys if k in inside]
+        papers = self.catalog.store.papers.get_many(keys[:limit])
+        if len(papers) < limit:
+            start, end = self._span(span)
+            taken = {p.key for p in papers}
+            papers += [p for p in self.catalog.store.papers.newest_matching(
+                start, end, categories, limit) if p.key not in taken][:limit - len(papers)]
+        return [Recommendation(p, 0.0) for p in papers]
+
+    def vectors(self, keys: list[int]) -> dict[int, np.ndarray]:
+        """Static-tier vectors by paper key, L2-normalised (the model's input)."""
+        if not keys:
+            return {}
+        matrix, rows = self.catalog.indexes.semantic.index.dense()
+        wanted = np.asarray([k for k in keys if k < len(rows)], dtype=np.int64)
+        positions = rows[wanted] if len(wanted) else wanted
+        found = matrix[positions[positions >= 0]].astype(np.float32)
+        found /= np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12)
+        return dict(zip(wanted[positions >= 0].tolist(), found, strict=True))
+
+    def _span(self, span: Span) -> tuple[date, date]:
+        period = daily.latest_period(self.catalog, "week" if span == "week" else "day")
+        if span == "all" or period is None:
+            return ALL_DAYS
+        return period.start, period.end
+
+    def _candidates(self, span: Span, model: MemberModel, limit: int) -> list[int]:
+        """The period's paper keys; for "all", the vector index's nearest to the model's
+        direction (a linear score over unit vectors ranks as the cosine to its weights)."""
+        if span != "all":
+            start, end = self._span(span)
+            keys, _ = self.catalog.store.papers.keys_matching(start, end, [], CANDIDATE_CAP)
+            if keys is not None:
+                return keys
+        if model.empty:
+            return [p.key for p in self.catalog.store.papers.newest_matching(
+                None, None, [], max(limit * 5, 100))]
+        hits = self.catalog.indexes.semantic.index.search(model.weights, max(limit * 5, 100))
+        return [k for k, _ in hits]
+
+    def _background(self) -> np.ndarray:
+        matrix, _ = self.catalog.indexes.semantic.index.dense()
+        if not len(matrix):
+            return np.zeros((0, 0), np.float32)
+        rows = np.random.default_rng(0).choice(len(matrix), min(BACKGROUND, len(matrix)),
+                                               replace=False)
+        sample = matrix[np.sort(rows)].astype(np.float32)
+        return sample / np.maximum(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12)
+
+
+def _matrix(vectors: dict[int, np.ndarray], keys: list[int]) -> np.ndarray:
+    if not keys:
+        dim = next(iter(vectors.values())).shape[0] if vectors else 0
+        return np.zeros((0, dim), np.float32)
+    return np.stack([vectors[k] for k in keys])
