@@ -9,14 +9,17 @@ from ..mail.render import render_email
 from ..models import StoredPaper, Subscription
 from ..settings import Settings
 
-SECTION_TITLES = {"trending": "Trending", "search": "New for “{query}”"}
+SECTION_TITLES = {"for_you": "For you", "trending": "Trending",
+                  "search": "New for “{query}”"}
 
 
 def digest_subject(subscription: Subscription, sections: dict[str, list[StoredPaper]],
                    period_label: str) -> str:
     count = sum(len(papers) for papers in sections.values())
     papers = f"{count} paper{'s' if count != 1 else ''}"
-    if list(sections) == ["search"]:
+    if list(sections) == ["for_you"]:
+        what = f"{papers} for you"
+    elif list(sections) == ["search"]:
         what = f"{papers} for “{subscription.query}”"
     elif "search" in sections:
         what = f"{papers}: trending and new for “{subscription.query}”"

@@ -37,6 +37,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from ..catalog import Catalog
+from ..discover.foryou import Recommender
 from ..discover.visibility import visible
 from ..errors import MailError
 from ..mail import Mailer
@@ -45,6 +46,7 @@ from ..models import OutboxItem, Subscription
 from ..settings import Settings
 from .compose import digest_message, render_digest
 from .content import (
+    CANDIDATES,
     DigestPeriod,
     digest_period,
     period_label,
@@ -109,6 +111,7 @@ class DigestSender:
         self.sleep = sleep
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._search_cache: dict[tuple[str, str], list[int]] = {}
+        self.recommender = Recommender(catalog)  # members' For-you models, fitted once a run
 
     @property
     def mailer(self) -> Mailer:
@@ -121,6 +124,13 @@ class DigestSender:
     def candidates(self, subscription: Subscription, period: DigestPeriod,
                    trending: list[int]) -> dict[str, list[int]]:
         found: dict[str, list[int]] = {}
+        # First, so a paper both recommended and trending is shown under For you.
+        if subscription.user_id and self.catalog.store.ratings.digest_for_you(
+                subscription.user_id):
+            ranked = self.recommender.recommend_between(subscription.user_id, period.start,
+                                                        period.end, CANDIDATES)
+            if ranked.items:
+                found["for_you"] = [item.paper.key for item in ranked.items]
         if subscription.trending:
             found["trending"] = trending
         if subscription.query:

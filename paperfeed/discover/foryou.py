@@ -97,11 +97,25 @@ class Recommender:
         return fitted
 
     def recommend(self, user_id: int, span: Span = "day", limit: int = 30) -> ForYou:
+        """The latest day's (or week's, or all) papers ranked for the member, with why."""
         fitted = self.fitted(user_id)
         if fitted.model.empty:
             return ForYou(self.default(fitted.signals, span, limit), False, fitted.signals)
+        return self._ranked(fitted, self._candidates(span, fitted.model, limit), limit)
+
+    def recommend_between(self, user_id: int, start: date, end: date,
+                          limit: int) -> ForYou:
+        """The papers listed in [start, end] ranked for the member (a digest's period);
+        empty and not personal for a member without signals."""
+        fitted = self.fitted(user_id)
+        if fitted.model.empty:
+            return ForYou([], False, fitted.signals)
+        keys, _ = self.catalog.store.papers.keys_matching(start, end, [], CANDIDATE_CAP)
+        return self._ranked(fitted, keys or [], limit)
+
+    def _ranked(self, fitted: Fitted, candidates: list[int], limit: int) -> ForYou:
         seen = set(fitted.signals.positive) | set(fitted.signals.negative)
-        keys = [k for k in self._candidates(span, fitted.model, limit) if k not in seen]
+        keys = [k for k in candidates if k not in seen]
         vectors = self.vectors(keys)
         keys = [k for k in keys if k in vectors]
         if not keys:
