@@ -32,7 +32,8 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
                           source_ref="1")]
                    + [Paper(title=f"Parsing sentences, part {i}", abstract="Syntax trees.",
                             arxiv_id=f"2002.{i:05d}", published=date(2020, 2, 3),
-                            categories=["cs.CL"], source="test", source_ref=f"c{i}")
+                            categories=["cs.CL"], authors=["Noor Quillfeather", f"Co {i}"],
+                            source="test", source_ref=f"c{i}")
                       for i in range(4)])
     catalog.reindex()
     return catalog
@@ -235,3 +236,13 @@ def test_the_digest_switch(catalog: Catalog) -> None:
 def test_the_nav_links_for_you(tmp_path: Path) -> None:
     catalog = Catalog(make_settings(tmp_path / "d", load_demo=False))
     assert 'href="/for-you"' in TestClient(create_app(catalog.settings, catalog)).get("/").text
+
+
+def test_my_papers_are_found_by_author_name(catalog: Catalog) -> None:
+    kim = _member(catalog, "kim")
+    page = kim.get("/for-you").text
+    assert 'class="my-papers" action="/search"' in page and 'name="mode" value="keyword"' in page
+    found = kim.get("/search", params={"q": "Noor Quillfeather", "mode": "keyword"}).text
+    ids = re.findall(r'data-id="([^"]+)"', found)
+    assert sorted(ids) == [f"2002.{i:05d}" for i in range(4)]  # hers, and only hers
+    assert 'class="rate-button more"' in found  # picked right there
