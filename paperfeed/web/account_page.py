@@ -33,6 +33,7 @@ def _page(request: Request, user: User, status: int = 200, **context: object) ->
     response = render(request, "account.html", status=status,
                       tokens=accounts(request).tokens.of(user), active="account",
                       notice=notice, can_mail=mail_enabled(request.app.state.settings),
+                      feeds=request.app.state.catalog.store.ratings.feed_tokens(user.id),
                       **context)
     response.headers["Cache-Control"] = "no-store"  # it may show a new token, once
     return response

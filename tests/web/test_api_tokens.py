@@ -138,14 +138,15 @@ def test_openapi_declares_the_bearer_scheme_for_member_routes(catalog: Catalog) 
     assert member_routes and all({"token": []} in security and {"session": []} in security
                                  for security in member_routes.values()), member_routes
     # Reading takes a token or the session (an admin sees hidden papers) and needs neither;
-    # the admin status (an admin's) and a member's own collections need one.
+    # the admin status (an admin's), a member's own collections and recommendations need one.
     readers = {path: op["security"] for path, ops in spec["paths"].items()
                for method, op in ops.items() if method == "get"}
     private = [readers.pop(path) for path in list(readers)
-               if path == "/api/admin/status" or path.startswith("/api/collections")]
+               if path in ("/api/admin/status", "/api/recommendations")
+               or path.startswith("/api/collections")]
     assert readers and all({} in security and {"token": []} in security
                            for security in readers.values()), "reading needs no credentials"
-    assert len(private) == 4 and all({} not in security and {"token": []} in security
+    assert len(private) == 5 and all({} not in security and {"token": []} in security
                                      and {"session": []} in security for security in private)
     assert "Authorization: Bearer" in client.get("/api").text
 

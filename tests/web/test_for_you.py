@@ -217,6 +217,8 @@ def test_the_private_feed_works_until_revoked(catalog: Catalog) -> None:
     other = _member(catalog, "ivy")  # someone else's feed is not theirs to revoke
     assert other.post(f"/for-you/feeds/{listed.id}/revoke",
                       data={"csrf_token": csrf(other)}).status_code == 404
+    account = hal.get("/account").text  # listed, and revocable, on the account page too
+    assert f'action="/for-you/feeds/{listed.id}/revoke"' in account and url not in account
     answer = hal.post(f"/for-you/feeds/{listed.id}/revoke", data={"csrf_token": csrf(hal)},
                       follow_redirects=False)
     assert answer.status_code == 303
