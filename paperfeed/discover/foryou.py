@@ -172,15 +172,18 @@ class Recommender:
         return [Recommendation(p, 0.0) for p in papers]
 
     def vectors(self, keys: list[int]) -> dict[int, np.ndarray]:
-        """Static-tier vectors by paper key, L2-normalised (the model's input)."""
+        """Static-tier vectors by paper key, L2-normalised (the model's input), from the
+        memory-mapped matrix (index/dense.py); papers not indexed yet are left out."""
         if not keys:
             return {}
-        matrix, rows = self.catalog.indexes.semantic.index.dense()
-        wanted = np.asarray([k for k in keys if k < len(rows)], dtype=np.int64)
-        positions = rows[wanted] if len(wanted) else wanted
-        found = matrix[positions[positions >= 0]].astype(np.float32)
+        dense = self.catalog.indexes.semantic.index.dense
+        wanted = np.asarray(keys, dtype=np.int64)
+        wanted = wanted[dense.held(wanted)]
+        if not len(wanted):
+            return {}
+        found = dense.get(wanted)
         found /= np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12)
-        return dict(zip(wanted[positions >= 0].tolist(), found, strict=True))
+        return dict(zip(wanted.tolist(), found, strict=True))
 
     def _span(self, span: Span) -> tuple[date, date]:
         period = daily.latest_period(self.catalog, "week" if span == "week" else "day")
@@ -203,13 +206,15 @@ class Recommender:
         return [k for k, _ in hits]
 
     def _background(self) -> np.ndarray:
-        matrix, _ = self.catalog.indexes.semantic.index.dense()
-        if not len(matrix):
+        """BACKGROUND random indexed papers (the same for everyone: seeded)."""
+        dense = self.catalog.indexes.semantic.index.dense
+        rows = np.arange(dense.rows, dtype=np.int64)
+        held = rows[dense.held(rows)]
+        if not len(held):
             return np.zeros((0, 0), np.float32)
-        rows = np.random.default_rng(0).choice(len(matrix), min(BACKGROUND, len(matrix)),
-                                               replace=False)
-        sample = matrix[np.sort(rows)].astype(np.float32)
-        return sample / np.maximum(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12)
+        picked = np.random.default_rng(0).choice(held, min(BACKGROUND, len(held)),
+                                                 replace=False)
+        return np.stack(list(self.vectors(np.sort(picked).tolist()).values()))
 
 
 def _matrix(vectors: dict[int, np.ndarray], keys: list[int]) -> np.ndarray:
