@@ -47,8 +47,8 @@ from . import (
     community_views,
     digest_views,
     feed_views,
-    library_views,
     foryou_views,
+    library_views,
     views,
 )
 from .page_cache import PageCache

@@ -35,7 +35,7 @@ def span_of(raw: str | None) -> Span:
         return "day"
     if raw not in SPANS:
         raise BadRequest(f"period={raw!r}: use one of {', '.join(SPANS)}")
-    return raw  # type: ignore[return-value]
+    return raw
 
 
 def rate_form(request: Request, paper_id: str, rating: str = Form("")) -> Response:

@@ -41,12 +41,13 @@ def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
     store = request.app.state.catalog.store
     keys = [p.key for p in papers]
     user = current_user(request)
-    # On a shared render the pressed states are markers, filled in per response.
-    mine = user and not getattr(request.state, "shared_render", False)
-    return {"votes": store.community.vote_counts(keys),
-            "voted": store.community.voted_by(user.id, keys) if mine else set(),
-            "saved": set(store.library.holding(user.id, keys)) if mine else set(),
-            "rated": store.ratings.rated(user.id, keys) if mine else {}}
+    votes = store.community.vote_counts(keys)
+    if user is None or getattr(request.state, "shared_render", False):
+        # On a shared render the pressed states are markers, filled in per response.
+        return {"votes": votes, "voted": set(), "saved": set(), "rated": {}}
+    return {"votes": votes, "voted": store.community.voted_by(user.id, keys),
+            "saved": set(store.library.holding(user.id, keys)),
+            "rated": store.ratings.rated(user.id, keys)}
 
 
 TITLES = {400: "Bad request", 401: "Log in first", 403: "Not allowed", 404: "Not found",
