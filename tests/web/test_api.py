@@ -112,7 +112,7 @@ def test_limit_bound_is_the_max_limit_setting(demo_catalog: Catalog) -> None:
     spec = client.get("/api/openapi.json").json()
     limits = [param["schema"] for route in spec["paths"].values() for op in route.values()
               for param in op.get("parameters", []) if param["name"] == "limit"]
-    assert len(limits) == 5 and all(s["maximum"] == 5 and s["minimum"] == 1 for s in limits)
+    assert len(limits) == 6 and all(s["maximum"] == 5 and s["minimum"] == 1 for s in limits)
     assert "max 5" in client.get("/api").text
     assert client.get("/api/daily_papers", params={"limit": 0}).status_code == 400
     wide = TestClient(create_app(demo_catalog.settings.with_overrides(max_limit=200),
