@@ -174,16 +174,16 @@ def evaluate(method: Method, members: list[Member], proxy: Proxy) -> dict[str, f
 
 
 def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
-               members: int, budgets: tuple[int, ...] = (3, 10, 30), seed: int = 0
-               ) -> list[dict[str, Any]]:
+               members: list[Member], budgets: tuple[int, ...] = (3, 10, 30), seed: int = 0,
+               ways: tuple[str, ...] = ("random", "uncertainty")) -> list[dict[str, Any]]:
     """nDCG@10 (own view) after each budget of ratings: 3 seed positives, then papers from
     the member's pool (their other positives, negatives and unrated papers of their
     categories) asked at random or least-sure first (`MemberModel.uncertain`)."""
     back = f.dense(background)
     rows = []
-    for how in ("random", "uncertainty"):
+    for how in ways:
         scores: dict[int, list[float]] = {b: [] for b in budgets}
-        for number, m in enumerate(proxy.test[:members]):
+        for number, m in enumerate(members):
             rng = np.random.default_rng([seed, number])  # the same seeds for both ways
             pool = np.concatenate([m.positive, m.negative, m.pool])
             liked = set(m.positive.tolist())
@@ -209,6 +209,27 @@ def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict
         rows.append({"ratings asked": how, **{f"ndcg@10 after {b}": round(float(np.mean(v)), 4)
                                               for b, v in scores.items()}})
     return rows
+
+
+def cold_grid(f: Features, proxy: Proxy, members: int) -> None:
+    """How fast C grows with the ratings (`ramp`): every setting on dev members after 3, 10
+    and 30 random ratings, the best (mean over budgets) again on test members."""
+    base = {"c": recommend.DEFAULT_C, "background_weight": recommend.DEFAULT_BACKGROUND_WEIGHT,
+            "prior": recommend.DEFAULT_PRIOR}
+    grid = {f"ramp={r} prior={p}": {**base, "ramp": r, "prior": p}
+            for r in (0.0, 10.0, 30.0, 100.0) for p in (0.0, 4.0)}
+    dev = []
+    for label, settings in grid.items():
+        log(f"cold dev: {label}")
+        dev += [{"setting": label, **row} for row in cold_start(
+            f, proxy, proxy.background, settings, proxy.dev[:members], ways=("random",))]
+    best = max(dev, key=lambda r: np.mean([v for k, v in r.items() if k.startswith("ndcg")]))
+    log(f"cold test: {best['setting']}")
+    test = [{"setting": best["setting"], **row} for row in cold_start(
+        f, proxy, proxy.background, grid[best["setting"]], proxy.test[:members])]
+    print_table("Cold start, dev members (random ratings)", dev)
+    print_table("Cold start, test members", test)
+    write_json("recommend-cold", {"dev": dev, "test": test, "chosen": best["setting"]})
 
 
 def speed(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
@@ -255,6 +276,8 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=12)
     ap.add_argument("--speed-only", metavar="SETTINGS",
                     help='only time fit and scoring, e.g. "c=1.0 prior=2.0 background_weight=0"')
+    ap.add_argument("--cold-grid", action="store_true",
+                    help="only tune recommend.fit's ramp for cold start (dev, then test)")
     ap.add_argument("--cold-members", type=int, default=100, help="test members, cold start")
     ap.add_argument("--embedder", default=Settings.embedder, help="static embedder to use")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/paperfeed-bench-similar"),
@@ -271,6 +294,9 @@ def main() -> None:
     f = Features(vectors, papers.text)
     if args.speed_only:
         print_table("Speed", [speed(f, proxy, proxy.background, _parse(args.speed_only))])
+        return
+    if args.cold_grid:
+        cold_grid(f, proxy, args.cold_members)
         return
     svm_background = rng.choice(before, 5_000, replace=False)
     f.prepare(rng.choice(before, 50_000, replace=False), np.concatenate([
@@ -315,7 +341,7 @@ def main() -> None:
         test_rows.append({"method": name, "setting": settings[name],
                           **evaluate(method, proxy.test, proxy)})
     log("cold start")
-    cold = cold_start(f, proxy, proxy.background, fit_settings, args.cold_members)
+    cold = cold_start(f, proxy, proxy.background, fit_settings, proxy.test[:args.cold_members])
     log("speed")
     timing = speed(f, proxy, proxy.background, fit_settings)
     title = (f"Recommendations, {len(papers.ids)} arXiv papers, {len(proxy.test)} test members"

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ..catalog import Catalog
 from ..models import Signals, StoredPaper
@@ -38,6 +39,9 @@ CACHED_MEMBERS = 2048
 WHY_PAPERS = 2
 WHY_TERMS = 5
 ALL_DAYS = (date(1, 1, 1), date(9999, 12, 31))
+# A fit's small matrix products run fastest on one BLAS thread: two threads on a busy 2-core
+# machine took a refit from ~35 ms to 130-155 ms (docs/recommendations.md).
+BLAS = ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,9 @@ class Recommender:
         vectors = self.vectors(list(signals.positive) + list(signals.negative))
         positive = [k for k in signals.positive if k in vectors]
         negative = [k for k in signals.negative if k in vectors]
-        model = fit(_matrix(vectors, positive), _matrix(vectors, negative), self._background())
+        with BLAS.limit(limits=1, user_api="blas"):
+            model = fit(_matrix(vectors, positive), _matrix(vectors, negative),
+                        self._background())
         fitted = Fitted(signals, model, tuple(positive))
         with self._lock:
             self._models[user_id] = (key, fitted)

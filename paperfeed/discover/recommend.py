@@ -27,6 +27,9 @@ import numpy as np
 DEFAULT_C = 10.0  # inverse regularisation strength
 DEFAULT_BACKGROUND_WEIGHT = 1.0  # total weight of the background relative to the positives
 DEFAULT_PRIOR = 0.0  # scale of the centroid the weights are pulled towards
+# C grows with the ratings up to DEFAULT_C at this many: a handful of ratings fitted as loosely
+# as a hundred overfits (cold start, bench/recommend.py --cold-grid).
+DEFAULT_RAMP = 30.0
 STEPS = 30
 BIAS_SCALE = 100.0  # the bias's column: its penalty is lam / 10^4, nearly free
 
@@ -70,7 +73,7 @@ class MemberModel:
 
 def fit(positive: np.ndarray, negative: np.ndarray, background: np.ndarray | None = None, *,
         c: float = DEFAULT_C, background_weight: float = DEFAULT_BACKGROUND_WEIGHT,
-        prior: float = DEFAULT_PRIOR) -> MemberModel:
+        prior: float = DEFAULT_PRIOR, ramp: float = DEFAULT_RAMP) -> MemberModel:
     """A member's model from the vectors of papers they liked (`positive`) and disliked
     (`negative`), with `background` (random papers) as weak implicit negatives.
 
@@ -91,6 +94,9 @@ def fit(positive: np.ndarray, negative: np.ndarray, background: np.ndarray | Non
     sample = np.concatenate([np.ones(len(pos) + len(neg)),
                              np.full(len(back), background_weight * max(len(pos), 1)
                                      / max(len(back), 1))])
+    rated = len(pos) + len(neg)
+    if ramp > 0:
+        c *= min(1.0, rated / ramp)
     w, b = _logistic(x, y, sample, 1.0 / c, prior * centre)
     return MemberModel(w.astype(np.float32), float(b), pos)
 

@@ -18,7 +18,7 @@ from paperfeed.models import Paper
 from paperfeed.web import create_app
 
 from ..conftest import make_settings
-from .members import PASSWORD, csrf
+from .members import csrf, signed_up
 
 HOSTILE = '<script>alert("t")</script><img src=x onerror=alert(1)> distillation teacher'
 
@@ -37,15 +37,6 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
                       for i in range(4)])
     catalog.reindex()
     return catalog
-
-
-def _member(catalog: Catalog, name: str) -> TestClient:
-    client = TestClient(create_app(catalog.settings, catalog))
-    answer = client.post("/signup", data={"username": name, "email": f"{name}@example.org",
-                                          "password": PASSWORD, "csrf_token": csrf(client)},
-                         follow_redirects=False)
-    assert answer.status_code == 303
-    return client
 
 
 def _distillation(catalog: Catalog) -> list:
@@ -79,7 +70,7 @@ def test_a_visitor_is_asked_to_log_in(catalog: Catalog) -> None:
 
 
 def test_rating_changes_for_you_and_explains_it(catalog: Catalog) -> None:
-    ada = _member(catalog, "ada")
+    ada = signed_up(catalog, "ada")
     before = ada.get("/for-you?period=all")
     assert before.status_code == 200 and "Nothing rated yet" in before.text
     liked = _distillation(catalog)[:3]
@@ -105,7 +96,7 @@ def test_rating_changes_for_you_and_explains_it(catalog: Catalog) -> None:
 
 
 def test_shared_pages_fill_in_each_members_own_ratings(catalog: Catalog) -> None:
-    bea, cy = _member(catalog, "bea"), _member(catalog, "cy")
+    bea, cy = signed_up(catalog, "bea"), signed_up(catalog, "cy")
     home = bea.get("/").text
     key = int(re.findall(r'id="paper-(\d+)"', home)[0])
     paper = catalog.store.papers.get_many([key])[0]
@@ -119,7 +110,7 @@ def test_shared_pages_fill_in_each_members_own_ratings(catalog: Catalog) -> None
 
 
 def test_categories_and_the_rating_round(catalog: Catalog) -> None:
-    dee = _member(catalog, "dee")
+    dee = signed_up(catalog, "dee")
     answer = dee.post("/for-you/categories", data={"category": ["cs.CL", "no.such"],
                                                   "csrf_token": csrf(dee)},
                       follow_redirects=False)
@@ -141,7 +132,7 @@ def test_categories_and_the_rating_round(catalog: Catalog) -> None:
 
 
 def test_bad_input_is_refused(catalog: Catalog) -> None:
-    eve = _member(catalog, "eve")
+    eve = signed_up(catalog, "eve")
     assert eve.get("/for-you?period=year").status_code == 400
     paper = _distillation(catalog)[0]
     answer = eve.post(f"/papers/{paper.id}/rating",
@@ -153,7 +144,7 @@ def test_bad_input_is_refused(catalog: Catalog) -> None:
 
 
 def test_hostile_titles_render_inert_in_why(catalog: Catalog) -> None:
-    fay = _member(catalog, "fay")
+    fay = signed_up(catalog, "fay")
     hostile = catalog.store.papers.get("2001.99999")
     _rate(fay, hostile.id, 1)  # the one liked paper: every why names it
     page = fay.get("/for-you?period=all").text
@@ -168,7 +159,7 @@ def _token(client: TestClient) -> str:
 
 
 def test_the_api_rates_and_recommends_with_a_token(catalog: Catalog) -> None:
-    gus = _member(catalog, "gus")
+    gus = signed_up(catalog, "gus")
     bare = TestClient(create_app(catalog.settings, catalog))
     auth = {"Authorization": f"Bearer {_token(gus)}"}
     liked = _distillation(catalog)[:3]
@@ -197,7 +188,7 @@ def test_the_api_rates_and_recommends_with_a_token(catalog: Catalog) -> None:
 
 
 def test_the_private_feed_works_until_revoked(catalog: Catalog) -> None:
-    hal = _member(catalog, "hal")
+    hal = signed_up(catalog, "hal")
     for paper in _distillation(catalog)[:3]:
         _rate(hal, paper.id, 1)
     page = hal.post("/for-you/feeds", data={"csrf_token": csrf(hal)})
@@ -214,7 +205,7 @@ def test_the_private_feed_works_until_revoked(catalog: Catalog) -> None:
     assert reader.get(url.replace("pff_", "pff_x")).status_code == 404
     hid = catalog.store.members.user_by_name("hal").id
     [listed] = catalog.store.ratings.feed_tokens(hid)
-    other = _member(catalog, "ivy")  # someone else's feed is not theirs to revoke
+    other = signed_up(catalog, "ivy")  # someone else's feed is not theirs to revoke
     assert other.post(f"/for-you/feeds/{listed.id}/revoke",
                       data={"csrf_token": csrf(other)}).status_code == 404
     account = hal.get("/account").text  # listed, and revocable, on the account page too
@@ -226,7 +217,7 @@ def test_the_private_feed_works_until_revoked(catalog: Catalog) -> None:
 
 
 def test_the_digest_switch(catalog: Catalog) -> None:
-    jo = _member(catalog, "jo")
+    jo = signed_up(catalog, "jo")
     jid = catalog.store.members.user_by_name("jo").id
     jo.post("/for-you/digest", data={"on": "1", "csrf_token": csrf(jo)})
     assert catalog.store.ratings.digest_for_you(jid)
@@ -241,7 +232,7 @@ def test_the_nav_links_for_you(tmp_path: Path) -> None:
 
 
 def test_my_papers_are_found_by_author_name(catalog: Catalog) -> None:
-    kim = _member(catalog, "kim")
+    kim = signed_up(catalog, "kim")
     page = kim.get("/for-you").text
     assert 'class="my-papers" action="/search"' in page and 'name="mode" value="keyword"' in page
     found = kim.get("/search", params={"q": "Noor Quillfeather", "mode": "keyword"}).text
