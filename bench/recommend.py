@@ -120,12 +120,27 @@ def arxiv_sanity(f: Features, c: float, background: np.ndarray) -> Method:
     return method
 
 
-def paperfeed(f: Features, background: np.ndarray, **settings: float) -> Method:
+def paperfeed(f: Features, background: np.ndarray, nearest: float = recommend.DEFAULT_NEAREST,
+              **settings: float) -> Method:
     back = f.dense(background)
 
     def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
         model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
-        return lambda cand: model.score(f.dense(cand))
+        return lambda cand: model.rank(f.dense(cand), nearest)
+    return method
+
+
+def closest_liked(f: Features, k: int, words: bool) -> Method:
+    """Mean cosine to the `k` most similar liked papers (tf-idf rows or vectors): an author's
+    next paper often follows one earlier paper rather than their average."""
+    def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+        liked = f.sparse(pos) if words else f.dense(pos)
+
+        def score(cand: np.ndarray) -> np.ndarray:
+            sims = (f.sparse(cand) @ liked.T).toarray() if words else f.dense(cand) @ liked.T
+            top = min(k, sims.shape[1])
+            return np.sort(sims, axis=1)[:, -top:].mean(1)
+        return score
     return method
 
 
@@ -204,11 +219,43 @@ def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict
                 model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
                 for week, rel in m.later.items():
                     cand = proxy.weeks[week]
-                    scores[budget].append(ranking_metrics(model.score(f.dense(cand)), cand,
+                    scores[budget].append(ranking_metrics(model.rank(f.dense(cand)), cand,
                                                           rel)[0])
         rows.append({"ratings asked": how, **{f"ndcg@10 after {b}": round(float(np.mean(v)), 4)
                                               for b, v in scores.items()}})
     return rows
+
+
+def explore(f: Features, proxy: Proxy, rng: np.random.Generator, before: np.ndarray,
+            members: int, words: bool) -> None:
+    """Candidates for beating the tf-idf SVM, on dev members only (nothing here is shipped
+    until it wins there and then on test); `words` adds the tf-idf ones (~8 min to prepare)."""
+    shipped = cached(paperfeed(f, proxy.background, nearest=0.0))  # the logistic model alone
+    near = {k: cached(closest_liked(f, k, words=False)) for k in (1, 3)}
+    grid: dict[str, Method] = {
+        "logistic only": shipped, **{f"nearest vectors k={k}": m for k, m in near.items()},
+        **{f"shipped + nearest vectors k=1, {w}": fused(shipped, near[1], w)
+           for w in (0.3, 0.5, 0.7)}}
+    if words:
+        svm_background = rng.choice(before, 5_000, replace=False)
+        f.prepare(rng.choice(before, 50_000, replace=False), np.concatenate([
+            svm_background, *proxy.weeks,
+            *(np.concatenate([m.positive, m.negative]) for m in proxy.dev)]))
+        svm = cached(arxiv_sanity(f, 1.0, svm_background))
+        knn_words = {k: cached(closest_liked(f, k, words=True)) for k in (1, 3)}
+        grid |= {
+            "tf-idf SVM C=1 (anchor)": svm,
+            **{f"nearest tf-idf k={k}": m for k, m in knn_words.items()},
+            "SVM + nearest tf-idf k=3, 0.5": fused(svm, knn_words[3], 0.5),
+            "shipped + nearest tf-idf k=3, 0.5": fused(shipped, knn_words[3], 0.5),
+            "shipped + SVM 0.5 + nearest k=3": fused(fused(shipped, svm, 0.5), knn_words[3],
+                                                      0.33)}
+    rows = []
+    for label, method in grid.items():
+        log(f"explore: {label}")
+        rows.append({"method": label, **evaluate(method, proxy.dev[:members], proxy)})
+    print_table("Candidates on dev members", rows)
+    write_json("recommend-explore" + ("-words" if words else ""), {"dev": rows})
 
 
 def cold_grid(f: Features, proxy: Proxy, members: int) -> None:
@@ -248,12 +295,18 @@ def speed(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str,
         recommend.top_per_member(recommend.score_many(weights[lo:lo + 1000],
                                                       biases[lo:lo + 1000], papers), 50)
     total = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(n_members):  # what the app ranks by: logit + nearest liked paper, per member
+        ranked = models[i % len(models)].rank(papers)
+        np.argpartition(-ranked, 49)[:50]
+    ranked_total = time.perf_counter() - start
     ratings = [len(m.positive) + len(m.negative) for m in proxy.test]
     return {"fit_ms_median": round(float(np.median(fits)), 2),
             "fit_ms_p95": round(float(np.percentile(fits, 95)), 2),
             "ratings_per_member_median": float(np.median(ratings)),
             "background": len(background),
-            f"score_{n_members}x{len(papers)}_top50_s": round(total, 2)}
+            f"score_{n_members}x{len(papers)}_top50_s": round(total, 2),
+            f"rank_{n_members}x{len(papers)}_top50_s": round(ranked_total, 2)}
 
 
 def tune(name: str, grid: dict[str, Method], members: list[Member], proxy: Proxy
@@ -278,6 +331,8 @@ def main() -> None:
                     help='only time fit and scoring, e.g. "c=1.0 prior=2.0 background_weight=0"')
     ap.add_argument("--cold-grid", action="store_true",
                     help="only tune recommend.fit's ramp for cold start (dev, then test)")
+    ap.add_argument("--explore", choices=("vectors", "words"),
+                    help="only compare candidate models on dev members (words: tf-idf too)")
     ap.add_argument("--cold-members", type=int, default=100, help="test members, cold start")
     ap.add_argument("--embedder", default=Settings.embedder, help="static embedder to use")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/paperfeed-bench-similar"),
@@ -297,6 +352,9 @@ def main() -> None:
         return
     if args.cold_grid:
         cold_grid(f, proxy, args.cold_members)
+        return
+    if args.explore:
+        explore(f, proxy, rng, before, args.tune_members, words=args.explore == "words")
         return
     svm_background = rng.choice(before, 5_000, replace=False)
     f.prepare(rng.choice(before, 50_000, replace=False), np.concatenate([
@@ -330,7 +388,9 @@ def main() -> None:
         "paperfeed + tf-idf SVM fused", fusions, dev, proxy)
     chosen["paperfeed + tf-idf SVM fused"] = fusions[settings["paperfeed + tf-idf SVM fused"]]
     dev_rows += rows
-    ablations = {"paperfeed, no prior": {**fit_settings, "prior": 0.0},
+    ablations = {"paperfeed, logistic only (no nearest liked paper)": {**fit_settings,
+                                                                        "nearest": 0.0},
+                 "paperfeed, no prior": {**fit_settings, "prior": 0.0},
                  "paperfeed, no background": {**fit_settings, "background_weight": 0.0}}
     for name, s in ablations.items():
         chosen[name] = paperfeed(f, proxy.background, **s)

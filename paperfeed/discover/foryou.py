@@ -126,7 +126,7 @@ class Recommender:
         keys = [k for k in keys if k in vectors]
         if not keys:
             return ForYou([], True, fitted.signals)
-        scores = fitted.model.score(_matrix(vectors, keys))
+        scores = fitted.model.rank(_matrix(vectors, keys))
         order = np.argsort(-scores, kind="stable")
         best = visible(self.catalog, [keys[i] for i in order[:limit * 2]], key=int)[:limit]
         papers = {p.key: p for p in self.catalog.store.papers.get_many(best)}

@@ -27,6 +27,9 @@ import numpy as np
 DEFAULT_C = 10.0  # inverse regularisation strength
 DEFAULT_BACKGROUND_WEIGHT = 1.0  # total weight of the background relative to the positives
 DEFAULT_PRIOR = 0.0  # scale of the centroid the weights are pulled towards
+# Weight of the nearest liked paper's cosine in `MemberModel.rank` (dev nDCG@10 0.399 for the
+# logistic model alone, 0.459 / 0.486 / 0.475 fused at 0.3 / 0.5 / 0.7).
+DEFAULT_NEAREST = 0.5
 # C grows with the ratings up to DEFAULT_C at this many: a handful of ratings fitted as loosely
 # as a hundred overfits (cold start, bench/recommend.py --cold-grid).
 DEFAULT_RAMP = 30.0
@@ -41,6 +44,7 @@ class MemberModel:
     weights: np.ndarray  # (dim,) float32
     bias: float
     positive: np.ndarray  # (p, dim) float32, the vectors `fit` got as positives
+    rated: int = 0  # how many rated papers it was fitted on
 
     @property
     def empty(self) -> bool:
@@ -50,6 +54,20 @@ class MemberModel:
     def score(self, candidates: np.ndarray) -> np.ndarray:
         """Higher is better; a logit (> 0: more likely liked than not)."""
         return np.asarray(candidates, dtype=np.float32) @ self.weights + np.float32(self.bias)
+
+    def rank(self, candidates: np.ndarray, nearest: float = DEFAULT_NEAREST) -> np.ndarray:
+        """Ranking scores over a candidate list (higher is better): the logit and the cosine
+        to the closest liked paper, each standardised over the candidates, mixed with weight
+        `nearest`. A researcher's next paper often follows one earlier paper rather than
+        their average: on the bench this lifts nDCG@10 by a fifth (docs/recommendations.md).
+        Only the order means something, and only within `candidates`."""
+        cand = np.asarray(candidates, dtype=np.float32)
+        logit = self.score(cand)
+        nearest *= min(1.0, self.rated / DEFAULT_RAMP)  # trusted as C is: with the ratings
+        if not len(self.positive) or nearest <= 0 or len(cand) < 2:
+            return logit
+        closest = (cand @ self.positive.T).max(axis=1)
+        return (1 - nearest) * _standard(logit) + nearest * _standard(closest)
 
     def uncertain(self, candidates: np.ndarray, k: int) -> np.ndarray:
         """Indices of the `k` candidates the model is least sure of (logit nearest 0),
@@ -86,7 +104,7 @@ def fit(positive: np.ndarray, negative: np.ndarray, background: np.ndarray | Non
         return MemberModel(np.zeros(dim, np.float32), 0.0, pos.reshape(0, dim))
     centre = _centroid(pos) - (0.5 * _centroid(neg) if len(neg) else 0)
     if not len(neg) and not len(back):
-        return MemberModel(centre.astype(np.float32), 0.0, pos)
+        return MemberModel(centre.astype(np.float32), 0.0, pos, len(pos))
     if background_weight <= 0:
         back = back[:0]
     x = np.concatenate([pos, neg, back]).astype(np.float64)
@@ -98,7 +116,11 @@ def fit(positive: np.ndarray, negative: np.ndarray, background: np.ndarray | Non
     if ramp > 0:
         c *= min(1.0, rated / ramp)
     w, b = _logistic(x, y, sample, 1.0 / c, prior * centre)
-    return MemberModel(w.astype(np.float32), float(b), pos)
+    return MemberModel(w.astype(np.float32), float(b), pos, rated)
+
+
+def _standard(scores: np.ndarray) -> np.ndarray:
+    return (scores - scores.mean()) / (scores.std() + 1e-9)
 
 
 def _dim(*arrays: np.ndarray | None) -> int:

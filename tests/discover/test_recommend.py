@@ -140,3 +140,25 @@ def test_a_recommendation_is_explained_by_the_rated_papers_nearest_it(corpus: Co
     idf = {t: float(np.log(len(corpus.papers) / n)) for t, n in df.items()}
     terms = recommend.shared_terms(mine, rated, idf)
     assert terms and all(t in mine and any(t in r for r in rated) for t in terms)
+
+
+def test_rank_lifts_the_kin_of_a_single_liked_paper_the_average_misses(corpus: Corpus) -> None:
+    """29 liked geometry papers and one paper of another field (30 ratings: `rank` trusts
+    the closest liked paper fully from there): the logit follows the majority; `rank` also
+    follows the closest liked paper, so that paper's nearest neighbours come up too."""
+    odd = next(i for i, p in enumerate(corpus.papers) if p.categories[0] == "cs.CR")
+    liked = corpus.topic[:29] + [odd]
+    model = recommend.fit(corpus.vectors[liked], np.zeros((0, corpus.vectors.shape[1])),
+                          _background(corpus, liked))
+    candidates = np.asarray(corpus.others(liked))
+    cosine = corpus.vectors[candidates] @ corpus.vectors[odd]
+    kin = set(candidates[np.argsort(-cosine)[:20]].tolist())
+
+    def median_rank(scores: np.ndarray) -> float:
+        order = candidates[np.argsort(-scores, kind="stable")].tolist()
+        return float(np.median([order.index(k) for k in kin]))
+
+    by_logit = median_rank(model.score(corpus.vectors[candidates]))
+    by_rank = median_rank(model.rank(corpus.vectors[candidates]))
+    assert by_rank < 0.5 * by_logit, (by_logit, by_rank)
+    assert median_rank(model.rank(corpus.vectors[candidates], nearest=0.0)) == by_logit
