@@ -15,7 +15,8 @@
      ├── NotFound             404  unknown paper id, date, page or route
      ├── MethodNotAllowed     405  a route asked with a method it does not take
      ├── Conflict             409  the change clashes with what is stored
-     ├── TooManyAttempts      429  too many failed logins; `retry_after_s` says how long to wait
+     ├── TooManyAttempts      429  too many failed logins (or comments); `retry_after_s` says
+     │                             how long to wait
      ├── StoreBusy            503  the database stayed locked past its busy timeout; retry
      └── MailError            500  an email could not be handed to the SMTP server
 
@@ -113,9 +114,9 @@ class Conflict(PaperfeedError):
 class TooManyAttempts(PaperfeedError):
     status = 429
 
-    def __init__(self, retry_after_s: int) -> None:
+    def __init__(self, retry_after_s: int, what: str = "Too many failed logins.") -> None:
         minutes = max(1, round(retry_after_s / 60))
-        super().__init__(f"Too many failed logins. Try again in {minutes} minute"
+        super().__init__(f"{what} Try again in {minutes} minute"
                          f"{'s' if minutes != 1 else ''}.")
         self.retry_after_s = retry_after_s
 

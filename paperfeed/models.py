@@ -352,3 +352,25 @@ class FeedToken:
 
     id: int
     created_at: str
+
+
+# -- discussion -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A member's comment on a paper, as the store keeps it (Markdown, not rendered).
+
+    In a thread listing, a deleted or hidden comment that is still shown (it has replies)
+    has an empty `body`: only its place in the thread is kept."""
+
+    id: int
+    paper_key: int
+    user_id: int | None  # None once the member's account is gone
+    username: str | None
+    parent_id: int | None  # a top-level comment's id, or None for a top-level one
+    body: str
+    created_at: str
+    edited_at: str | None
+    deleted: bool
+    hidden: bool

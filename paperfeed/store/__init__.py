@@ -7,6 +7,7 @@
     store.community      submissions, hiding, upvotes
     store.library        a member's collections of saved papers, share links
     store.ratings        a member's private ratings, signals, picked categories, feed tokens
+    store.comments       comments on papers, one level of replies, counts for cards
     store.subscriptions  digest subscriptions
     store.outbox         queued digests, and the papers already sent to each address
     store.leases         jobs only one process may run at a time
@@ -23,6 +24,9 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from ..models import StoreState
+from .comments import MAX_BODY as MAX_COMMENT
+from .comments import RATE_LIMIT as COMMENT_RATE_LIMIT
+from .comments import Comments
 from .community import Community
 from .database import Database, sqlite_url
 from .harvests import Harvests
@@ -35,11 +39,12 @@ from .papers import Papers
 from .ratings import Ratings
 from .subscriptions import Subscriptions
 
-__all__ = ["Community", "Harvests", "Leases", "Library", "Members", "Outbox", "Papers", "Ratings",
-           "Store", "Subscriptions", "sqlite_url"]
+__all__ = ["COMMENT_RATE_LIMIT", "MAX_COMMENT", "Comments", "Community", "Harvests", "Leases",
+           "Library", "Members", "Outbox", "Papers", "Ratings", "Store", "Subscriptions",
+           "sqlite_url"]
 
 # What a rendered page depends on, in one statement: the papers' change counter and
-# the community's (votes, submissions, hiding, links).
+# the community's (votes, submissions, hiding, links, comments).
 STATE = text("SELECT (SELECT coalesce(max(seq), 0) FROM papers),"
              " (SELECT version FROM community_version)")
 
@@ -53,6 +58,7 @@ class Store:
         self.community = Community(self.db)
         self.library = Library(self.db)
         self.ratings = Ratings(self.db)
+        self.comments = Comments(self.db)
         self.subscriptions = Subscriptions(self.db)
         self.outbox = Outbox(self.db)
         self.leases = Leases(self.db)
