@@ -99,16 +99,19 @@ def stamp(stored: str) -> str:
 
 @dataclass(frozen=True)
 class Marks:
-    """What the community added to a batch of papers: votes and submissions, by key."""
+    """What the community added to a batch of papers: votes, submissions and comment
+    counts, by key (one query each for the batch)."""
 
     votes: dict[int, int]
     submissions: dict[int, Submission]
+    comments: dict[int, int]
 
     @classmethod
     def of(cls, catalog: Catalog, papers: Sequence[StoredPaper]) -> Marks:
         keys = [paper.key for paper in papers]
         return cls(catalog.store.community.vote_counts(keys),
-                   catalog.store.community.submissions(keys))
+                   catalog.store.community.submissions(keys),
+                   catalog.store.comments.counts(keys))
 
 
 def listed_on(paper: StoredPaper, submission: Submission | None) -> date | None:
@@ -125,7 +128,8 @@ def paper_out(paper: StoredPaper, marks: Marks) -> PaperOut:
         authors=[Author(name=a) for a in paper.authors],
         publishedAt=day_stamp(paper.published),
         submittedOnDailyAt=stamp(submission.submitted_at) if submission else None,
-        submittedOnDailyBy=by, upvotes=marks.votes.get(paper.key, 0), numComments=0,
+        submittedOnDailyBy=by, upvotes=marks.votes.get(paper.key, 0),
+        numComments=marks.comments.get(paper.key, 0),
         githubRepo=paper.links.get("code"), projectPage=paper.links.get("project"),
         listedOn=_iso(listed_on(paper, submission)), updatedAt=day_stamp(paper.updated),
         categories=paper.categories, arxivId=paper.arxiv_id, doi=paper.doi,
@@ -142,7 +146,8 @@ def list_item(paper: StoredPaper, marks: Marks) -> dict:
     out = paper_out(paper, marks)
     listed = out.submittedOnDailyAt or out.publishedAt
     return {"paper": out, "id": paper.id, "title": paper.title, "publishedAt": listed,
-            "submittedBy": out.submittedOnDailyBy, "numComments": 0, "upvotes": out.upvotes,
+            "submittedBy": out.submittedOnDailyBy, "numComments": out.numComments,
+            "upvotes": out.upvotes,
             "githubRepo": out.githubRepo, "projectPage": out.projectPage}
 
 

@@ -33,7 +33,8 @@ LOGIN_REASONS = {"upvote": "Log in to upvote. You will be back on the page you w
                          "page you were reading.",
                  "rate": "Log in to rate papers for your For you page. You will be back on "
                          "the page you were reading.",
-                 "for-you": "Log in to see the new papers ranked by your own ratings."}
+                 "for-you": "Log in to see the new papers ranked by your own ratings.",
+                 "comment": "Log in to join the discussion. You will be back on the paper."}
 
 
 def mail_queue(request: Request) -> MailQueue:

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 
 from ..api import admin as api_admin
 from ..api import collections as api_collections
+from ..api import comments as api_comments
 from ..api import foryou as api_foryou
 from ..api import markdown as api_markdown
 from ..api import openapi as api_openapi
@@ -44,6 +45,7 @@ from . import (
     account_page,
     account_views,
     admin_page,
+    comment_views,
     community_views,
     digest_views,
     feed_views,
@@ -106,6 +108,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     _add_routes(app)
     app.include_router(api_collections.router, prefix=API_PREFIX)  # before /papers/{id}
     app.include_router(api_foryou.router, prefix=API_PREFIX)  # before /papers/{id}
+    app.include_router(api_comments.router, prefix=API_PREFIX)  # before /papers/{id}
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_admin.router, prefix=API_PREFIX)
     api_openapi.describe(app, settings.max_limit)
@@ -141,6 +144,10 @@ def _add_routes(app: FastAPI) -> None:
     page("/papers/{paper_id:path}/save", library_views.save_form, post)
     page("/papers/{paper_id:path}/collections", library_views.paper_collections)
     page("/papers/{paper_id:path}/rating", foryou_views.rate_form, post)
+    page("/papers/{paper_id:path}/comments.atom", comment_views.feed)
+    page("/papers/{paper_id:path}/comments", comment_views.post, post)
+    for action in ("edit", "delete", "hide"):
+        page(f"/comments/{{comment_id:int}}/{action}", getattr(comment_views, action), post)
     page("/papers/{paper_id:path}", views.paper)
     page("/search", views.search)
     page("/submit", community_views.submit_form)

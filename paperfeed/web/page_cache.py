@@ -3,7 +3,8 @@
 Rendering a list page (30 cards with vote buttons) costs ~3-5 ms of CPU; a
 shared copy costs a dictionary lookup and a few string replacements. A page is
 rendered once for everybody, with markers where it differs per visitor: the
-account menu (`<!--pf:account-->`), each vote button's pressed state
+account menu (`<!--pf:account-->`), the discussion's forms (members' and visitors'
+blocks) and each comment's own controls (`<!--pf:comment:ID-->`), each vote button's pressed state
 (`aria-pressed="pf:voted:KEY"`), each Save button's (`pf:saved:KEY`), each private
 rating button's (`aria-pressed="pf:rated:KEY:±1"`) and the CSRF token. Each response
 fills them in: a small template, one indexed query each for the visitor's votes, saved
@@ -43,6 +44,9 @@ ACCOUNT_MARK = b"<!--pf:account-->"
 VOTED_MARK = re.compile(rb'aria-pressed="pf:voted:(\d+)"')
 SAVED_MARK = re.compile(rb'aria-pressed="pf:saved:(\d+)"')
 RATED_MARK = re.compile(rb'aria-pressed="pf:rated:(\d+):(-?1)"')
+COMMENT_MARK = re.compile(rb"<!--pf:comment:(\d+)-->")
+MEMBERS_BLOCK = re.compile(rb"<!--pf:members-->(.*?)<!--/pf:members-->", re.S)
+VISITORS_BLOCK = re.compile(rb"<!--pf:visitors-->(.*?)<!--/pf:visitors-->", re.S)
 
 
 class PageCache:
@@ -101,6 +105,7 @@ class PageCache:
             body)
         body = _fill_saved(request, body)
         body = _fill_ratings(request, body)
+        body = _fill_comments(request, body, token)
         # The token has the shape of one we issued (session.TOKEN_SHAPE); escaped all the same,
         # because nothing filled into a shared page may carry markup.
         return body.replace(CSRF_PLACEHOLDER.encode(), str(escape(token)).encode())
@@ -124,3 +129,22 @@ def _fill_ratings(request: Request, body: bytes) -> bytes:
              if user and marked else {})
     return RATED_MARK.sub(lambda m: b'aria-pressed="%s"' % (
         b"true" if rated.get(int(m[1])) == int(m[2]) else b"false"), body)
+
+
+def _fill_comments(request: Request, body: bytes, token: str) -> bytes:
+    """The discussion's per-visitor parts: the comment forms for members (a login link
+    for visitors), and edit / delete on the visitor's own comments (one indexed query)."""
+    user = current_user(request)
+    keep, drop = (MEMBERS_BLOCK, VISITORS_BLOCK) if user else (VISITORS_BLOCK, MEMBERS_BLOCK)
+    body = keep.sub(lambda m: m[1], drop.sub(b"", body))
+    marked = [int(m) for m in COMMENT_MARK.findall(body)]
+    own = request.app.state.catalog.store.comments.own(user.id, marked) if user and marked else {}
+    controls = request.app.state.templates.get_template("_comment_controls.html")
+
+    def fill(match: re.Match[bytes]) -> bytes:
+        comment_id = int(match[1])
+        if comment_id not in own:
+            return b""
+        return controls.render(comment_id=comment_id, own_body=own[comment_id],
+                               is_admin=False, is_hidden=False, csrf_token=token).encode()
+    return COMMENT_MARK.sub(fill, body)

@@ -25,6 +25,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("voted", set())
     context.setdefault("saved", set())
     context.setdefault("rated", {})
+    context.setdefault("comments", {})
     context.setdefault("shared_render", getattr(request.state, "shared_render", False))
     return request.app.state.templates.TemplateResponse(
         request, template,
@@ -36,16 +37,20 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 def vote_state(request: Request, papers: list[StoredPaper]) -> dict[str, Any]:
-    """`votes` (key → count), `voted` (keys the visitor upvoted), `saved` (keys in the
-    visitor's library) and `rated` (key → their private rating) for paper cards."""
+    """`votes` (key → count), `comments` (key → comments shown), `voted` (keys the visitor
+    upvoted), `saved` (keys in the visitor's library) and `rated` (key → their private
+    rating) for paper cards."""
     store = request.app.state.catalog.store
     keys = [p.key for p in papers]
     user = current_user(request)
     votes = store.community.vote_counts(keys)
+    comments = store.comments.counts(keys)
     if user is None or getattr(request.state, "shared_render", False):
         # On a shared render the pressed states are markers, filled in per response.
-        return {"votes": votes, "voted": set(), "saved": set(), "rated": {}}
-    return {"votes": votes, "voted": store.community.voted_by(user.id, keys),
+        return {"votes": votes, "comments": comments, "voted": set(), "saved": set(),
+                "rated": {}}
+    return {"votes": votes, "comments": comments,
+            "voted": store.community.voted_by(user.id, keys),
             "saved": set(store.library.holding(user.id, keys)),
             "rated": store.ratings.rated(user.id, keys)}
 

@@ -20,7 +20,10 @@ from ..discover.trending import trending as rank_trending
 from ..discover.visibility import lookup
 from ..errors import BadRequest, NotFound
 from ..http.session import current_user
-from ..models import StoredPaper
+from ..members.comments import render as render_comment
+from ..members.comments import threads
+from ..models import StoredPaper, Submission
+from ..store import MAX_COMMENT
 from .render import render, vote_state
 
 FAVICON = str(resources.files("paperfeed.web") / "static" / "favicon.svg")
@@ -111,15 +114,31 @@ def by_month(request: Request, month: str) -> Response:
     return _render_period(request, daily.parse_period(month=month))
 
 
-def paper(request: Request, paper_id: str) -> HTMLResponse:
+def paper(request: Request, paper_id: str) -> Response:
+    """Shared by every visitor and member (page_cache); admins, who get moderation
+    controls, and a hidden submission's page (admins only) are rendered per request."""
     catalog = _catalog(request)
-    found = lookup(catalog, paper_id, current_user(request))  # admins see a hidden one
+    user = current_user(request)
+    found = lookup(catalog, paper_id, user)  # admins see a hidden one
     submission = catalog.store.community.submission(found.key)
+    if (user and user.is_admin) or (submission and submission.hidden):
+        return _paper_page(request, found, submission)
+    return request.app.state.page_cache.page(
+        request, lambda: _paper_page(request, found, submission))
+
+
+def _paper_page(request: Request, found: StoredPaper,
+                submission: Submission | None) -> HTMLResponse:
+    catalog = _catalog(request)
     related = similar(catalog, found, 10)
     why = shared_terms(catalog, found, [other for other, _ in related])
+    user = current_user(request)
+    comments = catalog.store.comments.thread(found.key, moderator=bool(user and user.is_admin))
     return render(request, "paper.html", paper=found, similar=related, why=why,
                   sources=catalog.store.papers.sources_of(found.key), submission=submission,
-                  notice=request.query_params.get("notice"),
+                  notice=request.query_params.get("notice"), threads=threads(comments),
+                  comment_count=sum(1 for c in comments if not (c.deleted or c.hidden)),
+                  comment_html=render_comment, max_comment=MAX_COMMENT,
                   **vote_state(request, [found, *(other for other, _ in related)]))
 
 
