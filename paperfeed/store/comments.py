@@ -28,6 +28,7 @@ from ..errors import BadRequest, Forbidden, NotFound, TooManyAttempts
 from ..models import Comment
 from .database import Database, now_iso
 
+MAX_ID = 2**63 - 1  # a 64-bit integer key on both databases: a larger id names nothing
 MAX_BODY = 5000  # characters: several paragraphs, far less than the 64 kB form field limit
 RATE_LIMIT = 10  # comments a member may post ...
 RATE_WINDOW_S = 600  # ... in any 10 minutes
@@ -111,6 +112,8 @@ class Comments:
 
     def get(self, comment_id: int) -> Comment | None:
         """The comment as stored (a hidden one with its body), or None."""
+        if not 0 < comment_id <= MAX_ID:
+            return None
         row = self.db.one(GET, {"id": comment_id})
         return _comment(row) if row else None
 
@@ -140,6 +143,8 @@ class Comments:
 
     def set_hidden(self, comment_id: int, hidden: bool) -> Comment:
         """An admin's hiding (the caller checks the role); the body is kept for unhiding."""
+        if self.get(comment_id) is None:
+            raise NotFound(f"there is no comment {comment_id}")
         with self.db.write() as tx:
             if not tx.run(HIDE, {"hidden": int(hidden), "id": comment_id}):
                 raise NotFound(f"there is no comment {comment_id}")

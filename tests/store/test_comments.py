@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from paperfeed.errors import BadRequest, Forbidden, NotFound, TooManyAttempts
 from paperfeed.models import Paper
-from paperfeed.store import Store
 from paperfeed.store import COMMENT_RATE_LIMIT as RATE_LIMIT
 from paperfeed.store import MAX_COMMENT as MAX_BODY
+from paperfeed.store import Store
 
 
 @pytest.fixture
@@ -94,8 +94,10 @@ def test_hide_and_unhide(store: Store) -> None:
     assert store.comments.get(spam.id).body == "buy now"  # type: ignore[union-attr]
     store.comments.set_hidden(spam.id, False)
     assert [c.body for c in store.comments.thread(k)] == ["buy now"]
-    with pytest.raises(NotFound):
-        store.comments.set_hidden(spam.id + 1, True)
+    for missing in (spam.id + 1, 2**63, -1):
+        with pytest.raises(NotFound):
+            store.comments.set_hidden(missing, True)
+        assert store.comments.get(missing) is None
 
 
 def test_counts_for_many_papers_in_one_query(store: Store) -> None:

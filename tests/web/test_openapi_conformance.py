@@ -43,8 +43,11 @@ def _operations(schema: schemathesis.BaseSchema) -> list[schemathesis.APIOperati
 def test_every_operation_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
     found = {(op.method.upper(), op.path) for op in _operations(api_schema)}
     assert ("GET", "/api/daily_papers") in found and ("POST", "/api/papers/{paper_id}/vote") \
-        in found and ("POST", "/api/collections") in found and len(found) == 17, found
+        in found and ("POST", "/api/collections") in found and len(found) == 22, found
     assert {("POST", "/api/papers/{paper_id}/rating"), ("GET", "/api/recommendations")} <= found
+    assert {("GET", "/api/papers/{paper_id}/comments"), ("POST", "/api/papers/{paper_id}/comments"),
+            ("PATCH", "/api/comments/{comment_id}"), ("DELETE", "/api/comments/{comment_id}"),
+            ("POST", "/api/comments/{comment_id}/hide")} <= found
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -73,7 +76,7 @@ def test_guard_refusals_are_described(api_schema: schemathesis.BaseSchema) -> No
                  ({"headers": {"Content-Length": str(10 * 1024 * 1024)}}, 413)]
     for operation in _operations(api_schema):
         ids = {name: value for name, value in (("paper_id", "2501.00001"),
-                                               ("collection_id", "1"))
+                                               ("collection_id", "1"), ("comment_id", "1"))
                if f"{{{name}}}" in operation.path}
         for request, status in oversized:
             case = operation.Case(path_parameters=ids, **request)
