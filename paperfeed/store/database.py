@@ -49,7 +49,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from ..errors import ConfigError, Conflict, PaperfeedError, StoreBusy
@@ -125,11 +125,16 @@ class Executor:
 
 class Database:
     def __init__(self, url: str) -> None:
-        self.url = make_url(url)
+        try:
+            self.url = make_url(url)
+        except ArgumentError:
+            raise ConfigError(f"not a database URL: {url!r}") from None
         self.dialect = self.url.get_backend_name()
         if self.dialect not in BEGIN:
             raise ConfigError(f"unsupported database {self.url.drivername!r}: use sqlite:///PATH "
                               "or postgresql://…")
+        if self.url.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
+            self.url = self.url.set(drivername="postgresql+psycopg")
         self.engine = self._engine()
         self.driver_errors: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._local = threading.local()
@@ -144,8 +149,12 @@ class Database:
                                    max_overflow=-1, connect_args={"timeout": BUSY_TIMEOUT_S})
             event.listen(engine, "connect", _sqlite_setup)
             return engine
-        return create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=8,
-                             max_overflow=-1, pool_pre_ping=True)
+        try:
+            return create_engine(self.url, isolation_level="AUTOCOMMIT", pool_size=8,
+                                 max_overflow=-1, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"PostgreSQL needs its driver ({exc.name} is not installed): "
+                              "pip install 'paperfeed[postgres]'") from None
 
     def _executor(self) -> Executor:
         executor: Executor | None = getattr(self._local, "executor", None)

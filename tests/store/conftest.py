@@ -1,6 +1,7 @@
 """The store's contract: every test in tests/store drives a `Store` only through its
-public interface, on a real database. A second backend passes the same tests by
-adding its name to BACKENDS (and a URL for a fresh, empty database below)."""
+public interface, on a real database, once per backend in BACKENDS (test ids end in
+[sqlite] or [postgresql]). PostgreSQL is a real server the session starts itself
+(tests/postgres.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ import pytest
 
 from paperfeed.store import Store, sqlite_url
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database of each backend."""
-    return sqlite_url(tmp_path / "pf.sqlite")
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each backend (PostgreSQL's with the schema already at head)."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "pf.sqlite")
+        return
+    postgres = request.getfixturevalue("postgres")
+    url = postgres.fresh_database()
+    yield url
+    postgres.drop(url)
 
 
 @pytest.fixture
