@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--vectors", type=Path, default=None)
     parser.add_argument("--queries", type=int, default=60)
     args = parser.parse_args()
-    store = Store(datadir.settings(args.home).database_url)
+    store = Store(datadir.settings(args.home).store_url)
     dense = matrix(args.home, args.vectors, args.home.parent / f"{args.home.name}-matrix")
     ram = np.array(dense._maps[0])  # the RAM copy the old path built (float16)
     rng = np.random.default_rng(20240601)

@@ -51,7 +51,7 @@ class Catalog:
     def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
         open_home(settings.home)
         self.settings = settings
-        self.store = Store(settings.database_url)
+        self.store = Store(settings.store_url)
         self.read_only = read_only
         demo = settings.load_demo and self.store.papers.count() == 0 and not read_only
         if demo:

@@ -44,6 +44,10 @@ def setting(default: T, help: str, *, secret: bool = False) -> T:
 class Settings:
     home: Path = setting(Path("./paperfeed-data"), "Data directory: SQLite store and index "
                          "files.")
+    database_url: str = setting("", "Where the store lives: postgresql://USER:PASSWORD@HOST/DB "
+                                "for server mode (needs `pip install 'paperfeed[postgres]'`); "
+                                "empty: the SQLite file paperfeed.sqlite in the data directory.",
+                                secret=True)
     embedder: str = setting("static-arxiv-384", "Embedding model for documents and queries.")
     load_demo: bool = setting(True, "Load the bundled demo corpus when the store is empty.")
     host: str = setting("127.0.0.1", "Address `paperfeed serve` listens on.")
@@ -101,9 +105,10 @@ class Settings:
         return self.home / "paperfeed.sqlite"
 
     @property
-    def database_url(self) -> str:
-        """Where the store lives: the SQLite file in the data directory."""
-        return f"sqlite:///{self.db_path.resolve()}"
+    def store_url(self) -> str:
+        """Where the store lives: PAPERFEED_DATABASE_URL, or the SQLite file in the data
+        directory."""
+        return self.database_url or f"sqlite:///{self.db_path.resolve()}"
 
     @property
     def index_dir(self) -> Path:

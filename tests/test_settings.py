@@ -23,7 +23,8 @@ def test_every_setting_is_declared_once_with_type_default_and_help() -> None:
         assert isinstance(row.default, row.type), f"{row.name}: default is not a {row.type}"
         assert row.help.endswith((".", ")")), f"{row.name}: help should be a sentence"
         assert row.env == "PAPERFEED_" + row.name.upper()
-    assert {row.name for row in rows.values() if row.secret} == {"secret_key", "smtp_password"}
+    assert {row.name for row in rows.values() if row.secret} == {"secret_key", "smtp_password",
+                                                                     "database_url"}
 
 
 def test_environment_values_are_parsed_by_type() -> None:
@@ -53,7 +54,7 @@ def test_unknown_and_obsolete_names_fail_helpfully(monkeypatch: pytest.MonkeyPat
                                           "PAPERFEED_SMTP_PASSWORD"):
         load_settings({"PAPERFEED_SMTP_PASSWRD": "x"})
     with pytest.raises(ConfigError, match="unknown setting PAPERFEED_XYZZY; known: "
-                                          "PAPERFEED_HOME, PAPERFEED_EMBEDDER"):
+                                          "PAPERFEED_HOME, PAPERFEED_DATABASE_URL"):
         load_settings({"PAPERFEED_XYZZY": "x"})
     monkeypatch.setitem(settings_mod.OBSOLETE_SETTINGS, "workers", "use `serve --workers N`")
     with pytest.raises(ConfigError, match="PAPERFEED_WORKERS is no longer a setting: use "):
@@ -62,6 +63,17 @@ def test_unknown_and_obsolete_names_fail_helpfully(monkeypatch: pytest.MonkeyPat
     assert load_settings({"PAPERFEED_NEW_PASSWORD": "x", "PAPERFEED_SHARED": "/x"}) == Settings()
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
         load_settings({}, colour="blue")
+
+
+def test_the_store_is_the_sqlite_file_in_home_unless_a_database_url_is_set(
+        tmp_path: Path) -> None:
+    assert load_settings({}, home=tmp_path).store_url == \
+        f"sqlite:///{(tmp_path / 'paperfeed.sqlite').resolve()}"
+    url = "postgresql://pf:pw@db.example/pf"
+    assert load_settings({"PAPERFEED_DATABASE_URL": url}, home=tmp_path).store_url == url
+    (tmp_path / "url").write_text(url + "\n")  # it holds a password: a secret, from a file too
+    from_file = load_settings({"PAPERFEED_DATABASE_URL_FILE": str(tmp_path / "url")})
+    assert from_file.store_url == url and "pw" not in repr(from_file)
 
 
 def test_secrets_from_files_and_hidden_from_repr(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def build(home: Path, source: Path, *, embedder: str | None = None, limit: int |
         _empty(home)
     elif not have_index:
         # Opening a Catalog would bring the index up to date untimed: build it here first.
-        store = Store(config.database_url)
+        store = Store(config.store_url)
         indexes = Indexes(config.index_dir, config.embedder)
         out["index"] = _timed_index(lambda: indexes.update(store.papers, progress=True))
         store.close()

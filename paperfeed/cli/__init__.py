@@ -177,7 +177,7 @@ def index_status(ctx: Context) -> None:
     from ..index.backfill import progress
     from ..store import Store
 
-    store = Store(ctx.settings.database_url)
+    store = Store(ctx.settings.store_url)
     click.echo(f"{'index':<20} {'model':<20} {'done':>17} {'rate':>10} {'ETA':>9}")
     for tier in progress(ctx.settings.index_dir, store.papers):
         share = f"{tier.done}/{tier.total} {tier.percent:>4}".rstrip()

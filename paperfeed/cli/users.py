@@ -22,7 +22,7 @@ def _accounts(ctx: Context) -> Accounts:
     from ..members import Accounts
     from ..store import Store
 
-    return Accounts(Store(ctx.settings.database_url).members, ctx.settings)
+    return Accounts(Store(ctx.settings.store_url).members, ctx.settings)
 
 
 def _member(accounts: Accounts, username: str) -> User:

@@ -110,7 +110,7 @@ def test_user_add_admin_password_and_list(tmp_path: Path) -> None:
     listing = run(tmp_path, "user", "list").output
     assert "ada@example.org" in listing and listing.count("admin") == 2
     settings = make_settings(tmp_path)
-    accounts = Accounts(Store(settings.database_url).members, settings)
+    accounts = Accounts(Store(settings.store_url).members, settings)
     assert accounts.log_in("bob", "a changed password", "127.0.0.1").is_admin
     taken = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "user", "add", "ada",
                                      "--email", "x@example.org", "--password", "long enough pw"])

@@ -57,7 +57,7 @@ def test_kill_9_keeps_what_was_checkpointed_by_time(tmp_path: Path) -> None:
         run.kill()
         run.wait(timeout=30)
     rerun = Indexes(settings.index_dir, settings.embedder).update(
-        Store(settings.database_url).papers)
+        Store(settings.store_url).papers)
     assert 0 < rerun.indexed <= PAPERS - 2 * 1024, "the rerun redoes only what was not saved"
     reopened = Catalog(settings, read_only=True).indexes
     assert len(reopened.vectors) == reopened.fulltext.num_docs() == PAPERS
