@@ -3,6 +3,7 @@ exclusive, and a failed digest gives its papers back."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -116,3 +117,34 @@ def test_retry_waits_and_failure_gives_papers_back(make_store: Callable[[], Stor
     assert store.outbox.already_sent("r1@example.org", keys) == set(), \
         "a failed digest's papers may go out in a later one"
     assert store.outbox.already_sent("r0@example.org", keys) == set(keys[:3])
+
+
+def test_concurrent_claimers_take_each_digest_once(make_store: Callable[[], Store]) -> None:
+    """Eight senders (threads with their own connections, on two Store objects as two
+    processes) claim at once until nothing is left: no digest twice, none left behind.
+    On PostgreSQL this is what `FOR UPDATE SKIP LOCKED` is for."""
+    store, keys = _store_with_papers(make_store)
+    stores = [store, make_store()]
+    for i in range(40):
+        sub = store.subscriptions.add(f"r{i}@example.org", "daily", True, None)
+        store.outbox.plan(sub, "daily:2026-01-05", {"trending": keys}, 2, f"<{sub.id}@x>")
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def send(n: int) -> None:
+        try:
+            start.wait()
+            while batch := stores[n % 2].outbox.claim(f"host:{n}", lease_s=60, limit=3):
+                claimed.extend(item.id for item in batch)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(claimed) == len(set(claimed)) == 40
+    assert store.outbox.counts() == {"sending": 40}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from paperfeed.store import Store
@@ -32,3 +33,26 @@ def test_harvest_cursor_is_saved_and_overwritten(store: Store) -> None:
     assert (cursor.resumption_token, cursor.pages, cursor.records, cursor.last_error) == (
         None, 2, 1500, "done")
     assert cursor.updated_at.startswith("20")
+
+
+def test_of_many_processes_racing_for_a_lease_one_gets_it(
+        make_store: Callable[[], Store]) -> None:
+    """The worker's harvest lease on several hosts: 20 takers at once (threads with their
+    own connections, on two Store objects), exactly one wins."""
+    stores = [make_store(), make_store()]
+    start = threading.Barrier(20)
+    won: list[str] = []
+
+    def take(n: int) -> None:
+        start.wait()
+        if stores[n % 2].leases.acquire("harvest", f"host-{n}:1", 60):
+            won.append(f"host-{n}:1")
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+    assert not stores[0].leases.acquire("harvest", "host-x:9", 60)
+    assert stores[1].leases.acquire("harvest", won[0], 60), "the winner holds it"
