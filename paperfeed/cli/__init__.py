@@ -17,6 +17,7 @@ from ..discover.search import MODES
 from ..errors import PaperfeedError
 from ..settings import declared, load_settings, redacted
 from .context import Context, pass_context
+from .db import db
 from .users import user
 
 if TYPE_CHECKING:
@@ -364,6 +365,7 @@ def worker(ctx: Context) -> None:
 
 
 cli.add_command(user)
+cli.add_command(db)
 
 
 def main() -> None:

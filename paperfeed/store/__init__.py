@@ -33,7 +33,7 @@ from .harvests import Harvests
 from .leases import Leases
 from .library import Library
 from .members import Members
-from .migrate import migrate
+from .migrate import current_revision, migrate
 from .outbox import Outbox
 from .papers import Papers
 from .ratings import Ratings
@@ -41,12 +41,23 @@ from .subscriptions import Subscriptions
 
 __all__ = ["COMMENT_RATE_LIMIT", "MAX_COMMENT", "Comments", "Community", "Harvests", "Leases",
            "Library", "Members", "Outbox", "Papers", "Ratings", "Store", "Subscriptions",
-           "sqlite_url"]
+           "migrate_schema", "sqlite_url"]
 
 # What a rendered page depends on, in one statement: the papers' change counter and
 # the community's (votes, submissions, hiding, links, comments).
 STATE = text("SELECT (SELECT coalesce(max(seq), 0) FROM papers),"
              " (SELECT version FROM community_version)")
+
+
+def migrate_schema(url: str) -> tuple[str | None, str]:
+    """Bring the database at `url` up to this paperfeed's schema, as opening a `Store`
+    does: (the revision it was at, None if new; the revision it is at now). A database
+    from a newer paperfeed raises ConfigError and is left as it was."""
+    db = Database(url)
+    try:
+        return current_revision(db), migrate(db)
+    finally:
+        db.close()
 
 
 class Store:

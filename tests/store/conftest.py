@@ -27,6 +27,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     postgres.drop(url)
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database of each backend with no schema at all."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "pf.sqlite")
+        return
+    postgres = request.getfixturevalue("postgres")
+    url = postgres.empty_database()
+    yield url
+    postgres.drop(url)
+
+
 @pytest.fixture
 def make_store(database_url: str) -> Iterator[Callable[[], Store]]:
     """Opens a `Store` on this test's database; call it again for a second process's view."""
