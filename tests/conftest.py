@@ -20,7 +20,7 @@ from paperfeed.settings import Settings, load_settings
 from paperfeed.web import create_app
 from paperfeed.web.serving import uvicorn_options
 
-from .postgres import postgres  # noqa: F401 - a fixture for every test package
+from .postgres import postgres, store_backend  # noqa: F401 - fixtures for every test package
 from .smtp_server import smtp_sink  # noqa: F401 - a fixture for every test package
 
 REPO = Path(__file__).resolve().parents[1]

@@ -94,3 +94,16 @@ def postgres() -> Iterator[Postgres]:
         pytest.skip(reason)
     yield server
     server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Settings overrides that put a test's store on each backend: nothing (the SQLite
+    file in the data directory), or `database_url` of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    postgres: Postgres = request.getfixturevalue("postgres")
+    url = postgres.fresh_database()
+    yield {"database_url": url}
+    postgres.drop(url)

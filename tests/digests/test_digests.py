@@ -1,4 +1,5 @@
-"""Digests end to end against a real SMTP server on loopback (aiosmtpd) and real SQLite."""
+"""Digests end to end against a real SMTP server on loopback (aiosmtpd) and a real store:
+SQLite, and for the exactly-once tests PostgreSQL too."""
 
 from __future__ import annotations
 
@@ -175,9 +176,11 @@ def test_saved_search_sends_nothing_for_an_empty_period(tmp_path: Path) -> None:
     assert search_candidates(catalog, "volcanic eruptions on Venus", period) == []
 
 
-def test_thirty_percent_smtp_failures_end_with_one_copy_each(tmp_path: Path) -> None:
+def test_thirty_percent_smtp_failures_end_with_one_copy_each(
+        tmp_path: Path, store_backend: dict[str, str]) -> None:
     with SmtpSink(fail_rate=0.3, fail_code=451, seed=7) as sink:
-        catalog = _catalog(tmp_path, sink, digest_max_attempts=15, digest_retry_base_s=0.001)
+        catalog = _catalog(tmp_path, sink, digest_max_attempts=15, digest_retry_base_s=0.001,
+                           **store_backend)
         addresses = [f"reader{i}@example.org" for i in range(40)]
         for address in addresses:
             _subscribe(catalog, address)
@@ -212,16 +215,18 @@ def _send_in_subprocess(catalog: Catalog, *extra: str) -> subprocess.Popen[bytes
     env = {**os.environ, "PAPERFEED_SMTP_HOST": catalog.settings.smtp_host,
            "PAPERFEED_SMTP_PORT": str(catalog.settings.smtp_port),
            "PAPERFEED_SMTP_SECURITY": "none", "PAPERFEED_DIGEST_RETRY_BASE_S": "0.05",
-           "PAPERFEED_LOAD_DEMO": "false", "PAPERFEED_BASE_URL": "http://testserver"}
+           "PAPERFEED_LOAD_DEMO": "false", "PAPERFEED_BASE_URL": "http://testserver",
+           "PAPERFEED_DATABASE_URL": catalog.settings.database_url}
     return subprocess.Popen(
         [sys.executable, "-m", "paperfeed", "--data-dir", str(catalog.settings.home),
          "digest", "send", "--period", "daily", *extra],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_kill_9_mid_run_then_rerun_sends_exactly_one_copy_each(tmp_path: Path) -> None:
+def test_kill_9_mid_run_then_rerun_sends_exactly_one_copy_each(
+        tmp_path: Path, store_backend: dict[str, str]) -> None:
     with SmtpSink(rcpt_delay_s=0.02) as sink:
-        catalog = _catalog(tmp_path, sink)
+        catalog = _catalog(tmp_path, sink, **store_backend)
         addresses = [f"reader{i}@example.org" for i in range(120)]
         for address in addresses:
             _subscribe(catalog, address)
@@ -246,9 +251,10 @@ def test_kill_9_mid_run_then_rerun_sends_exactly_one_copy_each(tmp_path: Path) -
     assert catalog.store.outbox.counts() == {"sent": 120}
 
 
-def test_two_senders_at_once_never_double_send(tmp_path: Path) -> None:
+def test_two_senders_at_once_never_double_send(tmp_path: Path,
+                                              store_backend: dict[str, str]) -> None:
     with SmtpSink(rcpt_delay_s=0.005) as sink:
-        catalog = _catalog(tmp_path, sink)
+        catalog = _catalog(tmp_path, sink, **store_backend)
         addresses = [f"reader{i}@example.org" for i in range(80)]
         for address in addresses:
             _subscribe(catalog, address, query="pairwise ranking loss")
