@@ -1,6 +1,6 @@
 """Stage 2: the store. The only code that knows there is a database.
 
-    store = Store(settings.store_url)  # sqlite:///…/paperfeed.sqlite, later postgresql://…
+    store = Store(settings.store_url)  # PAPERFEED_DATABASE_URL, else sqlite:///…/paperfeed.sqlite
     store.papers         upserts and identity, lookups, the lists of a period, filters,
                          and the change feed the indexer follows
     store.members        members, sessions, rate-limit counters
