@@ -17,8 +17,9 @@ DAY = date(2025, 3, 10)
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    catalog = Catalog(make_settings(tmp_path, load_demo=False, trending_half_life_hours=24))
+def catalog(tmp_path: Path, store_backend: dict[str, str]) -> Catalog:
+    catalog = Catalog(make_settings(tmp_path, load_demo=False, trending_half_life_hours=24,
+                                    **store_backend))
     catalog.store.papers.upsert([
         Paper(title="An older paper about settled things", arxiv_id="2503.00000",
               published=DAY, source="test", source_ref="o"),
