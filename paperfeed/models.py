@@ -43,6 +43,27 @@ def title_key(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", folded)
 
 
+def author_key(name: str) -> str:
+    """The key that merges one person's name variants, as far as the names alone allow.
+
+    Accents, case and punctuation are folded ("José García-López" and "Jose Garcia Lopez"
+    are one key; so are "J.-P. Serre", "J. P. Serre" and "J.P. Serre"). Initials are *not*
+    expanded: "J. Smith" stays apart from "John Smith", because arXiv's metadata cannot tell
+    which of the several John, Jane or Jun Smiths an initial stands for (the author page
+    offers such variants as links instead).
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    key = " ".join(re.split(r"[^a-z0-9]+", folded)).strip()
+    return key or " ".join(name.casefold().split())  # a name in another script: as printed
+
+
+def author_sort_key(key: str) -> str:
+    """An `author_key` with its last word first ("john smith" -> "smith john"): the author
+    search matches a prefix of either, so people are found by surname too."""
+    *first, last = key.split(" ")
+    return " ".join([last, *first])
+
+
 def local_id(title: str) -> str:
     """Stable id for a paper known only by its title (page captures, some BibTeX)."""
     return "pf-" + hashlib.sha1(title_key(title).encode()).hexdigest()[:12]
@@ -374,3 +395,26 @@ class Comment:
     edited_at: str | None
     deleted: bool
     hidden: bool
+@dataclass(frozen=True)
+class AuthorCount:
+    """An author (the merged `key`, the name printed most often) and a number of papers:
+    theirs, or shared with someone else."""
+
+    key: str
+    name: str
+    papers: int
+
+
+@dataclass(frozen=True)
+class AuthorProfile:
+    """What an author page shows besides the list: the names printed for this key, their
+    categories and co-authors by number of papers, and other keys that may be the same
+    person (an initial for a first name) but are not merged."""
+
+    key: str
+    name: str
+    papers: int
+    names: list[tuple[str, int]]
+    categories: list[tuple[str, int]]
+    coauthors: list[AuthorCount]
+    variants: list[AuthorCount]

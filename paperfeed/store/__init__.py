@@ -3,6 +3,7 @@
     store = Store(settings.store_url)  # PAPERFEED_DATABASE_URL, else sqlite:///…/paperfeed.sqlite
     store.papers         upserts and identity, lookups, the lists of a period, filters,
                          and the change feed the indexer follows
+    store.authors        an author's papers, co-authors, categories; the author search
     store.members        members, sessions, rate-limit counters
     store.community      submissions, hiding, upvotes
     store.library        a member's collections of saved papers, share links
@@ -24,6 +25,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from ..models import StoreState
+from .authors import Authors
 from .comments import MAX_BODY as MAX_COMMENT
 from .comments import RATE_LIMIT as COMMENT_RATE_LIMIT
 from .comments import Comments
@@ -39,9 +41,9 @@ from .papers import Papers
 from .ratings import Ratings
 from .subscriptions import Subscriptions
 
-__all__ = ["COMMENT_RATE_LIMIT", "MAX_COMMENT", "Comments", "Community", "Harvests", "Leases",
-           "Library", "Members", "Outbox", "Papers", "Ratings", "Store", "Subscriptions",
-           "migrate_schema", "sqlite_url"]
+__all__ = ["COMMENT_RATE_LIMIT", "MAX_COMMENT", "Authors", "Comments", "Community", "Harvests",
+           "Leases", "Library", "Members", "Outbox", "Papers", "Ratings", "Store",
+           "Subscriptions", "migrate_schema", "sqlite_url"]
 
 # What a rendered page depends on, in one statement: the papers' change counter and
 # the community's (votes, submissions, hiding, links, comments).
@@ -65,6 +67,7 @@ class Store:
         self.db = Database(url)
         migrate(self.db)
         self.papers = Papers(self.db)
+        self.authors = Authors(self.db)
         self.members = Members(self.db)
         self.community = Community(self.db)
         self.library = Library(self.db)

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from ..models import Paper, UpsertStats, title_key
+from ..models import Paper, UpsertStats, author_key, author_sort_key, title_key
 from .database import Database, Executor, now_iso
 
 Row = dict[str, Any]
@@ -59,6 +59,10 @@ INSERT_CATEGORY = text("INSERT INTO paper_categories (category, paper_key)"
 INSERT_SOURCE = text("INSERT INTO paper_sources (paper_key, source, ref, rank, seen_at)"
                      " VALUES (:paper_key, :source, :ref, :rank, :seen_at)"
                      " ON CONFLICT DO NOTHING")
+DELETE_AUTHORS = text("DELETE FROM paper_authors WHERE paper_key IN :keys")
+INSERT_AUTHOR = text("INSERT INTO paper_authors (author_key, paper_key, position, name,"
+                     " sort_key) VALUES (:author_key, :paper_key, :position, :name,"
+                     " :sort_key) ON CONFLICT DO NOTHING")
 
 
 def upsert(db: Database, papers: Iterable[Paper]) -> UpsertStats:
@@ -136,7 +140,8 @@ def _lookup(tx: Executor, batch: Sequence[Paper], incoming: Sequence[Row]) -> li
         "ids": sorted({p.id for p in batch}),
     }
     rows = [row._asdict() for row in tx.all(LOOKUP, params)]
-    return [{**row, "order": row["key"], "stored_categories": row["categories"]}
+    return [{**row, "order": row["key"], "stored_categories": row["categories"],
+             "stored_authors": row["authors"]}
             for row in sorted(rows, key=lambda r: r["key"])]
 
 
@@ -154,6 +159,9 @@ def _write(tx: Executor, new: list[Row], changed: list[Row]) -> None:
     categories = [{"category": category, "paper_key": row["key"]}
                   for row in new + recategorised for category in row["categories"].split()]
     tx.many(INSERT_CATEGORY, categories)
+    write_authors(tx, new, replace=False)
+    write_authors(tx, [row for row in changed if row["authors"] != row["stored_authors"]],
+                  replace=True)
 
 
 class _Rows:
@@ -252,3 +260,25 @@ def _merge(existing: Row, incoming: Row, *, authoritative: bool) -> Row:
             links[name] = url
     merged["links"] = json.dumps(links)
     return merged
+
+
+def author_rows(paper_key: int, authors_json: str) -> list[dict[str, Any]]:
+    """The rows of one paper's author list (a person printed twice counts once)."""
+    rows = []
+    for position, name in enumerate(json.loads(authors_json or "[]")):
+        key = author_key(name)
+        if key:
+            rows.append({"author_key": key, "paper_key": paper_key, "position": position,
+                         "name": name, "sort_key": author_sort_key(key)})
+    return rows
+
+
+def write_authors(tx: Executor, rows: list[dict[str, Any]], *, replace: bool) -> None:
+    """Ingest's part: the author rows of papers just inserted or whose authors changed
+    (`rows`: dicts with `key` and `authors` JSON); `replace` drops their old rows first."""
+    if not rows:
+        return
+    if replace:
+        tx.run(DELETE_AUTHORS, {"keys": [row["key"] for row in rows]})
+    tx.many(INSERT_AUTHOR, [value for row in rows
+                            for value in author_rows(row["key"], row["authors"])])

@@ -60,8 +60,17 @@ LIST_ORDER = {
     "newest": "listed_on DESC, p.key ASC",
     "votes": "coalesce(v.votes, 0) DESC, listed_on DESC, p.key ASC",
 }
-COUNT_LISTED = text(f"SELECT count(*) FROM ({LISTED}) AS l WHERE NOT EXISTS"
-                    " (SELECT 1 FROM submissions s WHERE s.paper_key = l.key AND s.hidden = 1)")
+# A daily list's category filter: the (category, paper) primary key answers it.
+IN_CATEGORY = (" AND {key} IN (SELECT paper_key FROM paper_categories"
+               " WHERE category = :category)")
+COUNT_LISTED = {bool(only): text(
+    f"SELECT count(*) FROM ({LISTED}) AS l WHERE NOT EXISTS"
+    f" (SELECT 1 FROM submissions s WHERE s.paper_key = l.key AND s.hidden = 1){only}")
+    for only in ("", IN_CATEGORY.format(key="l.key"))}
+CATEGORIES_LISTED = text(
+    f"SELECT c.category, count(*) AS n FROM ({LISTED}) AS l"
+    " JOIN paper_categories c ON c.paper_key = l.key"
+    " GROUP BY c.category ORDER BY n DESC, c.category LIMIT :limit")
 LATEST = text("SELECT max(day) FROM (SELECT max(published) AS day FROM papers"
               " UNION ALL SELECT max(featured_on) FROM submissions WHERE hidden = 0) AS days")
 # The larger of two values: a scalar max() on SQLite, greatest() on PostgreSQL.
@@ -96,15 +105,16 @@ class Papers:
         self.db = db
         self._memos: dict[str, tuple[int, Any]] = {}
         greatest = GREATEST[db.dialect]
-        self._between = {(sort, listed is LISTED_BY): text(
+        self._between = {(sort, listed is LISTED_BY, bool(only)): text(
             f"SELECT {P_COLUMNS}, {greatest}(coalesce(p.published, ''),"
             f" coalesce(s.featured_on, '')) AS listed_on"
             f" FROM ({listed}) AS l JOIN papers p ON p.key = l.key"
             " LEFT JOIN submissions s ON s.paper_key = p.key"
             " LEFT JOIN paper_votes v ON v.paper_key = p.key"
-            " WHERE coalesce(s.hidden, 0) = 0"
+            f" WHERE coalesce(s.hidden, 0) = 0{only}"
             f" ORDER BY {order} LIMIT :limit OFFSET :offset")
-            for sort, order in LIST_ORDER.items() for listed in (LISTED, LISTED_BY)}
+            for sort, order in LIST_ORDER.items() for listed in (LISTED, LISTED_BY)
+            for only in ("", IN_CATEGORY.format(key="p.key"))}
 
     # -- writes -----------------------------------------------------------------------
 
@@ -171,17 +181,25 @@ class Papers:
     # -- the lists of a period ----------------------------------------------------------
 
     def between(self, start: date, end: date, limit: int, offset: int = 0,
-                *, sort: str = "newest", submitter: str | None = None) -> list[StoredPaper]:
+                *, sort: str = "newest", submitter: str | None = None,
+                category: str | None = None) -> list[StoredPaper]:
         """The list of [start, end]: newest (day listed, then capture/ingest order) or
-        most upvoted first; only the papers `submitter` (a username) submitted, if given."""
-        rows = self.db.all(self._between[sort, submitter is not None], {
+        most upvoted first; only the papers `submitter` (a username) submitted, and only
+        those in `category`, if given."""
+        rows = self.db.all(self._between[sort, submitter is not None, bool(category)], {
             "start": start.isoformat(), "end": end.isoformat(), "limit": limit,
-            "offset": offset, "submitter": submitter})
+            "offset": offset, "submitter": submitter, "category": category})
         return [to_paper(row._asdict()) for row in rows]
 
-    def count_between(self, start: date, end: date) -> int:
-        return int(self.db.scalar(COUNT_LISTED, {"start": start.isoformat(),
-                                                 "end": end.isoformat()}))
+    def count_between(self, start: date, end: date, category: str | None = None) -> int:
+        return int(self.db.scalar(COUNT_LISTED[bool(category)], {
+            "start": start.isoformat(), "end": end.isoformat(), "category": category}))
+
+    def categories_between(self, start: date, end: date, limit: int = 40
+                           ) -> list[tuple[str, int]]:
+        """The categories of a period's papers, most papers first (its filter menu)."""
+        return [(row[0], int(row[1])) for row in self.db.all(CATEGORIES_LISTED, {
+            "start": start.isoformat(), "end": end.isoformat(), "limit": limit})]
 
     def latest_date(self) -> date | None:
         return _date(self.db.scalar(LATEST))
