@@ -105,15 +105,16 @@ def parse_sort(raw: str | None) -> str:
 
 
 def listing(catalog: Catalog, start: date, end: date, limit: int, offset: int = 0, *,
-            sort: str = DEFAULT_SORT, submitter: str | None = None) -> list[StoredPaper]:
+            sort: str = DEFAULT_SORT, submitter: str | None = None,
+            category: str | None = None) -> list[StoredPaper]:
     """The papers listed in [start, end], in the order a sort name says (only those
-    `submitter` submitted, if given)."""
+    `submitter` submitted, and only those in `category`, if given)."""
     return catalog.store.papers.between(start, end, limit, offset, sort=SORTS[sort],
-                                        submitter=submitter)
+                                        submitter=submitter, category=category)
 
 
-def count(catalog: Catalog, period: Period) -> int:
-    return catalog.store.papers.count_between(period.start, period.end)
+def count(catalog: Catalog, period: Period, category: str | None = None) -> int:
+    return catalog.store.papers.count_between(period.start, period.end, category)
 
 
 def latest_period(catalog: Catalog, kind: Kind = "day") -> Period | None:

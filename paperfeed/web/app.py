@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from ..api import admin as api_admin
+from ..api import authors as api_authors
 from ..api import collections as api_collections
 from ..api import comments as api_comments
 from ..api import foryou as api_foryou
@@ -45,6 +46,7 @@ from . import (
     account_page,
     account_views,
     admin_page,
+    author_views,
     comment_views,
     community_views,
     digest_views,
@@ -97,6 +99,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     folder = resources.files("paperfeed.web")
     templates = Jinja2Templates(directory=str(folder / "templates"))
     templates.env.auto_reload = False  # no stat() of every template on every render
+    templates.env.filters["author_url"] = author_views.author_url
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(folder / "static")), name="static")
 
@@ -109,6 +112,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.include_router(api_collections.router, prefix=API_PREFIX)  # before /papers/{id}
     app.include_router(api_foryou.router, prefix=API_PREFIX)  # before /papers/{id}
     app.include_router(api_comments.router, prefix=API_PREFIX)  # before /papers/{id}
+    app.include_router(api_authors.router, prefix=API_PREFIX)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_admin.router, prefix=API_PREFIX)
     api_openapi.describe(app, settings.max_limit)
@@ -154,6 +158,8 @@ def _add_routes(app: FastAPI) -> None:
     page("/submit", community_views.submit, post)
     page("/submit/manual", community_views.submit_manual, post)
     page("/members/{username}", community_views.member)
+    page("/authors", author_views.search)
+    page("/authors/{name:path}", author_views.author)
     _add_library_routes(page)
     page("/signup", account_views.signup_form)
     page("/signup", account_views.signup, post)

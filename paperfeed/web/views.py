@@ -8,7 +8,7 @@ from importlib import resources
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..catalog import Catalog
 from ..discover import daily
@@ -54,21 +54,33 @@ def _period_page(request: Request, period: daily.Period | None,
     page_size = request.app.state.settings.page_size
     page = _page_number(request.query_params.get("p"))
     sort = daily.parse_sort(request.query_params.get("sort"))
+    category = _category(request.query_params.get("category"))
     papers: list[StoredPaper] = []
     neighbours = None
-    total = daily.count(catalog, period) if period else 0
+    total = daily.count(catalog, period, category) if period else 0
     pages = max(1, math.ceil(total / page_size))
     if page > pages:  # a URL naming no page is an error, not an empty "Page 99 of 3"
         raise NotFound(f"there is no page {page}: this list has {pages} "
                        f"page{'' if pages == 1 else 's'}")
     if period:
         papers = daily.listing(catalog, period.start, period.end, page_size,
-                               (page - 1) * page_size, sort=sort)
+                               (page - 1) * page_size, sort=sort, category=category)
         neighbours = daily.neighbours(catalog, period)
     return render(request, "daily.html", period=period, papers=papers, total=total,
                   neighbours=neighbours, page=page, pages=pages, latest=latest,
-                  active=period.kind if period else "day", sort=sort,
+                  active=period.kind if period else "day", sort=sort, category=category,
+                  categories=catalog.store.papers.categories_between(
+                      period.start, period.end) if period else [],
                   **vote_state(request, papers))
+
+
+def _category(raw: str | None) -> str | None:
+    """A daily list's category filter: one arXiv category (`cs.LG`), or none."""
+    if not raw:
+        return None
+    if len(raw) > 40 or not raw.replace(".", "").replace("-", "").isalnum():
+        raise BadRequest(f"category={raw[:40]!r} is not a category name (e.g. cs.LG)")
+    return raw
 
 
 def trending(request: Request) -> Response:
@@ -93,6 +105,13 @@ def home(request: Request) -> Response:
 
 
 def latest(request: Request, kind: str) -> Response:
+    """The latest week or month; `/papers/date?day=…` is the date picker's jump to a day."""
+    if kind == "date" and request.query_params.get("day"):
+        period = daily.parse_period(day=request.query_params["day"])
+        assert period is not None
+        params = {k: v for k, v in request.query_params.items() if k in ("sort", "category")}
+        return RedirectResponse(f"/papers/date/{period.key}"
+                                + (f"?{urlencode(params)}" if params else ""), status_code=303)
     if kind == "week":
         return _render_period(request, daily.latest_period(_catalog(request), "week"),
                               latest=True)
