@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from ..catalog import Catalog
 from ..discover import daily
-from ..discover.relevance import floored_page
+from ..discover.relevance import floored_page, newest_close
 from ..discover.search import MODES, Hit, newest, parse_filters
 from ..discover.search import search as run_search
 from ..discover.similar import shared_terms, similar
@@ -161,31 +161,47 @@ def _paper_page(request: Request, found: StoredPaper,
                   **vote_state(request, [found, *(other for other, _ in related)]))
 
 
+SEARCH_SORTS = ("relevance", "date")
+
+
 def search(request: Request, q: str = "", mode: str = "hybrid", category: str = "",
-           p: str | None = None) -> HTMLResponse:
+           p: str | None = None, sort: str = "relevance") -> HTMLResponse:
     """Without a query or a filter this is the search page itself, with a prompt: an
-    empty query is no error here (the API, which has no page to show, says 400)."""
+    empty query is no error here (the API, which has no page to show, says 400).
+    `sort=date`: the close matches, newest first, counted (discover.relevance.newest_close)."""
     catalog = _catalog(request)
     q = q.strip()
     params = request.query_params
     page = _page_number(p)
     page_size = request.app.state.settings.page_size
+    offset = (page - 1) * page_size
     error = None
     hits: list[Hit] = []
+    total = None  # known for a date-sorted search, and on the last page of the others
     try:
+        if sort not in SEARCH_SORTS:
+            raise BadRequest(f"sort={sort[:20]!r}: use relevance or date")
         filters = parse_filters(params.get("from"), params.get("to"), category)
-        if q:
+        if q and sort == "date":
+            found = newest_close(catalog, q, mode=mode, filters=filters)
+            total, hits = len(found), found[offset:offset + page_size + 1]
+        elif q:
             hits = floored_page(catalog, q, run_search(
-                catalog, q, limit=page_size + 1, offset=(page - 1) * page_size, mode=mode,
+                catalog, q, limit=page_size + 1, offset=offset, mode=mode,
                 filters=filters), mode=mode)
         elif filters.active:  # no query: the newest papers that pass the filter
-            hits = newest(catalog, filters, page_size + 1, (page - 1) * page_size)
+            hits = newest(catalog, filters, page_size + 1, offset)
     except BadRequest as exc:
         error = str(exc)
     more = len(hits) > page_size
+    if total is None and not more and hits:
+        total = offset + len(hits)
     next_params = {k: v for k, v in params.items() if k != "p"} | {"p": str(page + 1)}
+    sort_params = {k: v for k, v in params.items() if k not in ("p", "sort")}
     return render(request, "search.html", status=400 if error else 200, query=q,
-                  hits=hits[:page_size],
+                  hits=hits[:page_size], first=offset + 1, total=total, sort=sort,
+                  sort_urls={s: "/search?" + urlencode(sort_params | {"sort": s})
+                             for s in SEARCH_SORTS},
                   mode=mode if mode in MODES else "hybrid", modes=MODES, error=error,
                   date_from=params.get("from"), date_to=params.get("to"), category=category,
                   categories=catalog.store.papers.categories(), more=more,

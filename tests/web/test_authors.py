@@ -3,6 +3,7 @@ real app on a real SQLite store."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -132,3 +133,25 @@ def test_date_picker_jumps_to_a_day(site: TestClient) -> None:
     assert site.get("/papers/date?day=not-a-day").status_code == 400
     assert 'type="date" name="day" value="2019-05-17"' in site.get(
         "/papers/date/2019-05-17").text
+
+
+def _dates(html: str) -> list[str]:
+    return re.findall(r'<time datetime="([0-9-]+)">', html)
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'<article class="paper" data-id="([^"]+)"', html)
+
+
+def test_search_sorts_by_relevance_or_date_and_counts(site: TestClient) -> None:
+    by_date = site.get("/search?q=analytical+engine+Bernoulli&sort=date")
+    assert by_date.status_code == 200
+    dates = _dates(by_date.text)
+    assert len(dates) >= 3 and dates == sorted(dates, reverse=True)
+    assert f"{len(dates)} results" in by_date.text
+    relevance = site.get("/search?q=analytical+engine+Bernoulli").text
+    assert "Results 1–" in relevance or "results" in relevance
+    # Date order shows the close matches only; relevance order shows the whole page.
+    assert set(_ids(by_date.text)) <= set(_ids(relevance))
+    assert 'href="/search?q=analytical+engine+Bernoulli&amp;sort=date"' in relevance
+    assert site.get("/search?q=x&sort=sideways").status_code == 400
