@@ -397,7 +397,7 @@ class Comment:
     hidden: bool
 @dataclass(frozen=True)
 class AuthorCount:
-    """An author (the merged `key`, the name printed most often) and a number of papers:
+    """An author (the merged `key`, a name printed for it) and a number of papers:
     theirs, or shared with someone else."""
 
     key: str

@@ -104,7 +104,8 @@ def test_limit_bound_is_the_max_limit_setting(demo_catalog: Catalog) -> None:
     settings = demo_catalog.settings.with_overrides(max_limit=5)
     client = TestClient(create_app(settings, demo_catalog))
     assert len(client.get("/api/daily_papers", params={"limit": 5}).json()) == 5
-    for path in ("/api/daily_papers", "/api/trending", "/api/papers/search?q=learning"):
+    for path in ("/api/daily_papers", "/api/trending", "/api/papers/search?q=learning",
+                 "/api/authors?q=a"):
         refused = client.get(path, params={"limit": 6})
         assert refused.status_code == 400, path
         assert refused.json() == {"error": {"status": 400, "message": "limit: Input should be "
@@ -112,7 +113,7 @@ def test_limit_bound_is_the_max_limit_setting(demo_catalog: Catalog) -> None:
     spec = client.get("/api/openapi.json").json()
     limits = [param["schema"] for route in spec["paths"].values() for op in route.values()
               for param in op.get("parameters", []) if param["name"] == "limit"]
-    assert len(limits) == 6 and all(s["maximum"] == 5 and s["minimum"] == 1 for s in limits)
+    assert len(limits) == 8 and all(s["maximum"] == 5 and s["minimum"] == 1 for s in limits)
     assert "max 5" in client.get("/api").text
     assert client.get("/api/daily_papers", params={"limit": 0}).status_code == 400
     wide = TestClient(create_app(demo_catalog.settings.with_overrides(max_limit=200),
