@@ -9,16 +9,17 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from ..errors import NotFound
+from ..http.session import api_credentials
 from ..models import AuthorCount
 from .errors import ERRORS
 from .routes import Page, _items, _limit
 from .shapes import ListItem
 
-router = APIRouter(tags=["authors"])
+router = APIRouter(tags=["authors"], dependencies=[Depends(api_credentials)])
 
 MAX_NAME_CHARS = 300
 

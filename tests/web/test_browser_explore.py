@@ -64,7 +64,7 @@ def test_keyboard_moves_between_cards_opens_and_shows_help(browser, site: LiveSe
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("j")
     page.keyboard.press("j")
-    title = page.locator(f"#{ids[1]} a.title").inner_text()
+    title = page.locator(f"#{ids[1]} h2 a").inner_text()
     page.keyboard.press("o")
     page.wait_for_url("**/papers/**")
     assert page.locator("h1").first.inner_text().strip() == title.strip()

@@ -70,7 +70,7 @@
       case "k": move(-1); break;
       case "o": case "Enter":
         if (!card || (event.key === "Enter" && event.target !== card)) return;
-        card.querySelector("a.title")?.click();
+        card.querySelector("h2 a")?.click();
         break;
       case "u": if (!card) return; card.querySelector("form.vote")?.requestSubmit(); break;
       case "s": if (!card) return; card.querySelector("form.save")?.requestSubmit(); break;
