@@ -43,11 +43,12 @@ def _operations(schema: schemathesis.BaseSchema) -> list[schemathesis.APIOperati
 def test_every_operation_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
     found = {(op.method.upper(), op.path) for op in _operations(api_schema)}
     assert ("GET", "/api/daily_papers") in found and ("POST", "/api/papers/{paper_id}/vote") \
-        in found and ("POST", "/api/collections") in found and len(found) == 22, found
+        in found and ("POST", "/api/collections") in found and len(found) == 24, found
     assert {("POST", "/api/papers/{paper_id}/rating"), ("GET", "/api/recommendations")} <= found
     assert {("GET", "/api/papers/{paper_id}/comments"), ("POST", "/api/papers/{paper_id}/comments"),
             ("PATCH", "/api/comments/{comment_id}"), ("DELETE", "/api/comments/{comment_id}"),
             ("POST", "/api/comments/{comment_id}/hide")} <= found
+    assert {("GET", "/api/authors"), ("GET", "/api/authors/{name}")} <= found
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
