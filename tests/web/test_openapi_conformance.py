@@ -77,7 +77,8 @@ def test_guard_refusals_are_described(api_schema: schemathesis.BaseSchema) -> No
                  ({"headers": {"Content-Length": str(10 * 1024 * 1024)}}, 413)]
     for operation in _operations(api_schema):
         ids = {name: value for name, value in (("paper_id", "2501.00001"),
-                                               ("collection_id", "1"), ("comment_id", "1"))
+                                               ("collection_id", "1"), ("comment_id", "1"),
+                                               ("name", "Ada"))
                if f"{{{name}}}" in operation.path}
         for request, status in oversized:
             case = operation.Case(path_parameters=ids, **request)
