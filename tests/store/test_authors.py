@@ -57,9 +57,9 @@ def test_migration_backfills_papers_stored_before_it(
     old = make_store()
     old.papers.upsert([paper("1901.00001", ["Ada Lovelace", "Charles Babbage"],
                              date(2019, 1, 1))])
-    with old.db.write() as tx:  # back to revision 0007, as a store made before 0008 was
+    with old.db.write() as tx:  # back to revision 0008, as a store made before 0009 was
         tx.run(text("DROP TABLE paper_authors"))
-        tx.run(text("UPDATE alembic_version SET version_num = '0007'"))
+        tx.run(text("UPDATE alembic_version SET version_num = '0008'"))
     reopened = make_store()
     assert reopened.authors.count("Charles Babbage") == 1
     assert reopened.authors.profile("Ada Lovelace").coauthors[0].name == "Charles Babbage"
