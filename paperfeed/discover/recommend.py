@@ -196,6 +196,27 @@ def score_many(weights: np.ndarray, biases: np.ndarray, candidates: np.ndarray) 
     return out
 
 
+def rank_many(models: Sequence[MemberModel], candidates: np.ndarray,
+              nearest: float = DEFAULT_NEAREST) -> np.ndarray:
+    """`MemberModel.rank` for many members (members x candidates) in two matrix products:
+    the logits (`score_many`) and the candidates' cosines to every member's liked papers at
+    once, reduced to each member's closest (a digest run; bench/recommend.py times it).
+    Memory is candidates x all liked papers: call it on blocks of ~1,000 members."""
+    cand = np.asarray(candidates, dtype=np.float32)
+    out = score_many(*stack(models), cand) if models else np.zeros((0, len(cand)), np.float32)
+    trusted = [(row, nearest * min(1.0, m.rated / DEFAULT_RAMP)) for row, m in enumerate(models)
+               if len(m.positive) and nearest > 0]
+    trusted = [(row, weight) for row, weight in trusted if weight > 0]
+    if not trusted or len(cand) < 2:
+        return out
+    liked = np.concatenate([models[row].positive for row, _ in trusted]).astype(np.float32)
+    starts = np.cumsum([0] + [len(models[row].positive) for row, _ in trusted[:-1]])
+    closest = np.maximum.reduceat(cand @ liked.T, starts, axis=1).T  # (trusted x candidates)
+    for (row, weight), near in zip(trusted, closest, strict=True):
+        out[row] = (1 - weight) * _standard(out[row]) + weight * _standard(near)
+    return out
+
+
 def top_per_member(scores: np.ndarray, k: int) -> np.ndarray:
     """The `k` best candidate indices per member (rows of `score_many`), best first."""
     k = min(k, scores.shape[1])

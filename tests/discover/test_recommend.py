@@ -109,13 +109,16 @@ def test_profiles_of_every_shape_fit(corpus: Corpus) -> None:
 
 def test_many_members_score_in_one_product_as_each_alone(corpus: Corpus) -> None:
     rng = np.random.default_rng(1)
-    models = [recommend.fit(corpus.vectors[rng.choice(len(corpus.papers), 4, replace=False)],
+    models = [recommend.fit(corpus.vectors[rng.choice(len(corpus.papers), n, replace=False)],
                             corpus.vectors[rng.choice(len(corpus.papers), 2, replace=False)],
-                            corpus.vectors[:20]) for _ in range(5)]
+                            corpus.vectors[:20]) for n in (4, 40, 0, 1, 25)]
     weights, biases = recommend.stack(models)
     together = recommend.score_many(weights, biases, corpus.vectors)
     for row, model in zip(together, models, strict=True):
         np.testing.assert_allclose(row, model.score(corpus.vectors), rtol=1e-4, atol=1e-4)
+    ranked = recommend.rank_many(models, corpus.vectors)
+    for row, model in zip(ranked, models, strict=True):
+        np.testing.assert_allclose(row, model.rank(corpus.vectors), rtol=1e-3, atol=1e-3)
     top = recommend.top_per_member(together, 3)
     for row, best in zip(together, top, strict=True):
         assert list(best) == list(np.argsort(-row, kind="stable")[:3])
