@@ -297,7 +297,8 @@ class VectorArtifact(Artifact):
         missing = [row for row in rows if row.key not in cached]
         if missing:
             start = time.perf_counter()
-            vectors = self.embedder.encode([paper_text(r.title, r.abstract) for r in missing])
+            embedder = load_embedder(self.spec.name, indexing=True)
+            vectors = embedder.encode([paper_text(r.title, r.abstract) for r in missing])
             report.embed_seconds += time.perf_counter() - start
             with report.timed("embedding cache store"):
                 cache.store(model, [(r.key, r.content_hash) for r in missing], vectors)

@@ -13,11 +13,18 @@ So papers another process or host stores (a submission, `paperfeed ingest`, a ha
 searchable everywhere within seconds. A writable process then runs a slice (at most
 `backfill.SLICE_SECONDS`) of the transformer tier's backfill (index/backfill.py), if one is
 pending and no other writer is busy: new papers come first, the backfill between them.
+
+The thread runs at the lowest CPU priority (Linux niceness is per thread, and threads it
+starts, ONNX Runtime's and usearch's, inherit it): on a 2-core host a backfill at normal
+priority made filtered searches wait up to 1.5 s (docs/search.md). Requests take the cores
+first; the backfill gets what they leave.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 from ..catalog import Catalog
@@ -25,6 +32,17 @@ from ..index.backfill import SLICE_SECONDS
 
 log = logging.getLogger("paperfeed.jobs.follower")
 EVERY_S = 1.0
+LOWEST = 19
+
+
+def lowest_priority() -> None:
+    """Give the calling thread the lowest CPU priority (Linux only: elsewhere the call
+    would re-nice the whole process, requests included)."""
+    if sys.platform == "linux":
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST)
+        except OSError:  # a sandbox may forbid it; following the store matters more
+            log.warning("paperfeed: could not lower the index follower's priority")
 
 
 class IndexFollower:
@@ -51,6 +69,7 @@ class IndexFollower:
             log.exception("paperfeed: following the store failed")
 
     def run(self) -> None:
+        lowest_priority()
         while not self._stop.wait(self.every_s):
             self.step()
 

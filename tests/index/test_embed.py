@@ -182,3 +182,21 @@ def test_int8_in_subprocess() -> None:
     p = subprocess.run([sys.executable, "-c", INT8_SCRIPT], capture_output=True, text=True,
                        cwd=root, timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-1000:]
+
+
+def test_a_query_never_waits_for_an_indexing_batch() -> None:
+    """Indexing (the backfill) embeds with a session of its own: a query embedded while a
+    batch holds the indexing session must not queue behind it (it did: 0.5-1.5 s)."""
+    import threading
+
+    query = load_embedder("minilm-l6-v2-int8")
+    indexing = load_embedder("minilm-l6-v2-int8", indexing=True)
+    assert indexing is not query
+    assert load_embedder("minilm-l6-v2-int8", indexing=True) is indexing
+    assert load_embedder("static-arxiv-384", indexing=True) is load_embedder("static-arxiv-384")
+    done = threading.Event()
+    with indexing._lock:  # type: ignore[attr-defined]  # a batch in flight
+        worker = threading.Thread(target=lambda: (query.encode(["a query"]), done.set()))
+        worker.start()
+        assert done.wait(60), "the query waited for the indexing session"
+    worker.join()

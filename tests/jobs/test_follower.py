@@ -73,3 +73,31 @@ def _within(seconds: float, check: Callable[[], bool]) -> bool:
             return False
         time.sleep(0.2)
     return True
+
+
+def test_the_follower_thread_runs_at_the_lowest_priority_and_the_rest_does_not(
+        tmp_path: Path) -> None:
+    """The backfill runs on the follower's thread: requests must take the cores first."""
+    import os
+    import sys
+
+    import pytest
+
+    from paperfeed.jobs.follower import LOWEST, IndexFollower
+
+    if sys.platform != "linux":
+        pytest.skip("per-thread niceness is Linux's")
+    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    follower = IndexFollower(catalog, every_s=0.05).start()
+    try:
+        assert follower._thread is not None
+        tid = follower._thread.native_id
+        assert tid is not None
+        deadline = time.monotonic() + 10
+        while os.getpriority(os.PRIO_PROCESS, tid) != LOWEST and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, tid) == LOWEST
+        assert os.getpriority(os.PRIO_PROCESS, 0) == before  # this (request) thread unchanged
+    finally:
+        follower.stop()
