@@ -24,6 +24,14 @@ from ..models import IndexRow
 # text can never be read as tantivy query syntax.
 QUERY_TOKEN = re.compile(r'"([^"]+)"|(\w+)')
 MAX_QUERY_TERMS = 32
+# Lucene's English stop set (EnglishAnalyzer), left out of queries, not of the index (so
+# quoted phrases keep them). They score next to nothing (idf ~0 at 588k papers) but their
+# posting lists hold most papers: without them the keyword half of a search takes 1.6 / 3.1
+# ms at p50 / p95 instead of 6-7 / 10-12 at 588k (docs/search.md). A query of stop words
+# only is searched as written.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their"
+    " then there these they this to was will with".split())
 # Fields a query searches. Title and abstract are one field: tantivy scores each field with
 # its own length norm and idf and sums them, so a word in a short title was counted twice
 # over (SciFact nDCG@10: 0.666 with separate fields, 0.687 as one; docs/embeddings.md).
@@ -46,16 +54,19 @@ def _schema() -> tantivy.Schema:
 
 
 def clean_query(text: str) -> str:
-    """User text -> a safe tantivy query string of words and phrases."""
+    """User text -> a safe tantivy query string of words and phrases, stop words left out
+    of the words (not of the phrases) unless nothing else is left."""
     parts: list[str] = []
+    stops: list[str] = []
     for phrase, word in QUERY_TOKEN.findall(text):
         if phrase:
             words = re.findall(r"\w+", phrase)
             if words:
                 parts.append('"' + " ".join(words).lower() + '"')
         elif word:
-            parts.append(word.lower())  # "AND", "OR", "IN" are operators in upper case
-    return " ".join(parts[:MAX_QUERY_TERMS])
+            word = word.lower()  # "AND", "OR", "IN" are operators in upper case
+            (stops if word in STOP_WORDS else parts).append(word)
+    return " ".join((parts or stops)[:MAX_QUERY_TERMS])
 
 
 # Words as the `en_stem` analyser splits them (letters only, 3+: digits and 2-letter words
