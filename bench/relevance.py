@@ -31,11 +31,10 @@ def main() -> None:
     parser.add_argument("--embedder", default="static-arxiv-384")
     args = parser.parse_args()
     data = load_scifact()
-    embedder = load_embedder(args.embedder)
-    docs = embedder.encode(data.texts())
+    docs = load_embedder(args.embedder, indexing=True).encode(data.texts())
     position = {p.id: i for i, p in enumerate(data.papers)}
     qids = list(data.qrels)
-    query_vectors = embedder.encode([data.queries[q] for q in qids])
+    query_vectors = load_embedder(args.embedder).encode([data.queries[q] for q in qids])
     rng = random.Random(0)
     relevant, unrelated = [], []
     for i, qid in enumerate(qids):

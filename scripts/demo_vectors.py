@@ -30,7 +30,8 @@ def main() -> None:
         catalog = Catalog(load_settings(environ={}, home=Path(home), load_demo=False))
         catalog.load_demo()
         rows = [row for batch in catalog.store.papers.changed_since(0) for row in batch]
-    vectors = load_embedder(TRANSFORMER).encode([paper_text(r.title, r.abstract) for r in rows])
+    vectors = load_embedder(TRANSFORMER, indexing=True).encode(
+        [paper_text(r.title, r.abstract) for r in rows])
     np.savez_compressed(OUT, hashes=np.array([text_key(r.title, r.abstract) for r in rows]),
                         vectors=vectors.astype(np.float16))
     print(f"{OUT}: {len(rows)} papers")

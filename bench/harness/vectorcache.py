@@ -31,7 +31,7 @@ CHUNK = 8192
 def load(name: str) -> embed.Embedder:
     """A registry embedder, or NAME=DIR (static model dir) / NAME=FILE.onnx (transformer)."""
     if "=" not in name:
-        return load_embedder(name)
+        return load_embedder(name, indexing=True)
     label, path = name.split("=", 1)
     if path.endswith(".onnx"):
         return onnx_transformer(label, Path(path))

@@ -55,10 +55,10 @@ class EmbedderSpec:
     # the calibration: bench/relevance.py, bench/floor.py).
     relevance: tuple[float, float]
     install: str  # what to run when the model or its runtime is missing
-    loader: Callable[[str, int, str], Embedder]
+    loader: Callable[[str, int, str, bool], Embedder]
 
-    def load(self) -> Embedder:
-        return self.loader(self.name, self.max_tokens, self.install)
+    def load(self, *, queries: bool) -> Embedder:
+        return self.loader(self.name, self.max_tokens, self.install, queries)
 
 
 EMBEDDERS: dict[str, EmbedderSpec] = {
@@ -91,23 +91,23 @@ def embedder_spec(name: str) -> EmbedderSpec:
 
 
 def load_embedder(name: str, *, indexing: bool = False) -> Embedder:
-    """The embedder called ``name``, loaded once per process.
+    """The embedder called ``name`` for queries, or with `indexing` for papers; loaded once
+    per process.
 
-    With `indexing`, a transformer gets a session of its own per priority of the calling
-    thread: a backfill batch (16 abstracts, 0.5-1 s) then never holds up a query's 9 ms
-    embedding, and ONNX Runtime's pool threads, created with the session, inherit the
-    niceness of the thread that indexes (the serving process's follower runs at the lowest
-    priority, so requests take the cores first). Static models are shared: they take no
-    lock and run no threads.
+    A transformer embeds queries with its int8 query model (embed.py), and papers with a
+    session of its own per priority of the calling thread: a backfill batch (16 abstracts,
+    0.5-1 s) then never holds up a query, and ONNX Runtime's pool threads, created with the
+    session, inherit the niceness of the thread that indexes (the serving process's follower
+    runs at the lowest priority, so requests take the cores first). Static models are
+    shared: they take no lock and run no threads.
 
     Raises ConfigError for an unknown name or a missing runtime (with the pip line to fix it).
     """
     spec = embedder_spec(name)
-    key = name
-    if indexing and spec.tier == "transformer":
-        key = f"{name} indexing nice={os.getpriority(os.PRIO_PROCESS, 0)}"
+    for_papers = indexing and spec.tier == "transformer"
+    key = f"{name} papers nice={os.getpriority(os.PRIO_PROCESS, 0)}" if for_papers else name
     with _loading:
         if key not in _loaded:
             set_threads()
-            _loaded[key] = spec.load()
+            _loaded[key] = spec.load(queries=not for_papers)
         return _loaded[key]

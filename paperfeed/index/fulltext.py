@@ -29,9 +29,10 @@ MAX_QUERY_TERMS = 32
 # posting lists hold most papers: without them the keyword half of a search takes 1.6 / 3.1
 # ms at p50 / p95 instead of 6-7 / 10-12 at 588k (docs/search.md). A query of stop words
 # only is searched as written.
-STOP_WORDS = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their"
-    " then there these they this to was will with".split())
+STOP_WORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with"))
 # Fields a query searches. Title and abstract are one field: tantivy scores each field with
 # its own length norm and idf and sums them, so a word in a short title was counted twice
 # over (SciFact nDCG@10: 0.666 with separate fields, 0.687 as one; docs/embeddings.md).

@@ -151,7 +151,8 @@ def test_shipped_demo_vectors_are_the_transformers(tmp_path: Path) -> None:
     catalog.load_demo()
     rows = next(catalog.store.papers.changed_since(0, batch_size=8))
     shipped = demo_vectors()[TRANSFORMER]
-    now = load_embedder(TRANSFORMER).encode([paper_text(r.title, r.abstract) for r in rows])
+    now = load_embedder(TRANSFORMER, indexing=True).encode(
+        [paper_text(r.title, r.abstract) for r in rows])
     for row, vector in zip(rows, now, strict=True):
         assert float(shipped[text_key(row.title, row.abstract)] @ vector) > 0.99
 

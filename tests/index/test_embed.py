@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,6 +113,9 @@ def test_deterministic(emb: embed.Embedder) -> None:
 
 
 def test_batch_and_single_agree(emb: embed.Embedder) -> None:
+    """Papers are embedded in batches, whatever their neighbours in the batch (queries come
+    one at a time: the transformer's query model quantizes activations per call)."""
+    emb = load_embedder(emb.name, indexing=True)
     batch = emb.encode(ABSTRACTS, batch_size=64)
     single = np.vstack([emb.encode([t], batch_size=1) for t in ABSTRACTS])
     np.testing.assert_allclose(batch, single, atol=2e-5)
@@ -200,3 +204,27 @@ def test_a_query_never_waits_for_an_indexing_batch() -> None:
         worker.start()
         assert done.wait(60), "the query waited for the indexing session"
     worker.join()
+
+
+def test_queries_use_the_int8_query_model_close_to_the_papers_model() -> None:
+    """Queries are embedded by the shipped int8-product model (scripts/quantize_query_model.py),
+    papers by the package's model: both must land on the same spot of the space."""
+    query = load_embedder("minilm-l6-v2-int8")
+    papers = load_embedder("minilm-l6-v2-int8", indexing=True)
+    assert query is not papers
+    texts = [t for t in ABSTRACTS if len(t) > 10]
+    cos = np.sum(query.encode(texts) * papers.encode(texts), axis=1)
+    assert cos.min() > 0.98
+    # and a query still finds its paper among the others, as the papers' model would
+    q = query.encode(["residual networks ease training of very deep image classifiers"])[0]
+    assert int(np.argmax(papers.encode(texts) @ q)) == next(
+        i for i, t in enumerate(texts) if t.startswith("Deep Residual"))
+
+
+def test_a_tampered_query_model_is_refused(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "query.onnx"
+    fake.write_bytes(b"not the model")
+    monkeypatch.setattr(embed, "QUERY_MODEL", fake)
+    with pytest.raises(ConfigError, match="unexpected model file"):
+        embed.load_minilm_int8("minilm-l6-v2-int8", 256, "", True)
