@@ -58,8 +58,11 @@ def proc_kib(pid: int | str, key: str, file: str = "status") -> int:
 
 
 def rss_mib(pid: int | str = "self") -> dict[str, float]:
-    """VmRSS (now) and VmHWM (peak) of one process, MiB."""
-    return {key: round(proc_kib(pid, key) / 1024, 1) for key in ("VmRSS", "VmHWM")}
+    """VmRSS (now) and VmHWM (peak) of one process, MiB, and what VmRSS holds: RssAnon
+    (the process's own memory) and RssFile (mapped files' pages: shared with other processes
+    mapping them, and dropped first under memory pressure)."""
+    return {key: round(proc_kib(pid, key) / 1024, 1)
+            for key in ("VmRSS", "VmHWM", "RssAnon", "RssFile")}
 
 
 def reset_peak() -> bool:
