@@ -176,7 +176,8 @@ def filter_keys(catalog: Catalog, filters: Filters) -> tuple[np.ndarray | None, 
     def compute() -> tuple[np.ndarray | None, int]:
         keys, passing = catalog.store.papers.keys_matching(
             filters.date_from, filters.date_to, list(filters.categories), EXACT_FILTER_CAP)
-        return (None if keys is None else np.asarray(keys, dtype=np.int64)), passing
+        # sorted and unique once here, not on every search (dense.top: 70k keys, ~20 ms)
+        return (None if keys is None else np.unique(np.asarray(keys, dtype=np.int64))), passing
 
     return catalog.cached("filter keys", window, catalog.store.papers.max_seq(), compute,
                           size=32)  # at most 32 x 1.2 MB

@@ -102,3 +102,23 @@ def test_a_writer_opening_a_data_dir_from_before_the_matrix_writes_it(tmp_path: 
     writer = Catalog(make_settings(tmp_path))
     for tier in (writer.indexes.semantic, writer.indexes.transformer):
         assert tier is not None and tier.index.dense.count() == len(tier.index) > 0
+
+
+def test_exact_search_over_unsorted_duplicate_and_large_key_sets(tmp_path: Path) -> None:
+    """Keys come sorted from the filter cache (no re-sort per search), in any order from
+    elsewhere; a run of more than PARALLEL_ROWS rows is scanned on two threads."""
+    from paperfeed.index.dense import PARALLEL_ROWS
+
+    rng = np.random.default_rng(5)
+    n = PARALLEL_ROWS + 5_000
+    rows = unit(rng.normal(size=(n, 16)))
+    keys = list(range(n))
+    index = VectorIndex(tmp_path / "v.usearch", 16)
+    index.add(keys, rows)
+    current = dict(zip(keys, rows, strict=True))
+    query = rows[n - 3]
+    assert [k for k, _ in index.search_exact(query, keys, 10)] == \
+        brute_force(current, query, keys, 10)
+    shuffled = [int(k) for k in rng.permutation(keys[:3_000])] + [5, 5, 7, 7]
+    assert [k for k, _ in index.search_exact(query, shuffled, 10)] == \
+        brute_force(current, query, sorted(set(shuffled)), 10)
