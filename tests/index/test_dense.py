@@ -117,8 +117,16 @@ def test_exact_search_over_unsorted_duplicate_and_large_key_sets(tmp_path: Path)
     index.add(keys, rows)
     current = dict(zip(keys, rows, strict=True))
     query = rows[n - 3]
-    assert [k for k, _ in index.search_exact(query, keys, 10)] == \
-        brute_force(current, query, keys, 10)
+
+    def agrees(found: list[tuple[int, float]], among: list[int]) -> bool:
+        """Same best paper, and the same top-10 scores up to float16 rounding (near ties
+        may swap places)."""
+        best = brute_force(current, query, among, 10)
+        ours = [current[k] @ query for k, _ in found]
+        return found[0][0] == best[0] and np.allclose(
+            ours, [current[k] @ query for k in best], atol=3e-3)
+
+    assert agrees(index.search_exact(query, keys, 10), keys)
     shuffled = [int(k) for k in rng.permutation(keys[:3_000])] + [5, 5, 7, 7]
-    assert [k for k, _ in index.search_exact(query, shuffled, 10)] == \
-        brute_force(current, query, sorted(set(shuffled)), 10)
+    found = index.search_exact(query, shuffled, 10)
+    assert len({k for k, _ in found}) == 10 and agrees(found, sorted(set(shuffled)))
