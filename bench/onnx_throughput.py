@@ -90,8 +90,8 @@ def main() -> None:
     others = {label: session(path, args.threads)
               for label, path in (g.split("=", 1) for g in args.graph)}
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    model = embed.load_minilm_int8("minilm-l6-v2-int8",
-                                   embedder_spec("minilm-l6-v2-int8").max_tokens, "")
+    model = embed.load_minilm_int8("minilm-l6-v2-int8",  # the papers' model, as indexed
+                                   embedder_spec("minilm-l6-v2-int8").max_tokens, "", False)
     for warm in [sess, *others.values()]:
         warm.run(None, batches(texts[:8], 8)[0])
     rows = []
