@@ -232,6 +232,9 @@ class VectorArtifact(Artifact):
         self._cache: EmbeddingCache | None = None
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._queries_lock = threading.Lock()
+        # (backfill_below, the keys up to it newest first): backfill.py reads it once per
+        # deferral
+        self.backfill_order: tuple[int, np.ndarray] | None = None
         super().__init__(root, read_only=read_only)
 
     def wanted(self) -> Stamp:

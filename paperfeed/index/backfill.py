@@ -35,8 +35,14 @@ SLICE_SECONDS = 30.0
 
 
 def pending(tier: VectorArtifact, store: Papers) -> np.ndarray:
-    """Keys the backfill still has to embed, newest first."""
-    keys = np.asarray(store.newest_up_to(tier.stamp.backfill_below), dtype=np.int64)
+    """Keys the backfill still has to embed, newest first. The order of the papers up to a
+    deferral never changes (later changes are the update's), so it is read from the store
+    once per deferral, not per slice: at 588k papers that read took 6-8 s of every 30 s
+    slice on a busy machine."""
+    below = tier.stamp.backfill_below
+    if tier.backfill_order is None or tier.backfill_order[0] != below:
+        tier.backfill_order = (below, np.asarray(store.newest_up_to(below), dtype=np.int64))
+    keys = tier.backfill_order[1]
     return keys[~tier.index.has(keys)]
 
 
