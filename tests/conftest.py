@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -135,3 +138,19 @@ def local_server() -> Iterator[LocalServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+def stop_process(process: subprocess.Popen[Any], sig: int = signal.SIGTERM,
+                 timeout: float = 30) -> int:
+    """Ask `process` to stop with `sig` and return its exit code; if it has not stopped
+    within `timeout`, kill it (no server outlives its test, a failing one included) and
+    fail."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"{process.args!r} did not stop on {signal.Signals(sig).name} "
+                             f"within {timeout:.0f} s; killed") from None

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from .conftest import FIXTURES, REPO, LocalServer, Reply
+from .conftest import FIXTURES, REPO, LocalServer, Reply, stop_process
 from .smtp_server import SmtpSink
 
 README = (REPO / "README.md").read_text()
@@ -97,8 +97,7 @@ def _run_until_started(args: list[str], env: dict[str, str], port: int, log: Pat
         if args[0] == "serve":
             assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        stop_process(process, signal.SIGINT, timeout=60)
 
 
 def test_the_readme_shows_the_commands_and_urls_this_test_runs() -> None:

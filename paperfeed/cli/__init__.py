@@ -351,17 +351,35 @@ def digest_status(ctx: Context) -> None:
 @cli.command()
 @pass_context
 def worker(ctx: Context) -> None:
-    """Run harvesting and digests on their schedules (PAPERFEED_SCHEDULE_*)."""
+    """Run harvesting and digests on their schedules (PAPERFEED_SCHEDULE_*).
+
+    SIGTERM (systemd, docker stop) and SIGINT (Ctrl-C) stop it after the jobs running then
+    finish; both are handled here, so a worker started with SIGINT ignored (`nohup ... &`)
+    still stops on it."""
     import logging
+    import signal
 
     from ..jobs.scheduler import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     running = Worker(ctx.settings)
     scheduler = running.scheduler()
-    for job in scheduler.get_jobs():
+    stopped = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopped
+        stopped = True
+        click.echo(f"paperfeed worker: {signal.Signals(signum).name}, stopping once the "
+                   "running jobs finish", err=True)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)  # start() returns; job threads are joined at exit
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job in scheduler.get_jobs():  # printed once the signals are handled
         click.echo(f"{job.id:<14} {job.trigger}", err=True)
-    scheduler.start()
+    if not stopped:
+        scheduler.start()
 
 
 cli.add_command(user)

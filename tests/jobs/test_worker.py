@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +18,7 @@ from paperfeed.errors import ConfigError
 from paperfeed.jobs.scheduler import Worker
 from paperfeed.models import Paper
 
-from ..conftest import LocalServer, make_settings
+from ..conftest import REPO, LocalServer, make_settings, stop_process
 from ..smtp_server import SmtpSink
 
 PAGE = (Path(__file__).parents[1] / "fixtures" / "oai_listrecords_page2_last.xml").read_bytes()
@@ -80,3 +86,23 @@ def test_digest_job_searches_what_another_process_stored(tmp_path: Path) -> None
         worker.digests("weekly")
         [message] = sink.messages
     assert "Speculative decoding with draft models" in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_worker_stops_cleanly_on_sigterm_and_sigint_even_if_started_ignoring_it(
+        tmp_path: Path, sig: int) -> None:
+    """systemd stops with SIGTERM, a terminal with SIGINT; `nohup paperfeed worker &` starts
+    it with SIGINT ignored, which left the README test's worker running for good."""
+    env = {**os.environ, "PAPERFEED_HOME": str(tmp_path / "data"), "PAPERFEED_LOAD_DEMO": "0"}
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "paperfeed", "worker"], env=env, cwd=REPO, stderr=out,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    deadline = time.monotonic() + 60
+    schedule = re.compile(r"^outbox +interval", re.M)  # the line it prints once it listens
+    while not schedule.search(log.read_text()) and time.monotonic() < deadline:
+        assert worker.poll() is None, log.read_text()
+        time.sleep(0.1)
+    assert stop_process(worker, sig, timeout=30) == 0, log.read_text()
+    assert "stopping once the running jobs finish" in log.read_text()

@@ -9,7 +9,6 @@ counter per address never filled (issue 9.11). Real server processes, with and w
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from paperfeed.members.accounts import ADDRESS_FAILURES
 
-from ..conftest import REPO
+from ..conftest import REPO, stop_process
 from .test_workers import _free_port, _wait
 
 
@@ -52,7 +51,6 @@ def test_a_spoofed_forwarded_address_does_not_reset_the_login_counter(
                 == [400] * ADDRESS_FAILURES
             last = fail("guess-last", "198.51.100.7")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+        stop_process(server, timeout=20)
     assert last == (400 if believed else 429), \
         "a configured proxy is believed; anyone else's header is not"

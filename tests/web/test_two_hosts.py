@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from ..conftest import FIXTURES, REPO
+from ..conftest import FIXTURES, REPO, stop_process
 from ..postgres import Postgres
 from .test_workers import _free_port, _wait
 
@@ -74,5 +74,5 @@ def test_two_serve_processes_share_one_postgresql(tmp_path: Path, postgres: Post
         for server in servers:
             server.terminate()
         for server, log in zip(servers, logs, strict=True):
-            server.wait(timeout=20)
+            stop_process(server, timeout=20)
             log.close()

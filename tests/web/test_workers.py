@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from ..conftest import REPO
+from ..conftest import REPO, stop_process
 
 PASSWORD = "correct horse battery"
 
@@ -90,8 +90,7 @@ def test_two_workers_share_the_port_restart_and_index_new_papers(tmp_path: Path)
             assert found, "the supervisor indexed the submission for the read-only workers"
         workers = _pids(base)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+        stop_process(server, timeout=20)
     log.close()
     assert server.returncode == 0, (tmp_path / "serve.log").read_text()
     time.sleep(0.5)
