@@ -10,14 +10,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from ..catalog import Catalog
 from ..discover.visibility import lookup
+from ..errors import BadRequest, RequestTooLarge
 from ..feeds.citations import to_bibtex, to_csl_json
 from ..http.errors import refuse_get_on_post_routes
+from ..http.guards import MAX_UPLOAD_BYTES
 from ..http.session import api_credentials, current_user, member_credentials, require_member
 from ..members.library import MAX_ID, MAX_NAME, Collections
+from ..members.library_import import import_bibtex
 from ..models import Collection, StoredPaper
 from .errors import MEMBER_ERRORS, _described
 from .routes import _limit
@@ -46,6 +50,26 @@ class CollectionPapers(CollectionOut):
 
 class NameIn(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_NAME)
+
+
+class CollectionChange(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=MAX_NAME, description="A new name")
+    shared: bool | None = Field(None, description="true: readable by anyone with its share "
+                                "link (kept if it has one); false: private again (the link "
+                                "stops working)")
+
+
+class SkippedOut(BaseModel):
+    source_ref: str = Field(description="Where in the file: name and line")
+    reason: str
+
+
+class ImportOut(BaseModel):
+    matched: int = Field(description="Entries found in the store (arXiv id, DOI or title)")
+    added: int = Field(description="Entries stored as new papers")
+    already: int = Field(description="Entries the collection held before")
+    skipped: list[SkippedOut]
+    collection: CollectionOut
 
 
 class PaperIn(BaseModel):
@@ -106,6 +130,49 @@ def get_collection(request: Request, collection_id: CollectionId, p: Page = 0,
 def delete_collection(request: Request, collection_id: CollectionId) -> Response:
     _collections(request).delete(require_member(request), collection_id)
     return Response(status_code=204)
+
+
+@router.patch("/collections/{collection_id}", response_model=CollectionOut, responses=ERRORS,
+              dependencies=[Depends(member_credentials)],
+              summary="Rename a collection, share it by link, or make it private again")
+def change_collection(request: Request, collection_id: CollectionId,
+                      body: CollectionChange) -> dict:
+    user = require_member(request)
+    collections = _collections(request)
+    collection = collections.owned(user, collection_id)
+    if body.name is not None:
+        collection = collections.rename(user, collection_id, body.name)
+    if body.shared and collection.share_token is None:
+        collection = collections.share(user, collection_id)
+    elif body.shared is False and collection.share_token is not None:
+        collection = collections.unshare(user, collection_id)
+    return _out(request, collection)
+
+
+@router.post("/collections/{collection_id}/import", response_model=ImportOut, responses=ERRORS,
+             dependencies=[Depends(member_credentials)],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/x-bibtex": {"schema": {"type": "string"}}}}},
+             summary="Import a BibTeX file (the request body, UTF-8, at most 2 MB) into a "
+                     "collection: entries matched to papers by arXiv id, DOI or title, "
+                     "others stored; a bad file changes nothing")
+async def import_into(request: Request, collection_id: CollectionId) -> dict:
+    data = await request.body()  # the body guard stops reading past 2 MB on this route
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise RequestTooLarge(f"the file is larger than {MAX_UPLOAD_BYTES // 1024} kB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 text; send the BibTeX file as UTF-8") from None
+
+    def run() -> dict:  # it writes to the store: never on the event loop
+        user = require_member(request)
+        report = import_bibtex(_catalog(request), user, collection_id, text, "upload.bib")
+        return {"matched": report.matched, "added": report.added, "already": report.already,
+                "skipped": [{"source_ref": s.source_ref, "reason": s.reason}
+                            for s in report.skipped],
+                "collection": _out(request, _collections(request).owned(user, collection_id))}
+    return await run_in_threadpool(run)
 
 
 @router.post("/collections/{collection_id}/papers", response_model=CollectionOut,

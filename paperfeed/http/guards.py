@@ -39,12 +39,13 @@ class FormLimits(TypedDict, total=False):  # the shape of FastAPI's `form_limits
 # Every form is parsed with these (FastAPI's Form parameters and the CSRF check alike):
 # the largest form has 8 fields; no form takes a file; an abstract is a few kB.
 FORM_LIMITS = FormLimits(max_fields=20, max_files=0, max_part_size=64 * 1024)
-# The one form that takes a file: a BibTeX upload into a collection (web/library_views.py).
+# The routes that take a file: a BibTeX upload into a collection, as a form on the site
+# (web/library_views.py) or as the body in the API (api/collections.py).
 # Starlette spools the file part to disk past 1 MB, so the larger limit costs no memory;
 # 2 MB holds ~2,000 entries with abstracts (members/library_import.py MAX_ENTRIES).
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UPLOAD_LIMITS = FormLimits(max_fields=5, max_files=1, max_part_size=64 * 1024)
-UPLOAD_PATH = re.compile(r"/library/\d{1,18}/import\Z")
+UPLOAD_PATH = re.compile(r"(/api/collections|/library)/\d{1,18}/import\Z")
 
 
 def host_allowed(host: str, allowed: frozenset[str]) -> bool:

@@ -235,3 +235,58 @@ def test_api_collections_with_a_personal_token(catalog: Catalog) -> None:
     assert api.delete(f"/api/collections/{cid}", headers=auth).status_code == 204
     assert api.get(f"/api/collections/{cid}", headers=auth).status_code == 404
     assert catalog.store.papers.count() == len(PAPERS)
+
+
+def test_api_renames_shares_and_unshares_a_collection(catalog: Catalog) -> None:
+    ada, bob = signed_up(catalog, "ada"), signed_up(catalog, "bob")
+    auth, bob_auth = _token(ada), _token(bob)
+    api = TestClient(create_app(catalog.settings, catalog))
+    cid = api.post("/api/collections", json={"name": "To read"}, headers=auth).json()["id"]
+    api.post("/api/collections", json={"name": "Taken"}, headers=auth)
+    renamed = api.patch(f"/api/collections/{cid}", json={"name": HOSTILE}, headers=auth)
+    assert renamed.status_code == 200 and renamed.json()["name"] == HOSTILE
+    assert renamed.json()["shared"] is False and renamed.json()["shareUrl"] is None
+    assert api.patch(f"/api/collections/{cid}", json={"name": "taken"},
+                     headers=auth).status_code == 409
+    assert api.patch(f"/api/collections/{cid}", json={"name": "Mine now"},
+                     headers=bob_auth).status_code == 404
+    shared = api.patch(f"/api/collections/{cid}", json={"shared": True}, headers=auth).json()
+    link = shared["shareUrl"]
+    assert shared["shared"] and link.startswith(catalog.settings.base_url.rstrip("/") + "/c/")
+    again = api.patch(f"/api/collections/{cid}", json={"shared": True}, headers=auth).json()
+    assert again["shareUrl"] == link, "sharing a shared collection keeps its link"
+    path = link.removeprefix(catalog.settings.base_url.rstrip("/"))
+    assert TestClient(create_app(catalog.settings, catalog)).get(path).status_code == 200
+    private = api.patch(f"/api/collections/{cid}", json={"shared": False}, headers=auth).json()
+    assert private["shared"] is False and private["name"] == HOSTILE
+    assert TestClient(create_app(catalog.settings, catalog)).get(path).status_code == 404
+    assert ada.patch(f"/api/collections/{cid}", json={"name": "x"}).status_code == 403, \
+        "a session needs the CSRF header"
+
+
+def test_api_imports_bibtex_from_the_body(catalog: Catalog) -> None:
+    ada, bob = signed_up(catalog, "ada"), signed_up(catalog, "bob")
+    auth, bob_auth = _token(ada), _token(bob)
+    api = TestClient(create_app(catalog.settings, catalog))
+    cid = api.post("/api/collections", json={"name": "Mine"}, headers=auth).json()["id"]
+    bib = {**auth, "Content-Type": "application/x-bibtex"}
+    before = catalog.store.papers.count()
+    done = api.post(f"/api/collections/{cid}/import", content=BIBTEX.encode(), headers=bib)
+    assert done.status_code == 200, done.text
+    report = done.json()
+    assert (report["matched"], report["added"], report["already"]) == (2, 1, 0)
+    assert [s["source_ref"].split(":")[0] for s in report["skipped"]] == ["upload.bib"]
+    assert report["collection"]["papers"] == 3 and catalog.store.papers.count() == before + 1
+    again = api.post(f"/api/collections/{cid}/import", content=BIBTEX.encode(), headers=bib)
+    assert (again.json()["matched"], again.json()["already"]) == (3, 3)
+    for bad in (b"this is not bibtex at all", b"\xff\xfe\x00garbage"):
+        refused = api.post(f"/api/collections/{cid}/import", content=bad, headers=bib)
+        assert refused.status_code == 400 and refused.json()["error"]["message"]
+    huge = b"@misc{x, title={" + b"a" * (2 * 1024 * 1024) + b"}}"
+    assert api.post(f"/api/collections/{cid}/import", content=huge,
+                    headers=bib).status_code == 413
+    assert api.post(f"/api/collections/{cid}/import", content=BIBTEX.encode(),
+                    headers={**bob_auth, "Content-Type": "application/x-bibtex"}
+                    ).status_code == 404
+    assert catalog.store.papers.count() == before + 1
+    assert len(catalog.store.library.papers(cid, 10)) == 3
