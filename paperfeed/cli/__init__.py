@@ -16,6 +16,7 @@ from ..catalog import Catalog
 from ..discover.search import MODES
 from ..errors import PaperfeedError
 from ..settings import declared, load_settings, redacted
+from .backup import backup, restore
 from .context import Context, pass_context
 from .db import db
 from .users import user
@@ -384,6 +385,8 @@ def worker(ctx: Context) -> None:
 
 cli.add_command(user)
 cli.add_command(db)
+cli.add_command(backup)
+cli.add_command(restore)
 
 
 def main() -> None:

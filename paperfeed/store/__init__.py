@@ -30,20 +30,22 @@ from .comments import MAX_BODY as MAX_COMMENT
 from .comments import RATE_LIMIT as COMMENT_RATE_LIMIT
 from .comments import Comments
 from .community import Community
+from .copy import CopyReport, TableCount, copy_store, snapshot_file, sqlite_problem, store_counts
 from .database import Database, sqlite_url
 from .harvests import Harvests
 from .leases import Leases
 from .library import Library
 from .members import Members
-from .migrate import current_revision, migrate
+from .migrate import current_revision, head, migrate
 from .outbox import Outbox
 from .papers import Papers
 from .ratings import Ratings
 from .subscriptions import Subscriptions
 
-__all__ = ["COMMENT_RATE_LIMIT", "MAX_COMMENT", "Authors", "Comments", "Community", "Harvests",
-           "Leases", "Library", "Members", "Outbox", "Papers", "Ratings", "Store",
-           "Subscriptions", "migrate_schema", "sqlite_url"]
+__all__ = ["COMMENT_RATE_LIMIT", "MAX_COMMENT", "Authors", "Comments", "Community", "CopyReport",
+           "Harvests", "Leases", "Library", "Members", "Outbox", "Papers", "Ratings", "Store",
+           "Subscriptions", "TableCount", "copy_store", "migrate_schema", "schema_head",
+           "snapshot_file", "sqlite_problem", "sqlite_url", "store_counts"]
 
 # What a rendered page depends on, in one statement: the papers' change counter and
 # the community's (votes, submissions, hiding, links, comments).
@@ -60,6 +62,11 @@ def migrate_schema(url: str) -> tuple[str | None, str]:
         return current_revision(db), migrate(db)
     finally:
         db.close()
+
+
+def schema_head() -> str:
+    """The newest schema revision this paperfeed knows."""
+    return head()
 
 
 class Store:

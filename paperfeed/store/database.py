@@ -82,6 +82,12 @@ class Executor:
         self.connection = connection  # SQLAlchemy's, for Alembic
         self._dbapi = connection.connection.dbapi_connection
 
+    @property
+    def driver(self) -> Any:
+        """The driver's own connection (sqlite3 or psycopg), for what SQL statements
+        cannot do: the SQLite backup API, PostgreSQL's COPY (store/copy.py)."""
+        return self._dbapi
+
     def _execute(self, sql: TextClause, params: Params | None) -> Any:
         statement, values = self.database.compiled(sql, params or {})
         cursor = self._dbapi.cursor()  # type: ignore[union-attr]
