@@ -1,0 +1,145 @@
+"""`paperfeed backup FILE` / `paperfeed restore FILE` on both backends (a real PostgreSQL,
+tests/postgres.py), through the real CLI: round trips equal, refusals change nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from paperfeed.cli import cli
+from paperfeed.errors import ConfigError
+from paperfeed.store import Store
+
+from .populated import populate, rows
+
+
+class Site:
+    """A data directory and its store: the SQLite file in it, or a PostgreSQL database."""
+
+    def __init__(self, home: Path, database_url: str | None) -> None:
+        self.home, self.database_url = home, database_url
+        self.url = database_url or f"sqlite:///{home / 'paperfeed.sqlite'}"
+
+    def run(self, *args: str) -> Any:
+        return CliRunner().invoke(cli, ["--data-dir", str(self.home), *args],
+                                  env={"PAPERFEED_DATABASE_URL": self.database_url})
+
+    def populate(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "secret_key").write_text("the-site-secret\n")
+        store = Store(self.url)
+        populate(store)
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    made = iter(range(100))
+
+    def make() -> Site:
+        home = tmp_path / f"site{next(made)}"
+        if request.param == "sqlite":
+            return Site(home, None)
+        return Site(home, request.getfixturevalue("postgres").fresh_database())
+
+    yield make
+
+
+def test_backup_and_restore_round_trip(make_site: Any, tmp_path: Path) -> None:
+    old, new = make_site(), make_site()
+    old.populate()
+    file = tmp_path / "backups" / "site.tar.gz"
+    made = old.run("backup", str(file))
+    assert made.exit_code == 0, made.output
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600  # password hashes, the secret key
+    index = new.home / "index"  # a stale index of another store, and the embedding cache
+    (index / "keyword").mkdir(parents=True)
+    (index / "embeddings.sqlite").write_bytes(b"cache")
+
+    restored = new.run("restore", str(file))
+    assert restored.exit_code == 0, restored.output
+    assert "every table has the same rows count" in restored.output
+    assert rows(new.url) == rows(old.url)
+    secret = new.home / "secret_key"
+    assert secret.read_text() == "the-site-secret\n"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert sorted(p.name for p in index.iterdir()) == ["embeddings.sqlite"]
+
+    refused = new.run("restore", str(file))  # the store holds data now
+    assert refused.exit_code == 1
+    assert "not empty" in str(refused.exception)
+    forced = new.run("restore", "--force", str(file))
+    assert forced.exit_code == 0, forced.output
+    assert rows(new.url) == rows(old.url)
+
+
+def test_a_backup_restores_onto_the_other_backend(tmp_path: Path, postgres: Any) -> None:
+    old = Site(tmp_path / "old", None)
+    old.populate()
+    new = Site(tmp_path / "new", postgres.fresh_database())
+    file = tmp_path / "site.tar"
+    assert old.run("backup", str(file)).exit_code == 0
+    restored = new.run("restore", str(file))
+    assert restored.exit_code == 0, restored.output
+    assert rows(new.url) == rows(old.url)
+
+
+def _damaged(file: Path, how: str, tmp_path: Path) -> Path:
+    data = file.read_bytes()
+    broken = tmp_path / f"{how}.tar"
+    if how == "truncated":
+        broken.write_bytes(data[: len(data) // 2])
+    elif how == "not-a-tar":
+        broken.write_bytes(b"hello, I am not a backup\n" * 100)
+    else:  # a byte of the store changed: the archive reads, the checksum does not match
+        with tarfile.open(file) as tar:
+            offset = tar.getmember("store.sqlite").offset_data + 5000
+        broken.write_bytes(data[:offset] + bytes([data[offset] ^ 0xFF]) + data[offset + 1:])
+    return broken
+
+
+@pytest.mark.parametrize("how", ["truncated", "not-a-tar", "flipped"])
+def test_a_damaged_backup_is_refused_and_changes_nothing(make_site: Any, tmp_path: Path,
+                                                         how: str) -> None:
+    site = make_site()
+    site.populate()
+    file = tmp_path / "site.tar"
+    assert site.run("backup", str(file)).exit_code == 0
+    before = rows(site.url)
+    result = site.run("restore", "--force", str(_damaged(file, how, tmp_path)))
+    assert result.exit_code == 1
+    message = str(result.exception)
+    assert "is not a readable paperfeed backup" in message or "is damaged" in message, message
+    assert rows(site.url) == before
+    assert (site.home / "secret_key").read_text() == "the-site-secret\n"
+
+
+def test_a_backup_from_a_newer_paperfeed_is_refused(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", None)
+    site.populate()
+    file = tmp_path / "site.tar"
+    assert site.run("backup", str(file)).exit_code == 0
+    newer = tmp_path / "newer.tar"
+    with tarfile.open(file) as old, tarfile.open(newer, "w") as tar:
+        for member in old.getmembers():
+            data = old.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == "manifest.json":
+                manifest = json.loads(data)
+                manifest["schema_revision"] = "9999"
+                data = json.dumps(manifest).encode()
+                member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    empty = Site(tmp_path / "empty", None)
+    result = empty.run("restore", str(newer))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ConfigError)
+    assert "newer than this paperfeed" in str(result.exception)
+    assert not (empty.home / "secret_key").exists()
