@@ -40,7 +40,11 @@ def test_every_setting_has_an_entry_in_docs_settings_md() -> None:
 
 
 @pytest.mark.parametrize("document", ["README.md", "docs/settings.md", "docs/digests.md",
-                                      "docs/community.md"])
+                                      "docs/community.md", "docs/deploy.md", "docs/store.md",
+                                      "deploy/paperfeed.env",
+                                      "deploy/systemd/paperfeed-web@.service",
+                                      "deploy/systemd/paperfeed-worker.service",
+                                      "deploy/systemd/paperfeed-backup.service"])
 def test_docs_name_no_setting_that_does_not_exist(document: str) -> None:
     known = {row.env for row in declared().values()}
     assert _mentioned((REPO / document).read_text()) <= known

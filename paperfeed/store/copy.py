@@ -40,8 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
-from ..errors import Conflict
+from ..errors import ConfigError, Conflict
 from .database import Database, Executor, sqlite_url
 from .migrate import current_revision, migrate
 
@@ -84,7 +85,12 @@ def copy_store(source_url: str, target_url: str, *, replace: bool = False,
     source, target = Database(source_url), Database(target_url)
     try:
         revision = migrate(source)
-        migrate(target)
+        try:
+            migrate(target)
+        except DBAPIError as exc:  # cannot connect, no such database, no right to
+            shown = target.url.render_as_string(hide_password=True)
+            raise ConfigError(f"cannot prepare the target database {shown}: "
+                              f"{str(exc.orig or exc).strip()}") from None
         tables = data_tables(source)
         with snapshot(source) as reader, target.write() as writer:
             counts = {table: _count(reader, table) for table in tables}
