@@ -17,7 +17,8 @@ What makes it safe:
 Triggers. The community-version triggers (revisions 0004, 0008) would fire once per copied
 vote, submission and comment. On PostgreSQL each firing updates the one `community_version`
 row inside the copy's transaction, so every update walks that row's growing chain of
-versions: quadratic in the number of votes and comments. They are disabled on the copied
+versions: quadratic in the number of votes and comments (COPY of 10k / 20k / 40k votes:
+2.2 / 7.3 / 39 s with the triggers, 0.4 / 0.5 / 0.6 s without). They are disabled on the copied
 tables for the copy (`ALTER TABLE … DISABLE TRIGGER USER`, the owner's right, inside the
 transaction: a failure re-enables them with the rollback). Not `session_replication_role =
 replica`: it needs a superuser, and it would also skip the foreign-key checks, which here
