@@ -85,13 +85,8 @@ def copy_store(source_url: str, target_url: str, *, replace: bool = False,
     started = time.perf_counter()
     source, target = Database(source_url), Database(target_url)
     try:
-        revision = migrate(source)
-        try:
-            migrate(target)
-        except DBAPIError as exc:  # cannot connect, no such database, no right to
-            shown = target.url.render_as_string(hide_password=True)
-            raise ConfigError(f"cannot prepare the target database {shown}: "
-                              f"{str(exc.orig or exc).strip()}") from None
+        revision = _prepare(source, "source")
+        _prepare(target, "target")
         tables = data_tables(source)
         with snapshot(source) as reader, target.write() as writer:
             counts = {table: _count(reader, table) for table in tables}
@@ -112,6 +107,16 @@ def copy_store(source_url: str, target_url: str, *, replace: bool = False,
     finally:
         source.close()
         target.close()
+
+
+def _prepare(db: Database, role: str) -> str:
+    """Migrate `db`; a database that cannot be reached is a one-line error naming it."""
+    try:
+        return migrate(db)
+    except DBAPIError as exc:  # cannot connect, no such database, no right to
+        shown = db.url.render_as_string(hide_password=True)
+        raise ConfigError(f"cannot open the {role} database {shown}: "
+                          f"{str(exc.orig or exc).strip()}") from None
 
 
 def data_tables(db: Database) -> list[str]:
@@ -249,7 +254,7 @@ def snapshot_file(source_url: str, path: Path) -> None:
     PostgreSQL, `copy_store` into the new file: the rows of one REPEATABLE READ snapshot."""
     source = Database(source_url)
     try:
-        migrate(source)
+        _prepare(source, "source")
         if source.dialect == "postgresql":
             source.close()
             copy_store(source_url, sqlite_url(path))

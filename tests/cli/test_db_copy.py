@@ -80,3 +80,12 @@ def test_copy_from_postgresql_back_to_sqlite(tmp_path: Path, postgres: Any) -> N
     result = run(tmp_path, "db", "copy", "--to", target, database_url=source)
     assert result.exit_code == 0, result.output
     assert rows(target) == rows(source)
+
+
+def test_a_target_that_cannot_be_reached_is_one_line_without_its_password(tmp_path: Path
+                                                                           ) -> None:
+    result = run(tmp_path, "db", "copy", "--to", "postgresql://user:hunter2@127.0.0.1:1/db")
+    assert result.exit_code == 1
+    message = str(result.exception)
+    assert message.startswith("cannot open the target database postgresql+psycopg://user:***@")
+    assert "hunter2" not in message
