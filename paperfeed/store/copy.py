@@ -88,6 +88,8 @@ def copy_store(source_url: str, target_url: str, *, replace: bool = False,
         revision = _prepare(source, "source")
         _prepare(target, "target")
         tables = data_tables(source)
+        with source.read() as tx:  # before the snapshot: SQLAlchemy's reads stay out of it
+            layout = {table: _columns(tx, table) for table in tables}
         with snapshot(source) as reader, target.write() as writer:
             counts = {table: _count(reader, table) for table in tables}
             if replace:
@@ -97,7 +99,7 @@ def copy_store(source_url: str, target_url: str, *, replace: bool = False,
             total = sum(counts.values())
             with _triggers_off(writer, target.dialect, tables):
                 for table in sorted(tables, key=lambda name: name in SEEDED):  # seeded last
-                    _copy_table(reader, writer, table, total, progress)
+                    _copy_table(reader, writer, table, layout[table], total, progress)
             if target.dialect == "postgresql":
                 _reset_sequences(writer)
         report = CopyReport(revision, seconds=time.perf_counter() - started)
@@ -177,9 +179,10 @@ def _triggers_off(writer: Executor, dialect: str, tables: list[str]) -> Iterator
         writer.run(text(f"ALTER TABLE {_name(table)} ENABLE TRIGGER USER"))
 
 
-def _copy_table(reader: Executor, writer: Executor, table: str, total: int,
+def _copy_table(reader: Executor, writer: Executor, table: str,
+                layout: tuple[list[str], list[str]], total: int,
                 progress: Progress | None) -> None:
-    columns, key = _columns(reader, table)
+    columns, key = layout
     names = ", ".join(_name(column) for column in columns)
     order = f" ORDER BY {', '.join(_name(column) for column in key)}" if key else ""
     select = f"SELECT {names} FROM {_name(table)}{order}"
@@ -191,8 +194,9 @@ def _copy_table(reader: Executor, writer: Executor, table: str, total: int,
             progress(table, len(rows), total)
 
 
-def _columns(reader: Executor, table: str) -> tuple[list[str], list[str]]:
-    inspector = inspect(reader.connection)
+def _columns(tx: Executor, table: str) -> tuple[list[str], list[str]]:
+    """A table's columns, and its primary key's (the order rows are copied in)."""
+    inspector = inspect(tx.connection)
     columns = [column["name"] for column in inspector.get_columns(table)]
     return columns, inspector.get_pk_constraint(table)["constrained_columns"]
 

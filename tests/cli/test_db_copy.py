@@ -7,11 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from paperfeed.cli import cli
 from paperfeed.models import Paper
-from paperfeed.store import Store
+from paperfeed.store import Store, copy_store
 
 from .populated import populate, rows
 
@@ -89,3 +90,31 @@ def test_a_target_that_cannot_be_reached_is_one_line_without_its_password(tmp_pa
     message = str(result.exception)
     assert message.startswith("cannot open the target database postgresql+psycopg://user:***@")
     assert "hunter2" not in message
+
+
+@pytest.mark.parametrize("source_backend", ["sqlite", "postgresql"])
+def test_the_copy_is_one_snapshot_of_a_store_being_written(tmp_path: Path, postgres: Any,
+                                                           source_backend: str) -> None:
+    """What the site writes while a copy runs is not half in it: the copy (and a backup
+    from PostgreSQL, which is one) holds the store as it was when the copy began."""
+    sqlite, pg = f"sqlite:///{tmp_path / 'pf.sqlite'}", postgres.fresh_database()
+    source, target = (sqlite, pg) if source_backend == "sqlite" else (pg, sqlite)
+    store = Store(source)
+    try:
+        populate(store)
+        before = rows(source)
+        key = store.papers.keys_changed_since(0)[0]
+        written: list[int] = []
+
+        def write_meanwhile(table: str, copied: int, total: int) -> None:
+            if not written:  # after the first batch: the copy is reading
+                late = store.members.add_user("late", "late@example.org", "hash")
+                store.community.vote(late.id, key, True)
+                written.append(store.comments.add(late.id, key, "meanwhile").id)
+
+        report = copy_store(source, target, progress=write_meanwhile)
+        assert written and not report.differing
+        assert rows(target) == before
+        assert rows(source) != before  # the writes are in the source
+    finally:
+        store.close()
