@@ -115,7 +115,7 @@ def restore(ctx: Context, file: Path, force: bool) -> None:
         if revision > schema_head():
             raise ConfigError(f"the backup is at schema revision {revision}, newer than this "
                               f"paperfeed (which knows up to {schema_head()}); upgrade paperfeed")
-        _check_sqlite(Path(work) / STORE)
+        _check_contents(Path(work) / STORE, manifest)
         with progress_bar("restoring") as progress:
             report = copy_store(sqlite_url(Path(work) / STORE), settings.store_url,
                                 replace=force, progress=progress)
@@ -123,13 +123,8 @@ def restore(ctx: Context, file: Path, force: bool) -> None:
             _install_secret(Path(work) / SECRET, settings.home / SECRET)
     _reset_indexes(settings)
     echo_counts(report, "backup", "store")
-    expected = manifest["counts"]
-    missing = {table: n for table, n in expected.items()
-               if n != next((c.target for c in report.counts if c.table == table), None)}
-    if missing:
-        click.echo(f"error: tables differ from the backup's manifest: {missing}", err=True)
     click.echo("indexes: run `paperfeed index` (or start `serve`) to rebuild them")
-    if report.differing or missing:
+    if report.differing:
         sys.exit(2)
 
 
@@ -203,7 +198,7 @@ def _extract(file: Path, work: Path) -> dict[str, Any]:
             for name, expected in listed.items():
                 if name not in (STORE, SECRET):
                     raise BadBackup(f"{file} lists an unexpected file {name!r}")
-                (work / name).write_bytes(_member(tar, name))
+                _extract_member(tar, name, work / name)
                 if _sha256(work / name) != expected:
                     raise BadBackup(f"{file} is damaged: {name} does not match its checksum")
             return manifest
@@ -219,12 +214,26 @@ def _member(tar: tarfile.TarFile, name: str) -> bytes:
     return stream.read()
 
 
-def _check_sqlite(path: Path) -> None:
-    from ..store import sqlite_problem
+def _extract_member(tar: tarfile.TarFile, name: str, path: Path) -> None:
+    """Streamed to `path`: the store may be larger than memory."""
+    stream = tar.extractfile(name)  # KeyError if absent
+    if stream is None:
+        raise BadBackup(f"{name} in the backup is not a file")
+    with stream, path.open("wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
+
+
+def _check_contents(path: Path, manifest: dict[str, Any]) -> None:
+    """The store file is a sound SQLite database holding what the manifest says (checked
+    before it is migrated, which may add rows: a backup from an older paperfeed)."""
+    from ..store import sqlite_problem, sqlite_url, store_counts
 
     problem = sqlite_problem(path)
     if problem is not None:
         raise BadBackup(f"the backup's store is damaged: {problem}")
+    revision, counts = store_counts(sqlite_url(path))
+    if revision != manifest["schema_revision"] or counts != manifest["counts"]:
+        raise BadBackup("the backup's store does not hold what its manifest lists")
 
 
 def _install_secret(source: Path, target: Path) -> None:

@@ -92,9 +92,26 @@ def test_a_backup_restores_onto_the_other_backend(tmp_path: Path, postgres: Any)
     assert rows(new.url) == rows(old.url)
 
 
+def _with_manifest(file: Path, out: Path, **changes: Any) -> Path:
+    """A copy of backup `file` whose manifest has `changes` (the files untouched)."""
+    with tarfile.open(file) as old, tarfile.open(out, "w") as tar:
+        for member in old.getmembers():
+            data = old.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == "manifest.json":
+                data = json.dumps({**json.loads(data), **changes}).encode()
+                member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    return out
+
+
 def _damaged(file: Path, how: str, tmp_path: Path) -> Path:
     data = file.read_bytes()
     broken = tmp_path / f"{how}.tar"
+    if how == "miscounted":  # the files intact, the manifest listing a member more
+        with tarfile.open(file) as tar:
+            manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        counts = {**manifest["counts"], "users": manifest["counts"]["users"] + 1}
+        return _with_manifest(file, broken, counts=counts)
     if how == "truncated":
         broken.write_bytes(data[: len(data) // 2])
     elif how == "not-a-tar":
@@ -106,7 +123,7 @@ def _damaged(file: Path, how: str, tmp_path: Path) -> Path:
     return broken
 
 
-@pytest.mark.parametrize("how", ["truncated", "not-a-tar", "flipped"])
+@pytest.mark.parametrize("how", ["truncated", "not-a-tar", "flipped", "miscounted"])
 def test_a_damaged_backup_is_refused_and_changes_nothing(make_site: Any, tmp_path: Path,
                                                          how: str) -> None:
     site = make_site()
@@ -117,7 +134,8 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(make_site: Any, tmp_pat
     result = site.run("restore", "--force", str(_damaged(file, how, tmp_path)))
     assert result.exit_code == 1
     message = str(result.exception)
-    assert "is not a readable paperfeed backup" in message or "is damaged" in message, message
+    assert any(words in message for words in ("is not a readable paperfeed backup", "is damaged",
+                                              "does not hold what its manifest lists")), message
     assert rows(site.url) == before
     assert (site.home / "secret_key").read_text() == "the-site-secret\n"
 
@@ -127,16 +145,7 @@ def test_a_backup_from_a_newer_paperfeed_is_refused(tmp_path: Path) -> None:
     site.populate()
     file = tmp_path / "site.tar"
     assert site.run("backup", str(file)).exit_code == 0
-    newer = tmp_path / "newer.tar"
-    with tarfile.open(file) as old, tarfile.open(newer, "w") as tar:
-        for member in old.getmembers():
-            data = old.extractfile(member).read()  # type: ignore[union-attr]
-            if member.name == "manifest.json":
-                manifest = json.loads(data)
-                manifest["schema_revision"] = "9999"
-                data = json.dumps(manifest).encode()
-                member.size = len(data)
-            tar.addfile(member, io.BytesIO(data))
+    newer = _with_manifest(file, tmp_path / "newer.tar", schema_revision="9999")
     empty = Site(tmp_path / "empty", None)
     result = empty.run("restore", str(newer))
     assert result.exit_code == 1
