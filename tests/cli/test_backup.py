@@ -3,11 +3,14 @@ tests/postgres.py), through the real CLI: round trips equal, refusals change not
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import sqlite3
 import stat
 import tarfile
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +155,32 @@ def test_a_backup_from_a_newer_paperfeed_is_refused(tmp_path: Path) -> None:
     assert isinstance(result.exception, ConfigError)
     assert "newer than this paperfeed" in str(result.exception)
     assert not (empty.home / "secret_key").exists()
+
+
+def test_a_backup_from_an_older_paperfeed_is_migrated_on_the_way_in(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", None)
+    site.populate()
+    file = tmp_path / "site.tar"
+    assert site.run("backup", str(file)).exit_code == 0
+    work = tmp_path / "work"  # its store as paperfeed before revision 0009 made it
+    with tarfile.open(file) as tar:
+        tar.extractall(work, filter="data")
+    with closing(sqlite3.connect(work / "store.sqlite")) as db:
+        db.execute("DROP TABLE paper_authors")
+        db.execute("UPDATE alembic_version SET version_num = '0008'")
+        db.commit()
+    manifest = json.loads((work / "manifest.json").read_text())
+    del manifest["counts"]["paper_authors"]
+    manifest["schema_revision"] = "0008"
+    manifest["files"]["store.sqlite"] = hashlib.sha256(
+        (work / "store.sqlite").read_bytes()).hexdigest()
+    (work / "manifest.json").write_text(json.dumps(manifest))
+    older = tmp_path / "older.tar"
+    with tarfile.open(older, "w") as tar:
+        for name in ("manifest.json", "store.sqlite", "secret_key"):
+            tar.add(work / name, arcname=name)
+
+    new = Site(tmp_path / "new", None)
+    restored = new.run("restore", str(older))
+    assert restored.exit_code == 0, restored.output
+    assert rows(new.url) == rows(site.url)  # paper_authors rebuilt by revision 0009
