@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from tqdm import tqdm
 
-from ..errors import ConfigError, PaperfeedError
+from ..errors import BadRequest, ConfigError
 from ..settings import Settings
 from .context import Context, pass_context
 
@@ -52,12 +52,6 @@ FORMAT = "paperfeed-backup"
 FORMAT_VERSION = 1
 STORE, SECRET, MANIFEST = "store.sqlite", "secret_key", "manifest.json"
 KEPT_IN_INDEX = ("embeddings.sqlite", "embeddings.sqlite-wal", "embeddings.sqlite-shm")
-
-
-class BadBackup(PaperfeedError):
-    """A file that is not a complete paperfeed backup: nothing was changed."""
-
-    status = 400
 
 
 @click.command()
@@ -184,33 +178,33 @@ def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 def _extract(file: Path, work: Path) -> dict[str, Any]:
     """The manifest, with every file it lists extracted into `work` and checked against
-    its sha256; BadBackup for anything else."""
+    its sha256; BadRequest for anything else."""
     try:
         with tarfile.open(file, "r:*") as tar:
             manifest = json.loads(_member(tar, MANIFEST))
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise BadBackup(f"{file} is not a paperfeed backup (no manifest)")
+                raise BadRequest(f"{file} is not a paperfeed backup (no manifest)")
             if manifest.get("format_version", 0) > FORMAT_VERSION:
-                raise BadBackup(f"{file} was written by a newer paperfeed; upgrade paperfeed")
+                raise BadRequest(f"{file} was written by a newer paperfeed; upgrade paperfeed")
             listed: dict[str, str] = manifest["files"]
             if STORE not in listed:
-                raise BadBackup(f"{file} holds no store")
+                raise BadRequest(f"{file} holds no store")
             for name, expected in listed.items():
                 if name not in (STORE, SECRET):
-                    raise BadBackup(f"{file} lists an unexpected file {name!r}")
+                    raise BadRequest(f"{file} lists an unexpected file {name!r}")
                 _extract_member(tar, name, work / name)
                 if _sha256(work / name) != expected:
-                    raise BadBackup(f"{file} is damaged: {name} does not match its checksum")
+                    raise BadRequest(f"{file} is damaged: {name} does not match its checksum")
             return manifest
     except (tarfile.TarError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadBackup(f"{file} is not a readable paperfeed backup ({type(exc).__name__}: "
+        raise BadRequest(f"{file} is not a readable paperfeed backup ({type(exc).__name__}: "
                         f"{exc})") from None
 
 
 def _member(tar: tarfile.TarFile, name: str) -> bytes:
     stream = tar.extractfile(name)  # KeyError if absent
     if stream is None:
-        raise BadBackup(f"{name} in the backup is not a file")
+        raise BadRequest(f"{name} in the backup is not a file")
     return stream.read()
 
 
@@ -218,7 +212,7 @@ def _extract_member(tar: tarfile.TarFile, name: str, path: Path) -> None:
     """Streamed to `path`: the store may be larger than memory."""
     stream = tar.extractfile(name)  # KeyError if absent
     if stream is None:
-        raise BadBackup(f"{name} in the backup is not a file")
+        raise BadRequest(f"{name} in the backup is not a file")
     with stream, path.open("wb") as out:
         shutil.copyfileobj(stream, out, 1 << 20)
 
@@ -230,10 +224,10 @@ def _check_contents(path: Path, manifest: dict[str, Any]) -> None:
 
     problem = sqlite_problem(path)
     if problem is not None:
-        raise BadBackup(f"the backup's store is damaged: {problem}")
+        raise BadRequest(f"the backup's store is damaged: {problem}")
     revision, counts = store_counts(sqlite_url(path))
     if revision != manifest["schema_revision"] or counts != manifest["counts"]:
-        raise BadBackup("the backup's store does not hold what its manifest lists")
+        raise BadRequest("the backup's store does not hold what its manifest lists")
 
 
 def _install_secret(source: Path, target: Path) -> None:
