@@ -40,9 +40,11 @@ from harness import vectorcache
 from harness.ratings import Member, Proxy, build, load_days, ranking_metrics
 from harness.report import log, print_table, write_json
 from harness.similar import load_papers
+from harness.stems import Stems
 
 from paperfeed.discover import recommend
 from paperfeed.discover.foryou import BLAS
+from paperfeed.discover.words import CLOSEST, MAX_TERMS, WordRows, closest
 from paperfeed.settings import Settings
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # candidate paper indexes -> scores
@@ -52,10 +54,22 @@ Method = Callable[[np.ndarray, np.ndarray], Scorer]  # (positive, negative) inde
 class Features:
     """Paper vectors (L2-normalised float32) and arxiv-sanity-lite's tf-idf rows, by index."""
 
-    def __init__(self, vectors: np.ndarray, texts: Callable[[int], str]):
+    def __init__(self, vectors: np.ndarray, texts: Callable[[int], str],
+                 stems: Stems | None = None):
         self.vectors = vectors
         self.text = texts
+        self.stems = stems  # the app's words half (discover/words.py), if asked for
         self._weeks: dict[bytes, np.ndarray] = {}
+        self._word_weeks: dict[tuple[bytes, int], WordRows] = {}
+
+    def words(self, idx: np.ndarray, max_terms: int = MAX_TERMS) -> WordRows:
+        assert self.stems is not None
+        if len(idx) < 1000:
+            return self.stems.rows(idx, max_terms)
+        key = (np.asarray(idx).tobytes(), max_terms)
+        if key not in self._word_weeks:
+            self._word_weeks[key] = self.stems.rows(idx, max_terms)
+        return self._word_weeks[key]
 
     def prepare(self, fit_on: np.ndarray, idx: np.ndarray) -> None:
         """The tf-idf vocabulary from `fit_on`, then the rows of every paper a run asks for
@@ -122,12 +136,22 @@ def arxiv_sanity(f: Features, c: float, background: np.ndarray) -> Method:
 
 
 def paperfeed(f: Features, background: np.ndarray, nearest: float = recommend.DEFAULT_NEAREST,
-              **settings: float) -> Method:
+              words_weight: float = recommend.DEFAULT_WORDS, closest_k: int = CLOSEST,
+              max_terms: int = MAX_TERMS, **settings: float) -> Method:
+    """What the app runs: `fit` on the vectors, `rank` with the words half (the app's stems,
+    discover/words.py) when `f` has them and `words_weight` > 0."""
     back = f.dense(background)
+    with_words = f.stems is not None and words_weight > 0
 
     def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
         model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
-        return lambda cand: model.rank(f.dense(cand), nearest)
+        liked = f.words(pos, max_terms) if with_words else None
+
+        def score(cand: np.ndarray) -> np.ndarray:
+            near = (closest(f.words(cand, max_terms), liked, closest_k)
+                    if liked is not None else None)
+            return model.rank(f.dense(cand), nearest, near, words_weight)
+        return score
     return method
 
 
@@ -259,6 +283,39 @@ def explore(f: Features, proxy: Proxy, rng: np.random.Generator, before: np.ndar
     write_json("recommend-explore" + ("-words" if words else ""), {"dev": rows})
 
 
+def explore_words(f: Features, proxy: Proxy, members: int) -> None:
+    """The words half (discover/words.py, the app's stems) fused with the shipped vector
+    ranking: every candidate on dev members, then on test members (chosen by dev)."""
+    shipped = recommend.DEFAULT_C, recommend.DEFAULT_BACKGROUND_WEIGHT
+
+    def app(**kw: float) -> Method:
+        return paperfeed(f, proxy.background, c=shipped[0], background_weight=shipped[1],
+                         prior=recommend.DEFAULT_PRIOR, **kw)
+
+    def words_alone(k: int) -> Method:
+        def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+            liked = f.words(pos)
+            return lambda cand: closest(f.words(cand), liked, k)
+        return method
+
+    grid: dict[str, Method] = {
+        "shipped (vectors only)": app(words_weight=0.0),
+        "words alone, closest k=1": words_alone(1),
+        "words alone, closest k=3": words_alone(3),
+        **{f"shipped + words k=3, {w}": app(words_weight=w) for w in (0.3, 0.5, 0.6, 0.7)},
+        "shipped + words k=1, 0.5": app(words_weight=0.5, closest_k=1),
+        "shipped + words k=5, 0.5": app(words_weight=0.5, closest_k=5),
+        "shipped + words k=3 all stems, 0.5": app(words_weight=0.5, max_terms=100_000),
+        "logistic only + words k=3, 0.5": app(nearest=0.0, words_weight=0.5)}
+    out: dict[str, list[dict[str, Any]]] = {"dev": [], "test": []}
+    for split, who in (("dev", proxy.dev[:members]), ("test", proxy.test)):
+        for label, method in grid.items():
+            log(f"words {split}: {label}")
+            out[split].append({"method": label, **evaluate(method, who, proxy)})
+        print_table(f"Words half, {split} members", out[split])
+    write_json("recommend-words", out)
+
+
 def cold_grid(f: Features, proxy: Proxy, members: int) -> None:
     """How fast C grows with the ratings (`ramp`): every setting on dev members after 3, 10
     and 30 random ratings, the best (mean over budgets) again on test members."""
@@ -333,7 +390,7 @@ def main() -> None:
                     help='only time fit and scoring, e.g. "c=1.0 prior=2.0 background_weight=0"')
     ap.add_argument("--cold-grid", action="store_true",
                     help="only tune recommend.fit's ramp for cold start (dev, then test)")
-    ap.add_argument("--explore", choices=("vectors", "words"),
+    ap.add_argument("--explore", choices=("vectors", "words", "fusion"),
                     help="only compare candidate models on dev members (words: tf-idf too)")
     ap.add_argument("--cold-members", type=int, default=100, help="test members, cold start")
     ap.add_argument("--embedder", default=Settings.embedder, help="static embedder to use")
@@ -348,7 +405,12 @@ def main() -> None:
     proxy = build(papers, days, args.cutoff, args.weeks, args.members)
     rng = np.random.default_rng(1)
     before = np.flatnonzero(days < args.cutoff.toordinal())
-    f = Features(vectors, papers.text)
+    stems = Stems(papers, args.cache.parent / "paperfeed-bench-recommend-words")
+    stems.fit_idf(before)
+    f = Features(vectors, papers.text, stems)
+    if args.explore == "fusion":
+        explore_words(f, proxy, args.tune_members)
+        return
     if args.speed_only:
         timing = speed(f, proxy, proxy.background, _parse(args.speed_only))
         print_table("Speed", [timing])

@@ -30,6 +30,7 @@ from .recommend import MemberModel, fit
 from .similar import shared_terms
 from .trending import ranked
 from .visibility import visible
+from .words import WordRows, closest, idf_from, paper_terms, weigh
 
 Span = Literal["day", "week", "all"]
 SPANS: tuple[Span, ...] = ("day", "week", "all")
@@ -69,6 +70,7 @@ class Fitted:
     signals: Signals
     model: MemberModel
     positive_keys: tuple[int, ...]  # rows of model.positive, in order
+    liked_words: WordRows  # the words half: tf-idf rows of the same papers (discover/words.py)
 
 
 class Recommender:
@@ -95,7 +97,7 @@ class Recommender:
         with BLAS.limit(limits=1, user_api="blas"):
             model = fit(_matrix(vectors, positive), _matrix(vectors, negative),
                         self._background())
-        fitted = Fitted(signals, model, tuple(positive))
+        fitted = Fitted(signals, model, tuple(positive), self.words(positive))
         with self._lock:
             self._models[user_id] = (key, fitted)
             while len(self._models) > CACHED_MEMBERS:
@@ -126,7 +128,8 @@ class Recommender:
         keys = [k for k in keys if k in vectors]
         if not keys:
             return ForYou([], True, fitted.signals)
-        scores = fitted.model.rank(_matrix(vectors, keys))
+        words = closest(self.words(keys), fitted.liked_words)
+        scores = fitted.model.rank(_matrix(vectors, keys), words=words)
         order = np.argsort(-scores, kind="stable")
         best = visible(self.catalog, [keys[i] for i in order[:limit * 2]], key=int)[:limit]
         papers = {p.key: p for p in self.catalog.store.papers.get_many(best)}
@@ -190,6 +193,25 @@ class Recommender:
         found = dense.get(wanted)
         found /= np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12)
         return dict(zip(wanted.tolist(), found, strict=True))
+
+    def words(self, keys: list[int]) -> WordRows:
+        """The words half's tf-idf rows of `keys` (in order), from their titles and abstracts
+        and the keyword index's document frequencies. A period's candidates are the same
+        for every member: kept until the list or the keyword index changes (~0.2 ms a
+        paper to compute, docs/recommendations.md)."""
+        if len(keys) < 200:
+            return self._words(keys)
+        return self.catalog.cached("foryou-words", tuple(keys), self.catalog.indexes.version(),
+                                   lambda: self._words(keys), size=8)
+
+    def _words(self, keys: list[int]) -> WordRows:
+        papers = {p.key: p for p in self.catalog.store.papers.get_many(keys)}
+        counts = [paper_terms(papers[k].title, papers[k].abstract) if k in papers else {}
+                  for k in keys]
+        fulltext = self.catalog.indexes.fulltext
+        stems = sorted({s for c in counts for s in c})
+        idf = idf_from(fulltext.document_frequencies(stems), fulltext.num_docs())
+        return weigh(counts, idf)
 
     def _span(self, span: Span) -> tuple[date, date]:
         period = daily.latest_period(self.catalog, "week" if span == "week" else "day")

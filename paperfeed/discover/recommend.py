@@ -30,6 +30,9 @@ DEFAULT_PRIOR = 0.0  # scale of the centroid the weights are pulled towards
 # Weight of the nearest liked paper's cosine in `MemberModel.rank` (dev nDCG@10 0.399 for the
 # logistic model alone, 0.459 / 0.486 / 0.475 fused at 0.3 / 0.5 / 0.7).
 DEFAULT_NEAREST = 0.5
+# Weight of the words half in `MemberModel.rank` (discover/words.py `closest`: the mean tf-idf
+# cosine to the 3 closest liked papers), chosen on the bench's dev members.
+DEFAULT_WORDS = 0.5
 # C grows with the ratings up to DEFAULT_C at this many: a handful of ratings fitted as loosely
 # as a hundred overfits (cold start, bench/recommend.py --cold-grid).
 DEFAULT_RAMP = 30.0
@@ -55,19 +58,23 @@ class MemberModel:
         """Higher is better; a logit (> 0: more likely liked than not)."""
         return np.asarray(candidates, dtype=np.float32) @ self.weights + np.float32(self.bias)
 
-    def rank(self, candidates: np.ndarray, nearest: float = DEFAULT_NEAREST) -> np.ndarray:
+    def rank(self, candidates: np.ndarray, nearest: float = DEFAULT_NEAREST,
+             words: np.ndarray | None = None, words_weight: float = DEFAULT_WORDS
+             ) -> np.ndarray:
         """Ranking scores over a candidate list (higher is better): the logit and the cosine
         to the closest liked paper, each standardised over the candidates, mixed with weight
         `nearest`. A researcher's next paper often follows one earlier paper rather than
         their average: on the bench this lifts nDCG@10 by a fifth (docs/recommendations.md).
+        `words` (per candidate, e.g. discover/words.py `closest`) is the words half, mixed
+        in standardised with weight `words_weight`.
         Only the order means something, and only within `candidates`."""
         cand = np.asarray(candidates, dtype=np.float32)
         logit = self.score(cand)
         nearest *= min(1.0, self.rated / DEFAULT_RAMP)  # trusted as C is: with the ratings
-        if not len(self.positive) or nearest <= 0 or len(cand) < 2:
-            return logit
-        closest = (cand @ self.positive.T).max(axis=1)
-        return (1 - nearest) * _standard(logit) + nearest * _standard(closest)
+        if len(self.positive) and nearest > 0 and len(cand) >= 2:
+            closest = (cand @ self.positive.T).max(axis=1)
+            logit = (1 - nearest) * _standard(logit) + nearest * _standard(closest)
+        return _with_words(logit, words, words_weight)
 
     def uncertain(self, candidates: np.ndarray, k: int) -> np.ndarray:
         """Indices of the `k` candidates the model is least sure of (logit nearest 0),
@@ -121,6 +128,14 @@ def fit(positive: np.ndarray, negative: np.ndarray, background: np.ndarray | Non
 
 def _standard(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean()) / (scores.std() + 1e-9)
+
+
+def _with_words(scores: np.ndarray, words: np.ndarray | None, weight: float) -> np.ndarray:
+    """The vector half's scores fused with the words half's, both standardised; unchanged
+    when the words say nothing (no liked paper shares a weighted stem with any candidate)."""
+    if words is None or weight <= 0 or len(scores) < 2 or not np.ptp(words) > 0:
+        return scores
+    return ((1 - weight) * _standard(scores) + weight * _standard(words)).astype(np.float32)
 
 
 def _dim(*arrays: np.ndarray | None) -> int:
@@ -197,23 +212,27 @@ def score_many(weights: np.ndarray, biases: np.ndarray, candidates: np.ndarray) 
 
 
 def rank_many(models: Sequence[MemberModel], candidates: np.ndarray,
-              nearest: float = DEFAULT_NEAREST) -> np.ndarray:
+              nearest: float = DEFAULT_NEAREST, words: np.ndarray | None = None,
+              words_weight: float = DEFAULT_WORDS) -> np.ndarray:
     """`MemberModel.rank` for many members (members x candidates) in two matrix products:
     the logits (`score_many`) and the candidates' cosines to every member's liked papers at
     once, reduced to each member's closest (a digest run; bench/recommend.py times it).
+    `words` (members x candidates, discover/words.py `closest_many`) is the words half.
     Memory is candidates x all liked papers: call it on blocks of ~1,000 members."""
     cand = np.asarray(candidates, dtype=np.float32)
     out = score_many(*stack(models), cand) if models else np.zeros((0, len(cand)), np.float32)
     trusted = [(row, nearest * min(1.0, m.rated / DEFAULT_RAMP)) for row, m in enumerate(models)
                if len(m.positive) and nearest > 0]
     trusted = [(row, weight) for row, weight in trusted if weight > 0]
-    if not trusted or len(cand) < 2:
-        return out
-    liked = np.concatenate([models[row].positive for row, _ in trusted]).astype(np.float32)
-    starts = np.cumsum([0] + [len(models[row].positive) for row, _ in trusted[:-1]])
-    closest = np.maximum.reduceat(cand @ liked.T, starts, axis=1).T  # (trusted x candidates)
-    for (row, weight), near in zip(trusted, closest, strict=True):
-        out[row] = (1 - weight) * _standard(out[row]) + weight * _standard(near)
+    if trusted and len(cand) >= 2:
+        liked = np.concatenate([models[row].positive for row, _ in trusted]).astype(np.float32)
+        starts = np.cumsum([0] + [len(models[row].positive) for row, _ in trusted[:-1]])
+        closest = np.maximum.reduceat(cand @ liked.T, starts, axis=1).T  # (trusted x cands)
+        for (row, weight), near in zip(trusted, closest, strict=True):
+            out[row] = (1 - weight) * _standard(out[row]) + weight * _standard(near)
+    if words is not None:
+        for row in range(len(out)):
+            out[row] = _with_words(out[row], words[row], words_weight)
     return out
 
 
