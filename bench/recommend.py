@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +45,7 @@ from harness.stems import Stems
 
 from paperfeed.discover import recommend
 from paperfeed.discover.foryou import BLAS
-from paperfeed.discover.words import CLOSEST, MAX_TERMS, WordRows, closest
+from paperfeed.discover.words import CLOSEST, MAX_TERMS, WordRows, closest, closest_many, fit_ridge
 from paperfeed.settings import Settings
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # candidate paper indexes -> scores
@@ -283,7 +284,7 @@ def explore(f: Features, proxy: Proxy, rng: np.random.Generator, before: np.ndar
     write_json("recommend-explore" + ("-words" if words else ""), {"dev": rows})
 
 
-def explore_words(f: Features, proxy: Proxy, members: int) -> None:
+def explore_words(f: Features, proxy: Proxy, members: int, only_ridge: bool) -> None:
     """The words half (discover/words.py, the app's stems) fused with the shipped vector
     ranking: every candidate on dev members, then on test members (chosen by dev)."""
     shipped = recommend.DEFAULT_C, recommend.DEFAULT_BACKGROUND_WEIGHT
@@ -298,7 +299,29 @@ def explore_words(f: Features, proxy: Proxy, members: int) -> None:
             return lambda cand: closest(f.words(cand), liked, k)
         return method
 
+    back = f.words(proxy.background)
+
+    def ridge(lam: float, k: int, weights: tuple[float, float, float]) -> Method:
+        """Vector rank, ridge on words, closest words: z-scores mixed by `weights`."""
+        vec = cached(app(words_weight=0.0))
+
+        def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
+            model = fit_ridge(f.words(pos), f.words(neg), back, lam)
+            liked, rank = f.words(pos), vec(pos, neg)
+
+            def score(cand: np.ndarray) -> np.ndarray:
+                rows = f.words(cand)
+                parts = (rank(cand), model.score(rows), closest(rows, liked, k))
+                return sum(w * _z(p) for w, p in zip(weights, parts, strict=True) if w)
+            return score
+        return method
+
     grid: dict[str, Method] = {
+        **{f"ridge words lam={lam}": ridge(lam, 1, (0, 1, 0)) for lam in (0.3, 1.0, 3.0)},
+        **{f"shipped + ridge(1) + closest k=1, {w}": ridge(1.0, 1, w)
+           for w in ((0.5, 0.5, 0.0), (0.4, 0.3, 0.3), (0.5, 0.25, 0.25), (0.34, 0.33, 0.33))},
+    }
+    grid = grid if only_ridge else {
         "shipped (vectors only)": app(words_weight=0.0),
         "words alone, closest k=1": words_alone(1),
         "words alone, closest k=3": words_alone(3),
@@ -359,13 +382,24 @@ def speed(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str,
         block = [models[i % len(models)] for i in range(lo, min(lo + 1000, n_members))]
         recommend.top_per_member(recommend.rank_many(block, papers), 50)
     ranked_total = time.perf_counter() - start
+    liked = [f.words(m.positive) for m in proxy.test] if f.stems is not None else []
+    idx = proxy.weeks[0][:n_papers]
+    start = time.perf_counter()
+    cand_words = f.stems.rows(idx) if f.stems is not None else None
+    for lo in range(0, n_members if liked else 0, 1000):  # + the words half
+        members = range(lo, min(lo + 1000, n_members))
+        near = closest_many(cand_words, [liked[i % len(liked)] for i in members])
+        block = [models[i % len(models)] for i in members]
+        recommend.top_per_member(recommend.rank_many(block, papers, words=near), 50)
+    words_total = time.perf_counter() - start
     ratings = [len(m.positive) + len(m.negative) for m in proxy.test]
     return {"fit_ms_median": round(float(np.median(fits)), 2),
             "fit_ms_p95": round(float(np.percentile(fits, 95)), 2),
             "ratings_per_member_median": float(np.median(ratings)),
             "background": len(background),
             f"score_{n_members}x{len(papers)}_top50_s": round(total, 2),
-            f"rank_{n_members}x{len(papers)}_top50_s": round(ranked_total, 2)}
+            f"rank_{n_members}x{len(papers)}_top50_s": round(ranked_total, 2),
+            f"rank_words_{n_members}x{len(papers)}_top50_s": round(words_total, 2)}
 
 
 def tune(name: str, grid: dict[str, Method], members: list[Member], proxy: Proxy
@@ -409,7 +443,7 @@ def main() -> None:
     stems.fit_idf(before)
     f = Features(vectors, papers.text, stems)
     if args.explore == "fusion":
-        explore_words(f, proxy, args.tune_members)
+        explore_words(f, proxy, args.tune_members, only_ridge=bool(os.environ.get("RIDGE")))
         return
     if args.speed_only:
         timing = speed(f, proxy, proxy.background, _parse(args.speed_only))
