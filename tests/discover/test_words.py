@@ -41,7 +41,8 @@ def test_cosines_match_a_dense_computation() -> None:
     want = _dense(a, idf) @ _dense(b, idf).T
     assert got == pytest.approx(want, abs=1e-5)
     top = np.sort(want, axis=1)[:, -3:].mean(1)
-    assert words.closest(words.weigh(a, idf), words.weigh(b, idf)) == pytest.approx(top, abs=1e-5)
+    assert words.closest(words.weigh(a, idf), words.weigh(b, idf), 3) == pytest.approx(top,
+                                                                         abs=1e-5)
     rows, dense = words.weigh(b, idf), _dense(b, idf)
     assert words.cosines(rows.take([4, 2]), rows) == pytest.approx((dense @ dense.T)[[4, 2]],
                                                                    abs=1e-5)
