@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +44,7 @@ from harness.stems import Stems
 
 from paperfeed.discover import recommend
 from paperfeed.discover.foryou import BLAS
-from paperfeed.discover.words import CLOSEST, MAX_TERMS, WordRows, closest, closest_many, fit_ridge
+from paperfeed.discover.words import CLOSEST, MAX_TERMS, WordRows, closest, closest_many
 from paperfeed.settings import Settings
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # candidate paper indexes -> scores
@@ -284,61 +283,6 @@ def explore(f: Features, proxy: Proxy, rng: np.random.Generator, before: np.ndar
     write_json("recommend-explore" + ("-words" if words else ""), {"dev": rows})
 
 
-def explore_words(f: Features, proxy: Proxy, members: int, only_ridge: bool) -> None:
-    """The words half (discover/words.py, the app's stems) fused with the shipped vector
-    ranking: every candidate on dev members, then on test members (chosen by dev)."""
-    shipped = recommend.DEFAULT_C, recommend.DEFAULT_BACKGROUND_WEIGHT
-
-    def app(**kw: float) -> Method:
-        return paperfeed(f, proxy.background, c=shipped[0], background_weight=shipped[1],
-                         prior=recommend.DEFAULT_PRIOR, **kw)
-
-    def words_alone(k: int) -> Method:
-        def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
-            liked = f.words(pos)
-            return lambda cand: closest(f.words(cand), liked, k)
-        return method
-
-    back = f.words(proxy.background)
-
-    def ridge(lam: float, k: int, weights: tuple[float, float, float]) -> Method:
-        """Vector rank, ridge on words, closest words: z-scores mixed by `weights`."""
-        vec = cached(app(words_weight=0.0))
-
-        def method(pos: np.ndarray, neg: np.ndarray) -> Scorer:
-            model = fit_ridge(f.words(pos), f.words(neg), back, lam)
-            liked, rank = f.words(pos), vec(pos, neg)
-
-            def score(cand: np.ndarray) -> np.ndarray:
-                rows = f.words(cand)
-                parts = (rank(cand), model.score(rows), closest(rows, liked, k))
-                return sum(w * _z(p) for w, p in zip(weights, parts, strict=True) if w)
-            return score
-        return method
-
-    grid: dict[str, Method] = {
-        **{f"ridge words lam={lam}": ridge(lam, 1, (0, 1, 0)) for lam in (0.3, 1.0, 3.0)},
-        **{f"shipped + ridge(1) + closest k=1, {w}": ridge(1.0, 1, w)
-           for w in ((0.5, 0.5, 0.0), (0.4, 0.3, 0.3), (0.5, 0.25, 0.25), (0.34, 0.33, 0.33))},
-    }
-    grid = grid if only_ridge else {
-        "shipped (vectors only)": app(words_weight=0.0),
-        "words alone, closest k=1": words_alone(1),
-        "words alone, closest k=3": words_alone(3),
-        **{f"shipped + words k=3, {w}": app(words_weight=w) for w in (0.3, 0.5, 0.6, 0.7)},
-        "shipped + words k=1, 0.5": app(words_weight=0.5, closest_k=1),
-        "shipped + words k=5, 0.5": app(words_weight=0.5, closest_k=5),
-        "shipped + words k=3 all stems, 0.5": app(words_weight=0.5, max_terms=100_000),
-        "logistic only + words k=3, 0.5": app(nearest=0.0, words_weight=0.5)}
-    out: dict[str, list[dict[str, Any]]] = {"dev": [], "test": []}
-    for split, who in (("dev", proxy.dev[:members]), ("test", proxy.test)):
-        for label, method in grid.items():
-            log(f"words {split}: {label}")
-            out[split].append({"method": label, **evaluate(method, who, proxy)})
-        print_table(f"Words half, {split} members", out[split])
-    write_json("recommend-words", out)
-
-
 def cold_grid(f: Features, proxy: Proxy, members: int) -> None:
     """How fast C grows with the ratings (`ramp`): every setting on dev members after 3, 10
     and 30 random ratings, the best (mean over budgets) again on test members."""
@@ -413,38 +357,44 @@ def tune(name: str, grid: dict[str, Method], members: list[Member], proxy: Proxy
     return best, rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--members", type=int, default=600, help="dev + test members")
     ap.add_argument("--tune-members", type=int, default=150, help="dev members used to tune")
     ap.add_argument("--cutoff", type=dt.date.fromisoformat, default=dt.date(2019, 10, 7))
     ap.add_argument("--weeks", type=int, default=12)
-    ap.add_argument("--speed-only", metavar="SETTINGS",
-                    help='only time fit and scoring, e.g. "c=1.0 prior=2.0 background_weight=0"')
-    ap.add_argument("--cold-grid", action="store_true",
-                    help="only tune recommend.fit's ramp for cold start (dev, then test)")
-    ap.add_argument("--explore", choices=("vectors", "words", "fusion"),
-                    help="only compare candidate models on dev members (words: tf-idf too)")
-    ap.add_argument("--cold-members", type=int, default=100, help="test members, cold start")
     ap.add_argument("--embedder", default=Settings.embedder, help="static embedder to use")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/paperfeed-bench-similar"),
                     help="where bench/similar.py caches the parsed papers and vectors")
-    args = ap.parse_args()
+
+
+def setup(args: argparse.Namespace) -> tuple[Any, Proxy, np.ndarray, Features]:
+    """The papers, the proxy's members and weeks, the papers before the cutoff, features."""
     papers = load_papers("all", args.cache)
     days = load_days(args.cache.parent / "paperfeed-bench-recommend")
     model = vectorcache.load(args.embedder)
     vectors = vectorcache.corpus_vectors(model, len(papers.ids), papers.text, args.cache /
                                          f"vectors-{vectorcache.slug(args.embedder)}.npy")
     proxy = build(papers, days, args.cutoff, args.weeks, args.members)
-    rng = np.random.default_rng(1)
     before = np.flatnonzero(days < args.cutoff.toordinal())
     stems = Stems(papers, args.cache.parent / "paperfeed-bench-recommend-words")
     stems.fit_idf(before)
-    f = Features(vectors, papers.text, stems)
-    if args.explore == "fusion":
-        explore_words(f, proxy, args.tune_members, only_ridge=bool(os.environ.get("RIDGE")))
-        return
+    return papers, proxy, before, Features(vectors, papers.text, stems)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_arguments(ap)
+    ap.add_argument("--speed-only", metavar="SETTINGS",
+                    help='only time fit and scoring, e.g. "c=1.0 prior=2.0 background_weight=0"')
+    ap.add_argument("--cold-grid", action="store_true",
+                    help="only tune recommend.fit's ramp for cold start (dev, then test)")
+    ap.add_argument("--explore", choices=("vectors", "words"),
+                    help="only compare candidate models on dev members (words: tf-idf too)")
+    ap.add_argument("--cold-members", type=int, default=100, help="test members, cold start")
+    args = ap.parse_args()
+    papers, proxy, before, f = setup(args)
+    rng = np.random.default_rng(1)
     if args.speed_only:
         timing = speed(f, proxy, proxy.background, _parse(args.speed_only))
         print_table("Speed", [timing])
