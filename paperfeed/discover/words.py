@@ -32,6 +32,7 @@ from .highlight import STOPWORDS
 
 MAX_DF = 0.1  # stems in more papers than this say nothing about a line of work
 MAX_TERMS = 64  # a row keeps its heaviest stems: bounds the products' cost
+GROUP_ROWS = 3_000  # liked papers per sparse product in `closest_many`
 CLOSEST = 1  # liked papers averaged (dev nDCG@10 fused with the vectors: k=1 0.540, 3 0.527)
 
 
@@ -153,16 +154,24 @@ def closest(candidates: WordRows, liked: WordRows, k: int = CLOSEST) -> np.ndarr
 
 def closest_many(candidates: WordRows, liked: Sequence[WordRows],
                  k: int = CLOSEST) -> np.ndarray:
-    """`closest` for many members (members x candidates) in one sparse product against all
-    their liked papers at once; call it on blocks of ~1,000 members (memory: candidates x
-    their liked papers)."""
+    """`closest` for many members (members x candidates): one sparse product per group of
+    members holding up to `GROUP_ROWS` liked papers (the product's memory is candidates x
+    those papers: ~50 MB at 2,000 candidates)."""
     out = np.zeros((len(liked), len(candidates)), np.float32)
-    sims = cosines(candidates, WordRows.concat(list(liked)))
-    start = 0
-    for member, rows_ in enumerate(liked):
-        if len(rows_):
-            out[member] = _top_mean(sims[:, start:start + len(rows_)], k)
-        start += len(rows_)
+    first = 0
+    while first < len(liked):
+        last, rows_ = first, 0
+        while last < len(liked) and (last == first or rows_ + len(liked[last]) <= GROUP_ROWS):
+            rows_ += len(liked[last])
+            last += 1
+        sims = cosines(candidates, WordRows.concat(list(liked[first:last])))
+        start = 0
+        for member in range(first, last):
+            size = len(liked[member])
+            if size:
+                out[member] = _top_mean(sims[:, start:start + size], k)
+            start += size
+        first = last
     return out
 
 

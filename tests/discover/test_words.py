@@ -75,3 +75,17 @@ def test_the_words_half_moves_rank_and_rank_many_agrees() -> None:
     fused = models[0].rank(cand, words=near[0])
     assert (fused > fused[best]).sum() <= (alone > alone[best]).sum()
     assert not np.array_equal(np.argsort(-fused), np.argsort(-alone))
+
+
+def test_closest_many_is_closest_per_member_in_any_grouping(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    counts = _random_counts(rng, 80, 40)
+    idf = words.idf_from({s: 1 for c in counts for s in c}, 100)
+    rows = words.weigh(counts, idf)
+    cand = rows.take(range(30))
+    liked = [rows.take(range(30 + 5 * i, 30 + 5 * i + n)) for i, n in enumerate([5, 0, 3, 5, 1])]
+    each = np.stack([words.closest(cand, one, 2) for one in liked])
+    for group in (1, 4, 100):
+        monkeypatch.setattr(words, "GROUP_ROWS", group)
+        assert words.closest_many(cand, liked, 2) == pytest.approx(each, abs=1e-6)
