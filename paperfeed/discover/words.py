@@ -210,6 +210,8 @@ def fit_ridge(positive: WordRows, negative: WordRows, background: WordRows,
 
 def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
     k = min(k, sims.shape[1])
+    if k == 1:
+        return sims.max(axis=1)
     if k == sims.shape[1]:
         return sims.mean(axis=1)
     return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
