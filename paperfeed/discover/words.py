@@ -165,12 +165,15 @@ def closest_many(candidates: WordRows, liked: Sequence[WordRows],
             rows_ += len(liked[last])
             last += 1
         sims = cosines(candidates, WordRows.concat(list(liked[first:last])))
-        start = 0
-        for member in range(first, last):
-            size = len(liked[member])
-            if size:
-                out[member] = _top_mean(sims[:, start:start + size], k)
-            start += size
+        sizes = np.asarray([len(rows) for rows in liked[first:last]])
+        starts = np.cumsum(sizes) - sizes
+        members = np.flatnonzero(sizes) + first
+        if k == 1 and len(members):  # the closest of each member's papers, in one pass
+            out[members] = np.maximum.reduceat(sims, starts[sizes > 0], axis=1).T
+        else:
+            for member in members:
+                start = starts[member - first]
+                out[member] = _top_mean(sims[:, start:start + sizes[member - first]], k)
         first = last
     return out
 

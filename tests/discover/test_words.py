@@ -85,7 +85,8 @@ def test_closest_many_is_closest_per_member_in_any_grouping(
     rows = words.weigh(counts, idf)
     cand = rows.take(range(30))
     liked = [rows.take(range(30 + 5 * i, 30 + 5 * i + n)) for i, n in enumerate([5, 0, 3, 5, 1])]
-    each = np.stack([words.closest(cand, one, 2) for one in liked])
-    for group in (1, 4, 100):
-        monkeypatch.setattr(words, "GROUP_ROWS", group)
-        assert words.closest_many(cand, liked, 2) == pytest.approx(each, abs=1e-6)
+    for k in (1, 2):
+        each = np.stack([words.closest(cand, one, k) for one in liked])
+        for group in (1, 4, 100):
+            monkeypatch.setattr(words, "GROUP_ROWS", group)
+            assert words.closest_many(cand, liked, k) == pytest.approx(each, abs=1e-6)
