@@ -85,7 +85,7 @@ class Recommender:
         self._lock = threading.Lock()
         self._terms: dict[int, dict[str, int]] = {}  # paper key -> stem counts (words half)
         self._idf: dict[str, float] = {}
-        self._words_version: object = None
+        self._idf_papers = -1  # the keyword index's size when the idf table was started
 
     def fitted(self, user_id: int) -> Fitted:
         """The member's model, refitted only when their signals (or the index) changed."""
@@ -211,27 +211,29 @@ class Recommender:
                                    lambda: self._words(keys), size=8)
 
     def _words(self, keys: list[int]) -> WordRows:
-        """Each paper's stem counts and each stem's idf are kept until the indexes change
-        (the only time a paper's text or the frequencies do): a refit after one rating
-        analyses one new paper, not all the member's (~0.15 ms a paper)."""
-        version = self.catalog.indexes.version()
+        """Each paper's stem counts are kept (a paper's text changes only with a new
+        version: rare, and a stale row only blurs one candidate), each stem's idf until the
+        keyword index has grown by 1 %: a refit after one rating analyses one new paper,
+        not all the member's (~0.15 ms a paper), and the follower indexing a paper does not
+        throw the rest away."""
+        papers = self.catalog.indexes.fulltext.num_docs()
         with self._lock:
-            if self._words_version != version:
-                self._terms.clear()
+            if abs(papers - self._idf_papers) > 0.01 * max(self._idf_papers, 1):
                 self._idf = {}  # a new table: a reader of the old one keeps a whole one
-                self._words_version = version
+                self._idf_papers = papers
             idf_table = self._idf
             counts = {k: self._terms[k] for k in keys if k in self._terms}
         missing = [k for k in keys if k not in counts]
         for paper in self.catalog.store.papers.get_many(missing):
             counts[paper.key] = paper_terms(paper.title, paper.abstract)
         fulltext = self.catalog.indexes.fulltext
-        stems = sorted({s for k in missing for s in counts.get(k, {}) if s not in idf_table})
-        idf = idf_from(fulltext.document_frequencies(stems), fulltext.num_docs())
+        stems = sorted({s for k in keys for s in counts.get(k, {}) if s not in idf_table})
+        idf = idf_from(fulltext.document_frequencies(stems), papers)
         with self._lock:
             idf_table.update(idf)
             for k in missing:
-                self._terms[k] = counts.get(k, {})
+                if k in counts:  # a paper not in the store (hidden, gone) is not kept
+                    self._terms[k] = counts[k]
             while len(self._terms) > CACHED_PAPER_TERMS:
                 self._terms.pop(next(iter(self._terms)))
         # Read without the lock: entries are only added (a dict lookup is atomic).
