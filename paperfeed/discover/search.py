@@ -239,18 +239,22 @@ def transformer_ranking(catalog: Catalog, query: str, filters: Filters, depth: i
 
 def _rankings(catalog: Catalog, query: str, mode: str, filters: Filters,
               depth: int) -> dict[str, list[tuple[int, float]]]:
-    """Each retriever's ranking. In hybrid mode the keyword search runs on a second thread
-    while this one searches the vectors and embeds the query for the transformer (~9 ms;
-    tantivy, usearch and ONNX Runtime release the GIL), so a query waits for the slower
-    of the two, not for their sum."""
+    """Each retriever's ranking. In hybrid mode the keyword search and the query's
+    transformer embedding (3-7 ms) run on threads of their own while this one embeds the
+    query for the static model and searches its vectors (tantivy, usearch and ONNX Runtime
+    release the GIL), so a query waits for the slowest of the three, not for their sum."""
     if mode == "keyword":
         return {"keyword": keyword_ranking(catalog, query, filters, depth)}
     keyword = (catalog.in_background(keyword_ranking, catalog, query, filters, depth)
                if mode == "hybrid" else None)
-    semantic = semantic_ranking(catalog, query, filters, depth)
     tier = catalog.indexes.transformer
+    embedding = None
     if tier is not None and len(tier.index) and not filters.active:
-        tier.embed_query(query)  # kept in its query cache for transformer_ranking
+        # kept in its query cache for transformer_ranking; embedded beside the static half
+        embedding = catalog.in_background(tier.embed_query, query)
+    semantic = semantic_ranking(catalog, query, filters, depth)
+    if embedding is not None:
+        embedding.result()
     rankings = {"keyword": keyword.result()} if keyword is not None else {}
     rankings["semantic"] = semantic
     candidates = {key for ranking in rankings.values() for key, _ in ranking}
