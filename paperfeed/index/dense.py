@@ -75,6 +75,10 @@ class DenseMatrix:
     def count(self) -> int:
         return int(np.count_nonzero(self._maps[1]))
 
+    def keys(self) -> np.ndarray:
+        """Every key whose row holds a vector, ascending (the map's fit and placement)."""
+        return np.flatnonzero(self._maps[1]).astype(np.int64)
+
     def _grow(self, max_key: int) -> None:
         rows = (max_key // GROW_ROWS + 1) * GROW_ROWS
         self.flush()

@@ -43,6 +43,7 @@ from .backfill import run_backfill
 from .embed import Embedder
 from .embedders import EMBEDDERS, EmbedderSpec, embedder_spec
 from .fulltext import FulltextIndex
+from .map_artifact import MapArtifact
 from .vectors import VectorIndex
 
 CHECKPOINT_ROWS = 50_000
@@ -72,6 +73,9 @@ class Indexes:
             self.transformer = VectorArtifact(index_dir, _transformer(), cache,
                                               read_only=read_only)
             self.artifacts.append(self.transformer)
+        # Last: its checkpoint places the papers the static tier has just added.
+        self.map = MapArtifact(index_dir, self.semantic, read_only=read_only)
+        self.artifacts.append(self.map)
         # Held while this process writes: a refresh (from another thread) then waits for
         # nothing and re-opens nothing; the update itself started from the latest files.
         self._writing_here = threading.Lock()
@@ -155,6 +159,7 @@ class Indexes:
     def _update(self, store: Papers, progress: bool, batch_size: int) -> IndexReport:
         report = IndexReport()
         started = time.perf_counter()
+        self.map.papers = store
         self._defer_bulk(store)
         since = self.last_seq
         pending = store.count_changed_since(since)
@@ -169,7 +174,7 @@ class Indexes:
                 report.indexed += len(rows)
                 bar.update(len(rows))
                 if due(len(rows)):
-                    self._checkpoint(report)
+                    self._checkpoint(report, final=False)
         self._checkpoint(report)
         report.seconds = time.perf_counter() - started
         return report
@@ -218,9 +223,11 @@ class Indexes:
             if isinstance(artifact, VectorArtifact):
                 artifact.index.repair()
 
-    def _checkpoint(self, report: IndexReport) -> None:
+    def _checkpoint(self, report: IndexReport, *, final: bool = True) -> None:
+        """Save what changed; the map only at the end of an update (a bulk ingest fits
+        it once, on everything)."""
         for artifact in self.artifacts:
-            if artifact.unsaved:
+            if artifact.unsaved and (final or artifact is not self.map):
                 artifact.checkpoint(report)
 
 

@@ -152,6 +152,10 @@ class Papers:
         by_key = {row.key: to_paper(row._asdict()) for row in rows}
         return [by_key[k] for k in keys if k in by_key]
 
+    def ids(self) -> dict[int, str]:
+        """Every paper's public id by key (the map's points: 588k in ~0.5 s)."""
+        return {row[0]: row[1] for row in self.db.all(_statement("SELECT key, id FROM papers"))}
+
     def sources_of(self, key: int) -> list[Sighting]:
         return [Sighting(source=row.source, ref=row.ref, rank=row.rank, seen_at=row.seen_at)
                 for row in self.db.all(SOURCES, {"key": key})]

@@ -1,0 +1,178 @@
+"""The map of the corpus as an index artifact (directory ``map``, its own stamp).
+
+Derived from the static tier's vectors (every paper has one), it follows the store like the
+other artifacts: `add` only notes the changed papers (key and month), and the checkpoint
+at the end of an update places them (layout.py) or, when there is no layout yet or the
+corpus has doubled since the last fit, refits everything. Intermediate checkpoints of a
+bulk ingest skip it (sync.py), so a 588k build fits once, on the whole corpus.
+
+One file, ``layout.npz``, replaced atomically at each checkpoint: per paper (ascending key)
+its position in the unit square, cluster and month of first publication; the fitted
+sample (keys, positions) new papers are placed against; the cluster centroids and labels.
+Readers load it when the stamp changes (~8 MB and ~30 ms at 588k papers).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..models import IndexRow
+from . import layout
+from .artifacts import Artifact, IndexReport, Stamp
+
+if TYPE_CHECKING:
+    from ..store import Papers
+    from .artifacts import VectorArtifact
+
+log = logging.getLogger("paperfeed.index.map")
+PLACE_CHUNK = 65_536
+
+
+@dataclass
+class Layout:
+    """What the map file holds; arrays by paper, ascending key."""
+
+    keys: np.ndarray  # int64
+    xy: np.ndarray  # float32 (n, 2) in [0, 1]
+    cluster: np.ndarray  # int16
+    month: np.ndarray  # int32: year * 12 + month - 1; -1 when undated
+    fit_keys: np.ndarray  # int64: the sample the projection was fitted on
+    fit_xy: np.ndarray
+    centroids: np.ndarray  # float32 (clusters, 2)
+    labels: np.ndarray  # str per cluster: its key terms, " · "-joined
+
+    @classmethod
+    def empty(cls) -> Layout:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, np.zeros((0, 2), np.float32), np.zeros(0, np.int16),
+                   np.zeros(0, np.int32), none, np.zeros((0, 2), np.float32),
+                   np.zeros((0, 2), np.float32), np.zeros(0, dtype=str))
+
+    def position(self, key: int) -> int | None:
+        """The index of `key` in the arrays, or None."""
+        at = int(np.searchsorted(self.keys, key))
+        return at if at < len(self.keys) and self.keys[at] == key else None
+
+
+def month_number(row: IndexRow) -> int:
+    return row.published.year * 12 + row.published.month - 1 if row.published else -1
+
+
+class MapArtifact(Artifact):
+    """The 2-D layout of every paper with a static vector. Bump FORMAT when the file or
+    the method changes; the stamp's model names the embedder and the projection, so
+    installing the ``map`` extra re-lays the map with openTSNE."""
+
+    name = "map"
+    FORMAT = 1
+    FILE = "layout.npz"
+
+    def __init__(self, root: Path, vectors: VectorArtifact, *, read_only: bool) -> None:
+        self.vectors = vectors
+        self.papers: Papers | None = None  # set by the writer before an update (labels)
+        self.layout = Layout.empty()
+        self._pending: dict[int, int] = {}  # key -> month, noted by `add`
+        super().__init__(root, read_only=read_only)
+
+    def wanted(self) -> Stamp:
+        return Stamp(self.FORMAT, f"{self.vectors.configured.name}/{layout.projection_method()}",
+                     2)
+
+    def _open(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with np.load(self.dir / self.FILE) as stored:
+                self.layout = Layout(**{name: stored[name] for name in stored.files})
+        except (FileNotFoundError, ValueError, TypeError, KeyError):
+            self.layout = Layout.empty()
+        self._pending = {}
+
+    def add(self, rows: list[IndexRow], report: IndexReport) -> None:
+        for row in rows:
+            self._pending[row.key] = month_number(row)
+
+    def __len__(self) -> int:
+        return len(self.layout.keys)
+
+    @property
+    def method(self) -> str:
+        return self.stamp.model.rpartition("/")[2]
+
+    def _save(self, report: IndexReport) -> None:
+        if not self._pending:
+            return
+        dense = self.vectors.index.dense
+        with report.timed("map: layout"):
+            grown = len(self.layout.keys) + len(self._pending)
+            if not len(self.layout.fit_keys) or grown > 2 * len(self.layout.fit_keys) \
+                    and len(self.layout.fit_keys) < layout.FIT_SAMPLE:
+                self.layout = self._refit(dense.keys())
+            else:
+                self.layout = self._place(self._pending)
+        self._pending = {}
+        self._write()
+
+    def _months(self, keys: np.ndarray) -> np.ndarray:
+        """Months of `keys`: noted by `add`, else from the current layout."""
+        known = dict(zip(self.layout.keys.tolist(), self.layout.month.tolist(), strict=True))
+        known.update(self._pending)
+        return np.array([known.get(k, -1) for k in keys.tolist()], dtype=np.int32)
+
+    def _refit(self, keys: np.ndarray) -> Layout:
+        """Fit on a sample of `keys`, place the others, cluster and label."""
+        dense = self.vectors.index.dense
+        rng = np.random.default_rng(layout.SEED)
+        sample = np.sort(rng.choice(keys, layout.FIT_SAMPLE, replace=False)) \
+            if len(keys) > layout.FIT_SAMPLE else keys
+        fit_vectors = dense.get(sample)
+        fit_xy = layout.fit(fit_vectors, self.method)
+        xy = np.zeros((len(keys), 2), dtype=np.float32)
+        for start in range(0, len(keys), PLACE_CHUNK):
+            xy[start:start + PLACE_CHUNK] = layout.place(
+                fit_vectors, fit_xy, dense.get(keys[start:start + PLACE_CHUNK]))
+        xy[np.searchsorted(keys, sample)] = fit_xy  # the fitted keep their own position
+        centroids = layout.kmeans(fit_xy, layout.cluster_count(len(sample)))
+        cluster = layout.assign(xy, centroids)
+        labels = self._label(keys, cluster, len(centroids))
+        log.info("map: fitted %d papers (%s), placed %d", len(sample), self.method, len(keys))
+        return Layout(keys, xy, cluster, self._months(keys), sample, fit_xy, centroids, labels)
+
+    def _place(self, pending: dict[int, int]) -> Layout:
+        """The current layout plus `pending` papers placed by their fitted neighbours."""
+        old, dense = self.layout, self.vectors.index.dense
+        new = np.array(sorted(pending), dtype=np.int64)
+        new = new[dense.held(new)]
+        xy = layout.place(dense.get(old.fit_keys), old.fit_xy, dense.get(new))
+        keep = ~np.isin(old.keys, new)  # a changed paper moves
+        keys = np.concatenate([old.keys[keep], new])
+        order = np.argsort(keys, kind="stable")
+        months = np.array([pending[k] for k in new.tolist()], dtype=np.int32)
+        return Layout(keys[order], np.concatenate([old.xy[keep], xy])[order],
+                      np.concatenate([old.cluster[keep], layout.assign(xy, old.centroids)])[order],
+                      np.concatenate([old.month[keep], months])[order],
+                      old.fit_keys, old.fit_xy, old.centroids, old.labels)
+
+    def _label(self, keys: np.ndarray, cluster: np.ndarray, clusters: int) -> np.ndarray:
+        if self.papers is None:
+            return np.array([""] * clusters)
+        rng = np.random.default_rng(layout.SEED)
+        texts: list[list[str]] = []
+        for c in range(clusters):
+            members = keys[cluster == c]
+            if len(members) > layout.LABEL_PAPERS:
+                members = rng.choice(members, layout.LABEL_PAPERS, replace=False)
+            rows = self.papers.index_rows(members.tolist())
+            texts.append([f"{row.title}. {row.abstract}" for row in rows])
+        return np.array([" · ".join(terms) for terms in layout.key_terms(texts)])
+
+    def _write(self) -> None:
+        tmp = self.dir / (self.FILE + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **vars(self.layout))
+        os.replace(tmp, self.dir / self.FILE)
