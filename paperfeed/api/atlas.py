@@ -1,0 +1,72 @@
+"""`GET /api/map`: the map of the corpus (points and cluster labels), the same for everyone.
+
+No route here reads a cookie or a credential, so every byte may be cached by any proxy;
+the responses carry the map's version as an ETag. Two forms of the points:
+
+- ``/api/map``: JSON, with the points as columns (`id`, `x`, `y`, `cluster`; positions in
+  [0, 1]): easy for any client, ~22 MB at 588k papers (~6 MB gzipped by the client's proxy).
+- ``/api/map/points.bin``: the binary form the `/map` page draws from (atlas.encode_binary),
+  gzip-encoded when the client accepts it. With ``?v=<version>`` it is immutable.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..catalog import Catalog
+from ..discover import atlas
+from .errors import ERRORS
+
+router = APIRouter(tags=["map"])
+FRESH_S = 60  # a new day's papers move the map; its unversioned URL is re-checked this often
+
+
+def _catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    return request.headers.get("if-none-match") == etag
+
+
+@router.get("/map", responses=ERRORS, summary="The map of the corpus: points and labels")
+def map_json(request: Request) -> Response:
+    """Every paper's position on the map (`points`: columns of equal length) and each
+    cluster's label, centre and size. `version` changes when the map does."""
+    found = atlas.points(_catalog(request))
+    etag = f'"{found.version}"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={FRESH_S}"}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    body = orjson.dumps({
+        "version": found.version, "method": found.method, "count": len(found.ids),
+        "clusters": found.clusters(),
+        "points": {"id": found.ids, "x": [round(v, 5) for v in found.xy[:, 0].tolist()],
+                   "y": [round(v, 5) for v in found.xy[:, 1].tolist()],
+                   "cluster": found.cluster.tolist()}})
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get("/map/points.bin", responses=ERRORS, summary="The map's points, binary")
+def map_binary(request: Request, v: str = "") -> Response:
+    """The points in the compact binary form (atlas.encode_binary); gzip-encoded for
+    clients that accept it. Immutable when `v` names the current version."""
+    catalog = _catalog(request)
+    found = atlas.points(catalog)
+    etag = f'"{found.version}"'
+    immutable = v == found.version
+    headers = {"ETag": etag, "Vary": "Accept-Encoding", "Cache-Control":
+               "public, max-age=31536000, immutable" if immutable
+               else f"public, max-age={FRESH_S}"}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    body = atlas.encode_binary(catalog, found)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = gzip.decompress(body)
+    return Response(body, media_type="application/octet-stream", headers=headers)

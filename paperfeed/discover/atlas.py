@@ -1,0 +1,161 @@
+"""What the map pages and `/api/map` show, read from the map artifact (index/map_artifact.py).
+
+- `points`: every visible paper's id, position, cluster, as columns (hidden papers left
+  out), once per map version and hidden set.
+- `encode_binary`: the compact form the `/map` page loads (588k points: 7 bytes a paper
+  plus its id, ~3 MB gzipped; docs/map.md).
+- `neighbourhood`: the papers around one paper on the map (the paper page's small map).
+- `months_of` / `histogram`: papers per month for a search or a category (the trend chart).
+- `rising`: the clusters growing fastest in the latest month.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..catalog import Catalog
+from ..index.map_artifact import Layout
+
+MAGIC = b"PFMAP1\0\0"
+SCALE = 65_535  # positions are sent as uint16: 1/65535 of the map, far below a pixel
+RISING_BASELINE = 3  # months before the latest one that the growth is measured against
+RISING_MIN = 5  # papers in the latest month for a cluster to count as rising
+
+
+@dataclass(frozen=True)
+class Points:
+    version: str
+    ids: list[str]
+    xy: np.ndarray
+    cluster: np.ndarray
+    labels: list[str]
+    centroids: np.ndarray
+    sizes: list[int]
+    method: str
+
+    def clusters(self) -> list[dict[str, object]]:
+        return [{"id": c, "label": label, "x": round(float(x), 4), "y": round(float(y), 4),
+                 "papers": size}
+                for c, (label, (x, y), size) in enumerate(zip(
+                    self.labels, self.centroids, self.sizes, strict=True))]
+
+
+def current(catalog: Catalog) -> Layout:
+    return catalog.indexes.map.layout
+
+
+def points(catalog: Catalog) -> Points:
+    """The map's visible points, computed once per map checkpoint and set of hidden papers."""
+    community = catalog.store.community
+    hidden = tuple(sorted(community.hidden_latest(community.hidden_count())))
+    artifact = catalog.indexes.map
+    version = (artifact.seen, artifact.stamp.last_seq, hidden)
+    return catalog.memo("atlas:points", version, lambda: _points(catalog, version, hidden))
+
+
+def _points(catalog: Catalog, version: object, hidden: tuple[int, ...]) -> Points:
+    layout, artifact = current(catalog), catalog.indexes.map
+    ids = catalog.store.papers.ids()
+    keep = ~np.isin(layout.keys, np.asarray(hidden, dtype=np.int64))
+    keep &= np.array([k in ids for k in layout.keys.tolist()], dtype=bool)
+    keys = layout.keys[keep]
+    tag = hashlib.sha1(repr(version).encode()).hexdigest()[:12]
+    sizes = np.bincount(layout.cluster[keep], minlength=len(layout.labels)).tolist()
+    return Points(tag, [ids[k] for k in keys.tolist()], layout.xy[keep], layout.cluster[keep],
+                  [str(label) for label in layout.labels], layout.centroids, sizes,
+                  artifact.method)
+
+
+def encode_binary(catalog: Catalog, found: Points) -> bytes:
+    """MAGIC, uint32 count, uint32 byte length of the ids; uint16 x[n], y[n], cluster[n]
+    (little-endian); the ids, newline-separated UTF-8. Gzipped, once per version."""
+    def cached() -> bytes:
+        quantised = np.round(found.xy * SCALE).astype("<u2")
+        ids = "\n".join(found.ids).encode()
+        raw = b"".join([MAGIC, struct.pack("<II", len(found.ids), len(ids)),
+                        np.ascontiguousarray(quantised[:, 0]).tobytes(),
+                        np.ascontiguousarray(quantised[:, 1]).tobytes(),
+                        found.cluster.astype("<u2").tobytes(), ids])
+        return gzip.compress(raw, compresslevel=6, mtime=0)
+    return catalog.memo("atlas:binary", found.version, cached)
+
+
+def neighbourhood(catalog: Catalog, key: int, count: int = 40) -> dict[str, object] | None:
+    """The paper's position and its `count` nearest papers on the map, in a window's
+    coordinates (0-1 across the window), or None if the paper is not on the map."""
+    layout = current(catalog)
+    at = layout.position(key)
+    if at is None or len(layout.keys) < 2:
+        return None
+    centre = layout.xy[at]
+    gap = ((layout.xy - centre) ** 2).sum(axis=1)
+    near = np.argpartition(gap, min(count, len(gap) - 1))[:count + 1]
+    near = near[near != at]
+    radius = float(np.sqrt(gap[near].max())) or 1e-3
+    papers = catalog.store.papers.get_many(layout.keys[near].tolist())
+    spots = {p.key: p for p in papers}
+    hidden = catalog.store.community.hidden(list(spots))
+
+    def window(xy: np.ndarray) -> tuple[float, float]:
+        x, y = (xy - centre) / (2.2 * radius) + 0.5
+        return round(float(x), 4), round(float(y), 4)
+
+    around = [{"paper": spots[int(layout.keys[i])], "xy": window(layout.xy[i]),
+               "cluster": int(layout.cluster[i])}
+              for i in near if int(layout.keys[i]) in spots and int(layout.keys[i]) not in hidden]
+    label = str(layout.labels[layout.cluster[at]]) if len(layout.labels) else ""
+    return {"around": around, "label": label, "cluster": int(layout.cluster[at])}
+
+
+def months_of(catalog: Catalog, keys: list[int]) -> np.ndarray:
+    """Month numbers (year * 12 + month - 1) of `keys` that are on the map and dated."""
+    layout = current(catalog)
+    wanted = np.asarray(keys, dtype=np.int64)
+    at = np.searchsorted(layout.keys, wanted)
+    at = np.minimum(at, max(len(layout.keys) - 1, 0))
+    if not len(layout.keys):
+        return np.zeros(0, dtype=np.int32)
+    found = layout.month[at][layout.keys[at] == wanted]
+    return found[found >= 0]
+
+
+def histogram(months: np.ndarray, most: int = 36) -> list[tuple[str, int]]:
+    """("YYYY-MM", papers) for each month from the first to the last, the last `most`."""
+    if not len(months):
+        return []
+    first, last = max(int(months.min()), int(months.max()) - most + 1), int(months.max())
+    counts = np.bincount(months[months >= first] - first, minlength=last - first + 1)
+    return [(f"{(first + i) // 12:04d}-{(first + i) % 12 + 1:02d}", int(n))
+            for i, n in enumerate(counts)]
+
+
+def rising(catalog: Catalog, top: int = 15) -> tuple[str, list[dict[str, object]]]:
+    """The latest month ("YYYY-MM") and the clusters whose share of it grew most against
+    the `RISING_BASELINE` months before (papers per month, +1 smoothed so a cluster new
+    to the corpus does not divide by zero)."""
+    layout = current(catalog)
+    dated = layout.month >= 0
+    if not dated.any() or not len(layout.labels):
+        return "", []
+    latest = int(layout.month[dated].max())
+    clusters = len(layout.labels)
+
+    def per_cluster(month_from: int, month_to: int) -> np.ndarray:
+        pick = (layout.month >= month_from) & (layout.month <= month_to)
+        return np.bincount(layout.cluster[pick], minlength=clusters).astype(float)
+
+    now = per_cluster(latest, latest)
+    before = per_cluster(latest - RISING_BASELINE, latest - 1) / RISING_BASELINE
+    share_now = now / max(now.sum(), 1)
+    share_before = before / max(before.sum(), 1e-9) if before.sum() else share_now
+    growth = (share_now + 1e-3) / (share_before + 1e-3)
+    order = np.argsort(-growth, kind="stable")
+    label = f"{latest // 12:04d}-{latest % 12 + 1:02d}"
+    return label, [{"cluster": int(c), "label": str(layout.labels[c]), "now": int(now[c]),
+                    "before": round(float(before[c]), 1), "growth": round(float(growth[c]), 2)}
+                   for c in order if now[c] >= RISING_MIN][:top]
