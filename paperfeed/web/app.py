@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from ..api import admin as api_admin
+from ..api import atlas as api_atlas
 from ..api import authors as api_authors
 from ..api import collections as api_collections
 from ..api import comments as api_comments
@@ -53,6 +54,7 @@ from . import (
     feed_views,
     foryou_views,
     library_views,
+    map_views,
     views,
 )
 from .page_cache import PageCache
@@ -115,6 +117,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.include_router(api_authors.router, prefix=API_PREFIX)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_admin.router, prefix=API_PREFIX)
+    app.include_router(api_atlas.router, prefix=API_PREFIX)
     api_openapi.describe(app, settings.max_limit)
     refuse_get_on_post_routes(app.router.routes)  # the API's own: in api/routes.py
 
@@ -154,6 +157,8 @@ def _add_routes(app: FastAPI) -> None:
         page(f"/comments/{{comment_id:int}}/{action}", getattr(comment_views, action), post)
     page("/papers/{paper_id:path}", views.paper)
     page("/search", views.search)
+    page("/map", map_views.map_page)
+    page("/trends", map_views.trends)
     page("/submit", community_views.submit_form)
     page("/submit", community_views.submit, post)
     page("/submit/manual", community_views.submit_manual, post)

@@ -24,6 +24,7 @@ from ..members.comments import render as render_comment
 from ..members.comments import threads
 from ..models import StoredPaper, Submission
 from ..store import MAX_COMMENT
+from .map_views import bars, neighbourhood, trend
 from .render import render, vote_state
 
 FAVICON = str(resources.files("paperfeed.web") / "static" / "favicon.svg")
@@ -154,6 +155,7 @@ def _paper_page(request: Request, found: StoredPaper,
     user = current_user(request)
     comments = catalog.store.comments.thread(found.key, moderator=bool(user and user.is_admin))
     return render(request, "paper.html", paper=found, similar=related, why=why,
+                  neighbourhood=neighbourhood(catalog, found),
                   sources=catalog.store.papers.sources_of(found.key), submission=submission,
                   notice=request.query_params.get("notice"), threads=threads(comments),
                   comment_count=sum(1 for c in comments if not (c.deleted or c.hidden)),
@@ -178,10 +180,13 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
     error = None
     hits: list[Hit] = []
     total = None  # known for a date-sorted search, and on the last page of the others
+    chart: dict = {}
     try:
         if sort not in SEARCH_SORTS:
             raise BadRequest(f"sort={sort[:20]!r}: use relevance or date")
         filters = parse_filters(params.get("from"), params.get("to"), category)
+        if q or filters.active:
+            chart = bars(trend(catalog, q, mode, filters))
         if q and sort == "date":
             found = newest_close(catalog, q, mode=mode, filters=filters)
             total, hits = len(found), found[offset:offset + page_size + 1]
@@ -205,7 +210,7 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
                   mode=mode if mode in MODES else "hybrid", modes=MODES, error=error,
                   date_from=params.get("from"), date_to=params.get("to"), category=category,
                   categories=catalog.store.papers.categories(), more=more,
-                  next_url="/search?" + urlencode(next_params),
+                  next_url="/search?" + urlencode(next_params), chart=chart,
                   **vote_state(request, [h.paper for h in hits[:page_size]]))
 
 

@@ -1,0 +1,115 @@
+// The map of the corpus (/map): every paper as a point, drawn with regl-scatterplot (WebGL),
+// from /api/map/points.bin (discover/atlas.py encode_binary). Pan and zoom are the
+// library's; hover shows the paper's title (fetched from /api/papers/{id}, set as text,
+// never as HTML); a click opens the paper. The page's own data (search results and the
+// member's library to highlight) is JSON in #map-marks.
+import createPubSub from "/static/vendor/pub-sub-es.js";
+
+window.createPubSub = createPubSub; // the UMD build of regl-scatterplot reads this global
+
+const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948",
+  "#9c755f", "#bab0ac", "#86bcb6", "#d37295", "#8cd17d", "#a0cbe8", "#ffbe7d", "#b6992d",
+  "#f1ce63", "#79706e", "#d4a6c8", "#fabfd2", "#499894", "#e15759"];
+const RESULT = "#d62728";
+const LIBRARY = "#111111";
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("could not load " + src));
+    document.head.appendChild(script);
+  });
+}
+
+function decode(buffer) {
+  const head = new DataView(buffer, 8, 8);
+  const count = head.getUint32(0, true);
+  const idBytes = head.getUint32(4, true);
+  const x = new Uint16Array(buffer, 16, count);
+  const y = new Uint16Array(buffer, 16 + 2 * count, count);
+  const cluster = new Uint16Array(buffer, 16 + 4 * count, count);
+  const text = new TextDecoder().decode(new Uint8Array(buffer, 16 + 6 * count, idBytes));
+  return { count, x, y, cluster, ids: count ? text.split("\n") : [] };
+}
+
+async function main() {
+  const root = document.getElementById("map");
+  const canvas = root.querySelector("canvas");
+  const status = document.getElementById("map-status");
+  const tip = document.getElementById("map-tip");
+  const marks = JSON.parse(document.getElementById("map-marks").textContent);
+  if (!window.WebGLRenderingContext) {
+    status.textContent = "This browser cannot draw the map (it needs WebGL).";
+    return;
+  }
+  await loadScript("/static/vendor/regl.min.js"); // the global createREGL
+  await loadScript("/static/vendor/regl-scatterplot.min.js");
+  const started = performance.now();
+  const response = await fetch(root.dataset.points);
+  const points = decode(await response.arrayBuffer());
+  const clusters = Number(root.dataset.clusters);
+  const byId = new Map(points.ids.map((id, i) => [id, i]));
+  const colour = new Float32Array(points.count);
+  const size = new Float32Array(points.count);
+  const xs = new Float32Array(points.count);
+  const ys = new Float32Array(points.count);
+  for (let i = 0; i < points.count; i++) {
+    xs[i] = (points.x[i] / 65535) * 2 - 1;
+    ys[i] = 1 - (points.y[i] / 65535) * 2;
+    colour[i] = points.cluster[i] % PALETTE.length;
+  }
+  const mark = (ids, value) => {
+    for (const id of ids) {
+      const i = byId.get(id);
+      if (i !== undefined) { colour[i] = value; size[i] = 1; }
+    }
+  };
+  mark(marks.library, PALETTE.length + 1);
+  mark(marks.results, PALETTE.length);
+  const { width, height } = root.getBoundingClientRect();
+  const scatterplot = window.createScatterplot.default({
+    canvas, width, height,
+    pointSize: [points.count > 100000 ? 2 : 5, 9],
+    sizeBy: "valueB",
+    colorBy: "valueA",
+    pointColor: [...PALETTE, RESULT, LIBRARY],
+    backgroundColor: [1, 1, 1, 1],
+    opacityBy: "density",
+    spatialIndexUseWorker: false, // the CSP allows no blob: workers
+    lassoOnLongPress: false,
+  });
+  await scatterplot.draw({ x: xs, y: ys, valueA: colour, valueB: size },
+    { zDataType: "categorical", wDataType: "categorical" });
+  root.dataset.drawn = String(points.count);
+  root.dataset.loadMs = String(Math.round(performance.now() - started));
+  status.textContent = `${points.count.toLocaleString()} papers in ${clusters} regions.` +
+    (marks.results.length ? ` ${marks.results.length} results of your search in red.` : "") +
+    (marks.library.length ? ` Your library in black.` : "");
+
+  let hovered = -1;
+  scatterplot.subscribe("pointOver", async (i) => {
+    hovered = i;
+    const id = points.ids[i];
+    const [px, py] = scatterplot.getScreenPosition(i);
+    tip.hidden = false;
+    tip.style.left = `${Math.round(px + 12)}px`;
+    tip.style.top = `${Math.round(py + 12)}px`;
+    tip.textContent = id;
+    const answer = await fetch(`/api/papers/${encodeURIComponent(id)}`);
+    if (answer.ok && hovered === i) {
+      const paper = await answer.json();
+      tip.textContent = paper.title; // text, never HTML: a hostile title stays inert
+    }
+  });
+  scatterplot.subscribe("pointOut", () => { hovered = -1; tip.hidden = true; });
+  scatterplot.subscribe("select", ({ points: picked }) => {
+    if (picked.length === 1) window.location.assign(`/papers/${points.ids[picked[0]]}`);
+  });
+  window.paperfeedMap = { scatterplot, ids: points.ids, xs, ys };
+}
+
+main().catch((error) => {
+  document.getElementById("map-status").textContent = "The map could not be drawn: " + error;
+});
