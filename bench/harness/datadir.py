@@ -43,7 +43,8 @@ def settings(home: Path, embedder: str | None = None, **overrides: Any) -> Setti
 
 def embedder_of(home: Path) -> str:
     """The embedder a data dir's vectors were built with."""
-    return next(s.model for s in read_stamps(home / "index").values() if s.model)
+    return next(s.model for name, s in read_stamps(home / "index").items()
+                if name.startswith("vectors-") and s.model)
 
 
 def index_complete(home: Path, embedder: str) -> bool:

@@ -27,7 +27,7 @@ from .fulltext import term_counts
 
 log = logging.getLogger("paperfeed.index.layout")
 
-FIT_SAMPLE = 20_000  # openTSNE fits 20k papers in ~40 s on 2 cores (docs/map.md)
+FIT_SAMPLE = 10_000  # openTSNE: 20k papers took 559 s on a loaded machine (docs/map.md)
 PLACE_K = 10
 PLACE_TEMPERATURE = 0.02  # softmax over cosines: the nearest few decide, not a blur
 EXACT_BELOW = 4_096  # queries placed by exact search; more build an HNSW index of the fit

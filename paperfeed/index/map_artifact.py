@@ -89,7 +89,7 @@ class MapArtifact(Artifact):
         try:
             with np.load(self.dir / self.FILE) as stored:
                 self.layout = Layout(**{name: stored[name] for name in stored.files})
-        except (FileNotFoundError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError):
             self.layout = Layout.empty()
         self._pending = {}
 
