@@ -1,0 +1,115 @@
+"""The map and the trend chart in a real headless Chromium: the map draws (non-blank
+canvas), hovering a point shows its title as text (a hostile one stays inert), a click
+opens the paper, a scripted pan is timed (frames counted, not asserted); the search page
+draws its papers-per-month chart."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from paperfeed.catalog import Catalog
+from paperfeed.models import Paper
+
+from ..conftest import LiveServer, make_settings
+from .browser import SCREENSHOTS, needs_chromium
+from .test_pages import HOSTILE_TITLE
+
+pytestmark = needs_chromium
+DESKTOP = {"width": 1280, "height": 900}
+PAN_FRAMES = """async () => {
+  const canvas = document.querySelector('#map canvas');
+  const box = canvas.getBoundingClientRect();
+  let frames = 0, running = true;
+  const count = () => { frames++; if (running) requestAnimationFrame(count); };
+  requestAnimationFrame(count);
+  const started = performance.now();
+  const at = (x, y) => ({clientX: box.left + x, clientY: box.top + y, bubbles: true,
+                         buttons: 1, button: 0, view: window});
+  canvas.dispatchEvent(new MouseEvent('mousedown', at(200, 200)));
+  for (let i = 0; i < 60; i++) {
+    window.dispatchEvent(new MouseEvent('mousemove', at(200 + 4 * i, 200 + 2 * i)));
+    await new Promise(r => requestAnimationFrame(r));
+  }
+  window.dispatchEvent(new MouseEvent('mouseup', at(440, 320)));
+  running = false;
+  const seconds = (performance.now() - started) / 1000;
+  return {frames, seconds, fps: frames / seconds};
+}"""
+
+
+def non_blank_pixels(page: Any) -> int:
+    """Pixels of the map canvas that are not near-white, counted by decoding Playwright's
+    screenshot of it in the page (no image library needed)."""
+    shot = base64.b64encode(page.locator("#map canvas").screenshot()).decode()
+    return page.evaluate("""async src => {
+        const img = new Image(); img.src = src; await img.decode();
+        const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (Math.min(d[i], d[i + 1], d[i + 2]) < 240) n++;
+        return n;
+    }""", "data:image/png;base64," + shot)
+
+
+def point_on_screen(page: Any, id_: str) -> tuple[float, float]:
+    box = page.locator("#map canvas").bounding_box()
+    x, y = page.evaluate("""id => {
+        const m = window.paperfeedMap, i = m.ids.indexOf(id);
+        return m.scatterplot.getScreenPosition(i);
+    }""", id_)
+    return box["x"] + x, box["y"] + y
+
+
+def test_the_map_draws_hovers_and_opens_a_paper(browser: Any, tmp_path: Path) -> None:
+    catalog = Catalog(make_settings(tmp_path / "data"))
+    catalog.ingest([Paper(title=HOSTILE_TITLE, abstract="Graph kernels and distillation.",
+                          arxiv_id="2601.00001", published=date(2026, 1, 2), source="test",
+                          source_ref="t")])
+    catalog.reindex()
+    with LiveServer(catalog) as server:
+        page = browser.new_page(viewport=DESKTOP)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+        page.goto(server.url + "/map?q=knowledge+distillation")
+        page.wait_for_selector("#map[data-drawn]", state="attached", timeout=60_000)
+        drawn = int(page.get_attribute("#map", "data-drawn") or 0)
+        assert drawn == catalog.store.papers.count() == 317
+        assert non_blank_pixels(page) > 100
+        assert "results of your search in red" in page.locator("#map-status").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "map.png"))
+        timing = page.evaluate(PAN_FRAMES)
+        print("map pan:", json.dumps(timing), "load ms:", page.get_attribute("#map",
+                                                                            "data-load-ms"))
+
+        page.goto(server.url + "/map")
+        page.wait_for_selector("#map[data-drawn]", state="attached", timeout=60_000)
+        x, y = point_on_screen(page, "2601.00001")
+        page.mouse.move(x, y)
+        tip = page.locator("#map-tip")
+        tip.wait_for(state="visible")
+        page.wait_for_function("t => t.textContent.includes('Hostile graphs')",
+                               arg=tip.element_handle())
+        assert tip.inner_text() == HOSTILE_TITLE, "the title is shown as text"
+        assert tip.locator("img, script").count() == 0
+        page.mouse.click(x, y)
+        page.wait_for_url("**/papers/2601.00001")
+        assert errors == []
+
+
+def test_the_search_page_draws_its_trend_chart(browser: Any, demo_catalog: Catalog) -> None:
+    with LiveServer(demo_catalog) as server:
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(server.url + "/search?q=knowledge+distillation")
+        chart = page.locator("figure.trend-chart svg")
+        assert chart.is_visible()
+        bars = chart.locator("rect.bar")
+        assert bars.count() >= 1
+        heights = [float(bars.nth(i).get_attribute("height") or 0) for i in range(bars.count())]
+        assert max(heights) > 50 and chart.bounding_box()["width"] > 300
+        page.screenshot(path=str(SCREENSHOTS / "search-trend.png"))
