@@ -186,7 +186,7 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
             raise BadRequest(f"sort={sort[:20]!r}: use relevance or date")
         filters = parse_filters(params.get("from"), params.get("to"), category)
         if q or filters.active:
-            chart = bars(trend(catalog, q, mode, filters))
+            chart = bars(trend(catalog, q, filters))
         if q and sort == "date":
             found = newest_close(catalog, q, mode=mode, filters=filters)
             total, hits = len(found), found[offset:offset + page_size + 1]

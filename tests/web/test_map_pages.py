@@ -4,6 +4,7 @@ for every visitor, the trend chart on search, rising topics, the paper's neighbo
 from __future__ import annotations
 
 import gzip
+import re
 import struct
 from datetime import date
 from pathlib import Path
@@ -71,7 +72,9 @@ def test_the_binary_form_matches_the_json_and_is_shared(client: TestClient) -> N
 def test_search_pages_draw_papers_per_month(client: TestClient) -> None:
     page = client.get("/search?q=knowledge+distillation").text
     assert '<figure class="trend-chart">' in page and page.count('<rect class="bar"') >= 1
-    assert "Papers per month among the best matches" in page
+    assert "Papers per month with these words" in page
+    total = sum(int(n) for n in re.findall(r"<title>\d{4}-\d\d: (\d+) paper", page))
+    assert 0 < total < 316, "papers holding the words, not every paper"
     empty = client.get("/search").text
     assert "trend-chart" not in empty
 
