@@ -113,3 +113,6 @@ def test_the_search_page_draws_its_trend_chart(browser: Any, demo_catalog: Catal
         heights = [float(bars.nth(i).get_attribute("height") or 0) for i in range(bars.count())]
         assert max(heights) > 50 and chart.bounding_box()["width"] > 300
         page.screenshot(path=str(SCREENSHOTS / "search-trend.png"))
+        page.goto(server.url + "/trends")
+        assert page.locator("table.rising tbody tr").count() >= 1
+        page.screenshot(path=str(SCREENSHOTS / "trends.png"))
