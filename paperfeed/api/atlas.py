@@ -22,6 +22,10 @@ from ..discover import atlas
 from .errors import ERRORS
 
 router = APIRouter(tags=["map"])
+NOT_MODIFIED = {304: {"description": "Not modified: the map is still this ETag's version"}}
+BINARY = {200: {"description": "The points in the binary form (see the route's text)",
+                "content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}}}}
 FRESH_S = 60  # a new day's papers move the map; its unversioned URL is re-checked this often
 
 
@@ -33,7 +37,8 @@ def _not_modified(request: Request, etag: str) -> bool:
     return request.headers.get("if-none-match") == etag
 
 
-@router.get("/map", responses=ERRORS, summary="The map of the corpus: points and labels")
+@router.get("/map", responses={**ERRORS, **NOT_MODIFIED},
+            summary="The map of the corpus: points and labels")
 def map_json(request: Request) -> Response:
     """Every paper's position on the map (`points`: columns of equal length) and each
     cluster's label, centre and size. `version` changes when the map does."""
@@ -51,7 +56,8 @@ def map_json(request: Request) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-@router.get("/map/points.bin", responses=ERRORS, summary="The map's points, binary")
+@router.get("/map/points.bin", responses={**ERRORS, **NOT_MODIFIED, **BINARY},
+            response_class=Response, summary="The map's points, binary")
 def map_binary(request: Request, v: str = "") -> Response:
     """The points in the compact binary form (atlas.encode_binary); gzip-encoded for
     clients that accept it. Immutable when `v` names the current version."""

@@ -49,7 +49,8 @@ def _operations(schema: schemathesis.BaseSchema) -> list[schemathesis.APIOperati
 def test_every_operation_is_fuzzed(api_schema: schemathesis.BaseSchema) -> None:
     found = {(op.method.upper(), op.path) for op in _operations(api_schema)}
     assert ("GET", "/api/daily_papers") in found and ("POST", "/api/papers/{paper_id}/vote") \
-        in found and ("POST", "/api/collections") in found and len(found) == 26, found
+        in found and ("POST", "/api/collections") in found and len(found) == 28, found
+    assert {("GET", "/api/map"), ("GET", "/api/map/points.bin")} <= found
     assert {("POST", "/api/papers/{paper_id}/rating"), ("GET", "/api/recommendations")} <= found
     assert {("GET", "/api/papers/{paper_id}/comments"), ("POST", "/api/papers/{paper_id}/comments"),
             ("PATCH", "/api/comments/{comment_id}"), ("DELETE", "/api/comments/{comment_id}"),
