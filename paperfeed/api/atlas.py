@@ -12,6 +12,7 @@ the responses carry the map's version as an ETag. Two forms of the points:
 from __future__ import annotations
 
 import gzip
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -22,10 +23,11 @@ from ..discover import atlas
 from .errors import ERRORS
 
 router = APIRouter(tags=["map"])
-NOT_MODIFIED = {304: {"description": "Not modified: the map is still this ETag's version"}}
-BINARY = {200: {"description": "The points in the binary form (see the route's text)",
-                "content": {"application/octet-stream": {
-                    "schema": {"type": "string", "format": "binary"}}}}}
+Described = dict[int | str, dict[str, Any]]
+NOT_MODIFIED: Described = {304: {"description": "Not modified: still this ETag's version"}}
+BINARY: Described = {200: {
+    "description": "The points in the binary form (see the route's text)",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 FRESH_S = 60  # a new day's papers move the map; its unversioned URL is re-checked this often
 
 
