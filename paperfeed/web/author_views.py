@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..errors import NotFound
+from ..errors import BadRequest, NotFound
 from .render import render, vote_state
 from .views import _page_number
 
@@ -51,5 +51,9 @@ def _author_page(request: Request, name: str) -> HTMLResponse:
 
 def search(request: Request, q: str = "") -> HTMLResponse:
     q = q.strip()[:MAX_NAME_CHARS]
-    found = request.app.state.catalog.store.authors.search(q, 50) if q else []
+    try:
+        found = request.app.state.catalog.store.authors.search(q, 50) if q else []
+    except BadRequest as exc:  # too short: the form again, with the reason
+        return render(request, "authors.html", status=400, author_query=q, found=[],
+                      error=str(exc))
     return render(request, "authors.html", author_query=q, found=found)
