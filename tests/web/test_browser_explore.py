@@ -130,6 +130,21 @@ def test_phone_shows_a_paper_above_the_fold(browser, site: LiveServer) -> None: 
     _shot(phone, "explore-daily-phone.png")
 
 
+def test_phone_header_shows_every_list_link(browser, site: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """At 390 px the nav scrolled sideways and "Authors" sat past the edge, unseen."""
+    phone = browser.new_page(viewport=PHONE)
+    phone.goto(site.url + DAY_URL)
+    links = phone.locator("nav.views a")
+    assert links.count() >= 7
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], \
+            links.nth(i).inner_text()
+    assert phone.evaluate("(n => n.scrollWidth <= n.clientWidth)("
+                          "document.querySelector('nav.views'))")
+    _shot(phone, "explore-header-phone.png")
+
+
 def test_author_page_from_a_card(browser, site: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport=DESKTOP)
     page.goto(site.url + DAY_URL)
