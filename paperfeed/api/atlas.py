@@ -5,7 +5,7 @@ the responses carry the map's version as an ETag. Two forms of the points:
 
 - ``/api/map``: JSON, with the points as columns (`id`, `x`, `y`, `cluster`; positions in
   [0, 1]): easy for any client, ~22 MB at 588k papers (~6 MB gzipped by the client's proxy).
-- ``/api/map/points.bin``: the binary form the `/map` page draws from (atlas.encode_binary),
+- ``/api/map/points.bin``: the binary form the `/map` page draws from (map_artifact.encode_points),
   gzip-encoded when the client accepts it. With ``?v=<version>`` it is immutable.
 """
 
@@ -61,7 +61,7 @@ def map_json(request: Request) -> Response:
 @router.get("/map/points.bin", responses={**ERRORS, **NOT_MODIFIED, **BINARY},
             response_class=Response, summary="The map's points, binary")
 def map_binary(request: Request, v: str = "") -> Response:
-    """The points in the compact binary form (atlas.encode_binary); gzip-encoded for
+    """The points in the compact binary form (map_artifact.encode_points); gzip-encoded for
     clients that accept it. Immutable when `v` names the current version."""
     catalog = _catalog(request)
     found = atlas.points(catalog)

@@ -2,8 +2,9 @@
 
 - `points`: every visible paper's id, position, cluster, as columns (hidden papers left
   out), once per map version and hidden set.
-- `encode_binary`: the compact form the `/map` page loads (588k points: 7 bytes a paper
-  plus its id, ~3 MB gzipped; docs/map.md).
+- `encode_binary`: the compact form the `/map` page loads (588k points: 6 bytes a paper
+  plus its id, 4.3 MB gzipped; docs/map.md): written by the indexer with the map, encoded
+  here again only when a hidden paper must be left out.
 - `neighbourhood`: the papers around one paper on the map (the paper page's small map).
 - `months_of` / `histogram`: papers per month for a search or a category (the trend chart).
 - `rising`: the clusters growing fastest in the latest month.
@@ -11,18 +12,14 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..catalog import Catalog
-from ..index.map_artifact import Layout
+from ..index.map_artifact import Layout, encode_points
 
-MAGIC = b"PFMAP1\0\0"
-SCALE = 65_535  # positions are sent as uint16: 1/65535 of the map, far below a pixel
 RISING_BASELINE = 3  # months before the latest one that the growth is measured against
 RISING_MIN = 5  # papers in the latest month for a cluster to count as rising
 
@@ -37,6 +34,7 @@ class Points:
     centroids: np.ndarray
     sizes: list[int]
     method: str
+    encoded: bytes | None  # the indexer's encoding, when nothing on the map is hidden
 
     def clusters(self) -> list[dict[str, object]]:
         return [{"id": c, "label": label, "x": round(float(x), 4), "y": round(float(y), 4),
@@ -59,30 +57,27 @@ def points(catalog: Catalog) -> Points:
 
 
 def _points(catalog: Catalog, version: object, hidden: tuple[int, ...]) -> Points:
+    """From the map file alone: no store query (every paper's id read from the store on a
+    request had cost 9 s at 588k papers on a loaded machine)."""
     layout, artifact = current(catalog), catalog.indexes.map
-    ids = catalog.store.papers.ids()
     keep = ~np.isin(layout.keys, np.asarray(hidden, dtype=np.int64))
-    keep &= np.array([k in ids for k in layout.keys.tolist()], dtype=bool)
-    keys = layout.keys[keep]
+    ids = layout.ids()
+    if not keep.all():
+        ids = [i for i, kept in zip(ids, keep.tolist(), strict=True) if kept]
     tag = hashlib.sha1(repr(version).encode()).hexdigest()[:12]
     sizes = np.bincount(layout.cluster[keep], minlength=len(layout.labels)).tolist()
-    return Points(tag, [ids[k] for k in keys.tolist()], layout.xy[keep], layout.cluster[keep],
+    return Points(tag, ids, layout.xy[keep], layout.cluster[keep],
                   [str(label) for label in layout.labels], layout.centroids, sizes,
-                  artifact.method)
+                  artifact.method, layout.points.tobytes() if keep.all() else None)
 
 
 def encode_binary(catalog: Catalog, found: Points) -> bytes:
-    """MAGIC, uint32 count, uint32 byte length of the ids; uint16 x[n], y[n], cluster[n]
-    (little-endian); the ids, newline-separated UTF-8. Gzipped, once per version."""
-    def cached() -> bytes:
-        quantised = np.round(found.xy * SCALE).astype("<u2")
-        ids = "\n".join(found.ids).encode()
-        raw = b"".join([MAGIC, struct.pack("<II", len(found.ids), len(ids)),
-                        np.ascontiguousarray(quantised[:, 0]).tobytes(),
-                        np.ascontiguousarray(quantised[:, 1]).tobytes(),
-                        found.cluster.astype("<u2").tobytes(), ids])
-        return gzip.compress(raw, compresslevel=6, mtime=0)
-    return catalog.memo("atlas:binary", found.version, cached)
+    """The points, gzipped, as `index.map_artifact.encode_points` lays them out: the
+    indexer's bytes, or, with hidden papers left out, encoded here once per version."""
+    if found.encoded is not None:
+        return found.encoded
+    return catalog.memo("atlas:binary", found.version,
+                        lambda: encode_points(found.ids, found.xy, found.cluster))
 
 
 def neighbourhood(catalog: Catalog, key: int, count: int = 40) -> dict[str, object] | None:

@@ -32,6 +32,7 @@ COUNT = text("SELECT count(*) FROM papers")
 BY_ID = text(f"{SELECT} WHERE id = :id OR arxiv_id = :id")
 BY_ARXIV_ID = text(f"{SELECT} WHERE arxiv_id = :id")
 BY_KEYS = text(f"{SELECT} WHERE key IN :keys")
+IDS_BY_KEYS = text("SELECT key, id FROM papers WHERE key IN :keys")
 COUNT_CHANGED = text("SELECT count(*) FROM papers WHERE seq > :seq")
 ROW_COLUMNS = "key, seq, content_hash, title, abstract, authors, categories, published"
 CHANGED = text(f"SELECT {ROW_COLUMNS} FROM papers WHERE seq > :seq ORDER BY seq LIMIT :limit")
@@ -152,9 +153,14 @@ class Papers:
         by_key = {row.key: to_paper(row._asdict()) for row in rows}
         return [by_key[k] for k in keys if k in by_key]
 
-    def ids(self) -> dict[int, str]:
-        """Every paper's public id by key (the map's points: 588k in ~0.5 s)."""
-        return {row[0]: row[1] for row in self.db.all(_statement("SELECT key, id FROM papers"))}
+    def ids(self, keys: Sequence[int] | None = None) -> dict[int, str]:
+        """Public ids by key: of `keys`, or of every paper (the map's points, written by the
+        indexer: 588k in 0.5 s idle, 9 s on a loaded machine)."""
+        if keys is None:
+            return {row[0]: row[1] for row in self.db.all(_statement("SELECT key, id FROM papers"))}
+        if not keys:
+            return {}
+        return {row[0]: row[1] for row in self.db.all(IDS_BY_KEYS, {"keys": list(keys)})}
 
     def sources_of(self, key: int) -> list[Sighting]:
         return [Sighting(source=row.source, ref=row.ref, rank=row.rank, seen_at=row.seen_at)

@@ -1,5 +1,5 @@
 // The map of the corpus (/map): every paper as a point, drawn with regl-scatterplot (WebGL),
-// from /api/map/points.bin (discover/atlas.py encode_binary). Pan and zoom are the
+// from /api/map/points.bin (index/map_artifact.py encode_points). Pan and zoom are the
 // library's; hover shows the paper's title (fetched from /api/papers/{id}, set as text,
 // never as HTML); a click opens the paper. The page's own data (search results and the
 // member's library to highlight) is JSON in #map-marks.
