@@ -14,16 +14,20 @@ its papers' titles and abstracts (`fulltext.term_counts`, the keyword index's an
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 from usearch.index import Index, MetricKind
 from usearch.index import search as exact_search
 
 from .fulltext import term_counts
+
+T = TypeVar("T")
 
 log = logging.getLogger("paperfeed.index.layout")
 
@@ -50,8 +54,30 @@ def projection_method() -> str:
     return "tsne"
 
 
+# The last fit and labelling in this process, by a digest of their input: both are
+# deterministic (seeded), and one process lays out the same papers again whenever it opens
+# another new data dir on the bundled demo corpus (the test suite: 4-5 s each on a loaded
+# machine, openTSNE and the labels, dozens of times).
+_LAST: dict[str, tuple[str, object]] = {}
+
+
+def _as_last_time(name: str, digest: str, compute: Callable[[], T]) -> T:
+    last = _LAST.get(name)
+    if last is not None and last[0] == digest:
+        return last[1]  # type: ignore[return-value]
+    value = compute()
+    _LAST[name] = (digest, value)
+    return value
+
+
 def fit(vectors: np.ndarray, method: str) -> np.ndarray:
     """2-D positions of `vectors` (n x dim float32), scaled into [0, 1] x [0, 1]."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    digest = hashlib.sha1(vectors.tobytes() + method.encode()).hexdigest()
+    return _as_last_time("fit", digest, lambda: _fit(vectors, method)).copy()
+
+
+def _fit(vectors: np.ndarray, method: str) -> np.ndarray:
     if len(vectors) < 4:
         xy = np.zeros((len(vectors), 2), dtype=np.float32)
         xy[:, 0] = np.arange(len(vectors))
@@ -139,6 +165,13 @@ def key_terms(texts_by_cluster: Sequence[Sequence[str]], top: int = LABEL_TERMS)
     share in the cluster x log(1 + mean words per cluster / the term's count in all)); a
     stem in more than `COMMON_SHARE` of all the papers ("the", "paper", "model") is left
     out. Each term is shown as first written."""
+    digest = hashlib.sha1("\0".join("\1".join(texts) + f"\2{top}"
+                                     for texts in texts_by_cluster).encode()).hexdigest()
+    found = _as_last_time("key_terms", digest, lambda: _key_terms(texts_by_cluster, top))
+    return [list(terms) for terms in found]
+
+
+def _key_terms(texts_by_cluster: Sequence[Sequence[str]], top: int) -> list[list[str]]:
     counts: list[Counter[str]] = []
     forms: dict[str, str] = {}
     papers_with: Counter[str] = Counter()
