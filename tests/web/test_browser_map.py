@@ -41,19 +41,21 @@ PAN_FRAMES = """async () => {
 }"""
 
 
-def non_blank_pixels(page: Any) -> int:
-    """Pixels of the map canvas that are not near-white, counted by decoding Playwright's
-    screenshot of it in the page (no image library needed)."""
+def canvas_pixels(page: Any, test: str = "Math.min(r, g, b) < 240") -> int:
+    """Pixels of the map canvas passing `test` (a JS expression of r, g, b), counted by
+    decoding Playwright's screenshot of it in the page (no image library needed); by
+    default those not near-white."""
     shot = base64.b64encode(page.locator("#map canvas").screenshot()).decode()
-    return page.evaluate("""async src => {
+    return page.evaluate("""async ([src, test]) => {
+        const pass = new Function("r", "g", "b", "return " + test);
         const img = new Image(); img.src = src; await img.decode();
         const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
         const g = c.getContext('2d'); g.drawImage(img, 0, 0);
         const d = g.getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (Math.min(d[i], d[i + 1], d[i + 2]) < 240) n++;
+        for (let i = 0; i < d.length; i += 4) if (pass(d[i], d[i + 1], d[i + 2])) n++;
         return n;
-    }""", "data:image/png;base64," + shot)
+    }""", ["data:image/png;base64," + shot, test])
 
 
 def point_on_screen(page: Any, id_: str) -> tuple[float, float]:
@@ -80,7 +82,7 @@ def test_the_map_draws_hovers_and_opens_a_paper(browser: Any, tmp_path: Path) ->
         page.wait_for_selector("#map[data-drawn]", state="attached", timeout=60_000)
         drawn = int(page.get_attribute("#map", "data-drawn") or 0)
         assert drawn == catalog.store.papers.count() == 317
-        assert non_blank_pixels(page) > 100
+        assert canvas_pixels(page) > 100
         assert "results of your search in red" in page.locator("#map-status").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "map.png"))
         timing = page.evaluate(PAN_FRAMES)
@@ -108,7 +110,7 @@ def test_the_search_page_draws_its_trend_chart(browser: Any, demo_catalog: Catal
         page.goto(server.url + "/search?q=knowledge+distillation")
         chart = page.locator("figure.trend-chart svg")
         assert chart.is_visible()
-        bars = chart.locator("rect.bar")
+        bars = chart.locator("rect.month")
         assert bars.count() >= 1
         heights = [float(bars.nth(i).get_attribute("height") or 0) for i in range(bars.count())]
         assert max(heights) > 50 and chart.bounding_box()["width"] > 300
@@ -116,3 +118,19 @@ def test_the_search_page_draws_its_trend_chart(browser: Any, demo_catalog: Catal
         page.goto(server.url + "/trends")
         assert page.locator("table.rising tbody tr").count() >= 1
         page.screenshot(path=str(SCREENSHOTS / "trends.png"))
+
+
+def test_the_map_follows_dark_mode(browser: Any, demo_catalog: Catalog) -> None:
+    """Its canvas was painted white whatever the theme: a white slab on a dark page."""
+    with LiveServer(demo_catalog) as server:
+        page = browser.new_page(viewport=DESKTOP, color_scheme="dark")
+        page.goto(server.url + "/map")
+        page.wait_for_selector("#map[data-drawn]", state="attached", timeout=60_000)
+        total = page.evaluate("(c => c.width * c.height)(document.querySelector('#map canvas'))")
+        dark = canvas_pixels(page, "Math.max(r, g, b) < 60")
+        assert dark > 0.8 * total, (dark, total)
+        assert canvas_pixels(page, "Math.max(r, g, b) > 100") > 100, "the points show"
+        page.screenshot(path=str(SCREENSHOTS / "map-dark.png"))
+        page.click("button[data-toggle=dark]")  # back to light: repainted without a reload
+        page.wait_for_timeout(300)
+        assert canvas_pixels(page, "Math.min(r, g, b) > 240") > 0.8 * total

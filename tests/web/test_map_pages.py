@@ -71,7 +71,7 @@ def test_the_binary_form_matches_the_json_and_is_shared(client: TestClient) -> N
 
 def test_search_pages_draw_papers_per_month(client: TestClient) -> None:
     page = client.get("/search?q=knowledge+distillation").text
-    assert '<figure class="trend-chart">' in page and page.count('<rect class="bar"') >= 1
+    assert '<figure class="trend-chart">' in page and page.count('<rect class="month"') >= 1
     assert "Papers per month with these words" in page
     total = sum(int(n) for n in re.findall(r"<title>\d{4}-\d\d: (\d+) paper", page))
     assert 0 < total < 316, "papers holding the words, not every paper"

@@ -11,7 +11,12 @@ const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948
   "#9c755f", "#bab0ac", "#86bcb6", "#d37295", "#8cd17d", "#a0cbe8", "#ffbe7d", "#b6992d",
   "#f1ce63", "#79706e", "#d4a6c8", "#fabfd2", "#499894", "#e15759"];
 const RESULT = "#d62728";
-const LIBRARY = "#111111";
+
+// The page's own colours (style.css, light or dark) as WebGL's [r, g, b, a] in 0-1.
+function cssColour(element, property) {
+  const rgb = getComputedStyle(element)[property].match(/[\d.]+/g).map(Number);
+  return [rgb[0] / 255, rgb[1] / 255, rgb[2] / 255, 1];
+}
 
 function loadScript(src) {
   return new Promise((resolve, reject) => {
@@ -69,24 +74,30 @@ async function main() {
   mark(marks.library, PALETTE.length + 1);
   mark(marks.results, PALETTE.length);
   const { width, height } = root.getBoundingClientRect();
+  const library = () => cssColour(root, "color"); // the text colour: black, or light on dark
   const scatterplot = window.createScatterplot.default({
     canvas, width, height,
     pointSize: [points.count > 100000 ? 2 : 5, 9],
     sizeBy: "valueB",
     colorBy: "valueA",
-    pointColor: [...PALETTE, RESULT, LIBRARY],
-    backgroundColor: [1, 1, 1, 1],
+    pointColor: [...PALETTE, RESULT, library()],
+    backgroundColor: cssColour(root, "backgroundColor"),
     opacityBy: "density",
     spatialIndexUseWorker: false, // the CSP allows no blob: workers
     lassoOnLongPress: false,
   });
   await scatterplot.draw({ x: xs, y: ys, valueA: colour, valueB: size },
     { zDataType: "categorical", wDataType: "categorical" });
+  // The dark toggle (theme.js classes) or the system's scheme changed: repaint in its colours.
+  const repaint = () => scatterplot.set({ backgroundColor: cssColour(root, "backgroundColor"),
+    pointColor: [...PALETTE, RESULT, library()] });
+  new MutationObserver(repaint).observe(document.documentElement, { attributeFilter: ["class"] });
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", repaint);
   root.dataset.drawn = String(points.count);
   root.dataset.loadMs = String(Math.round(performance.now() - started));
   status.textContent = `${points.count.toLocaleString()} papers in ${clusters} regions.` +
     (marks.results.length ? ` ${marks.results.length} results of your search in red.` : "") +
-    (marks.library.length ? ` Your library in black.` : "");
+    (marks.library.length ? ` Your library in the text's colour.` : "");
 
   let hovered = -1;
   scatterplot.subscribe("pointOver", async (i) => {
