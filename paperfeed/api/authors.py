@@ -47,7 +47,8 @@ def author_out(author: AuthorCount) -> AuthorOut:
 
 
 @router.get("/authors", response_model=list[AuthorOut], responses=ERRORS,
-            summary="Author search: names (or surnames) starting with q, most papers first")
+            summary="Author search: names (or surnames) starting with q (3 letters or more), "
+                    "most papers first")
 def search_authors(request: Request,
                    q: Annotated[str, Query(min_length=1, max_length=MAX_NAME_CHARS)],
                    limit: int = _limit(30)) -> list[AuthorOut]:
