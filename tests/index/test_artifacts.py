@@ -41,7 +41,9 @@ def test_changing_the_embedder_rebuilds_only_the_vectors(tmp_path: Path) -> None
     assert (tmp_path / "index" / "keyword" / "stamp.json").stat().st_mtime_ns == keyword_stamp, \
         "the keyword index was not touched"
     assert stamps["vectors-static"].model == "static-arxiv-384", "the other tier is kept"
-    assert reader.refresh() is False, "nothing this reader serves changed"
+    # The map is laid out from the configured embedder's vectors: it alone follows them.
+    assert [a.name for a in reader.indexes.artifacts if a.refresh()] == ["map"], \
+        "nothing else this reader serves changed"
     assert reader.indexes.fulltext is keyword_before and reader.indexes.vectors is static_before
 
 
@@ -71,6 +73,6 @@ def test_the_one_file_layout_is_rebuilt_as_artifacts(tmp_path: Path) -> None:
     catalog.ingest(PAPERS)
     catalog.reindex()
     assert sorted(p.name for p in index.iterdir() if not p.name.startswith("embeddings")) == \
-        ["keyword", "vectors-static", "vectors-transformer", "write.lock"]
+        ["keyword", "map", "vectors-static", "vectors-transformer", "write.lock"]
     assert {name: s.count for name, s in read_stamps(index).items()} == \
-        {"keyword": 3, "vectors-static": 3, "vectors-transformer": 3}
+        {"keyword": 3, "vectors-static": 3, "vectors-transformer": 3, "map": 3}
