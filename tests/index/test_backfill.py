@@ -84,7 +84,7 @@ def test_backfill_resumes_after_kill_9_redoing_nothing_committed(tmp_path: Path)
 
     status = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "index", "status"])
     lines = {line.split()[0]: line for line in status.output.splitlines()[1:]}
-    assert set(lines) == {"keyword", "vectors-static", "vectors-transformer"}
+    assert set(lines) == {"keyword", "vectors-static", "vectors-transformer", "map"}
     assert f"{BULK}/{BULK} 100%" in lines["vectors-transformer"]
     assert lines["vectors-transformer"].split()[-1] == "done"
 
