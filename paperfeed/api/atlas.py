@@ -1,7 +1,9 @@
 """`GET /api/map`: the map of the corpus (points and cluster labels), the same for everyone.
 
-No route here reads a cookie or a credential, so every byte may be cached by any proxy;
-the responses carry the map's version as an ETag. Two forms of the points:
+Like every API route they take a token or the session (the router's `api_credentials`,
+which only notes a token: one OpenAPI contract for all reads), but never look either up,
+so every byte may be cached by any proxy; the responses carry the map's version as an ETag.
+Two forms of the points:
 
 - ``/api/map``: JSON, with the points as columns (`id`, `x`, `y`, `cluster`; positions in
   [0, 1]): easy for any client, ~22 MB at 588k papers (~6 MB gzipped by the client's proxy).
@@ -15,14 +17,15 @@ import gzip
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..catalog import Catalog
 from ..discover import atlas
+from ..http.session import api_credentials
 from .errors import ERRORS
 
-router = APIRouter(tags=["map"])
+router = APIRouter(tags=["map"], dependencies=[Depends(api_credentials)])
 Described = dict[int | str, dict[str, Any]]
 NOT_MODIFIED: Described = {304: {"description": "Not modified: still this ETag's version"}}
 BINARY: Described = {200: {

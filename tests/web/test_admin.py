@@ -89,7 +89,7 @@ def test_the_admin_sees_the_numbers_of_the_store_and_the_indexes(
     assert body["papers"] == store.papers.count() == BULK
     assert body["store_change"] == store.papers.max_seq()
     tiers = {tier["name"]: tier for tier in body["indexes"]}
-    assert set(tiers) == {"keyword", "vectors-static", "vectors-transformer"}
+    assert set(tiers) == {"keyword", "vectors-static", "vectors-transformer", "map"}
     keyword, static, transformer = (tiers[n] for n in ("keyword", "vectors-static",
                                                          "vectors-transformer"))
     assert (keyword["done"], keyword["up_to_change"]) == (BULK, store.papers.max_seq())
