@@ -308,7 +308,9 @@ HOSTILE_ABSTRACT = ('Results in <b>bold</b><iframe src="javascript:alert(1)"></i
 def _assert_inert(page: Any, dialogs: list[str], where: str) -> None:
     assert dialogs == [], f"{where}: a dialog fired: {dialogs}"
     assert page.evaluate("typeof window.__pwned") == "undefined", f"{where}: script ran"
-    injected = page.locator("main img, main iframe, main script, main svg, main b")
+    # The page's own drawings (the paper's neighbourhood on the map, a search's chart) aside.
+    injected = page.locator("main img, main iframe, main script, main b, "
+                            "main svg:not(.neighbourhood svg, .trend-chart svg)")
     assert injected.count() == 0, f"{where}: elements from the submitted text are live"
 
 
