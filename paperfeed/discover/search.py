@@ -36,6 +36,7 @@ from markupsafe import Markup
 
 from ..catalog import Catalog
 from ..errors import BadRequest
+from ..index.vectors import VectorIndex
 from ..models import StoredPaper
 from .highlight import highlight, query_stems, snippet
 from .visibility import visible
@@ -237,6 +238,15 @@ def transformer_ranking(catalog: Catalog, query: str, filters: Filters, depth: i
     return sorted(found.items(), key=lambda item: -item[1])
 
 
+def _transformer_has_some(catalog: Catalog, vectors: VectorIndex, filters: Filters) -> bool:
+    """Whether the transformer tier may rank this search: it holds vectors, of some paper
+    the filter leaves (a filter too broad to list counts as yes)."""
+    if not len(vectors):
+        return False
+    allowed = filter_keys(catalog, filters)[0] if filters.active else None
+    return allowed is None or bool(vectors.has(allowed).any())
+
+
 def _rankings(catalog: Catalog, query: str, mode: str, filters: Filters,
               depth: int) -> dict[str, list[tuple[int, float]]]:
     """Each retriever's ranking. In hybrid mode the keyword search and the query's
@@ -249,7 +259,7 @@ def _rankings(catalog: Catalog, query: str, mode: str, filters: Filters,
                if mode == "hybrid" else None)
     tier = catalog.indexes.transformer
     embedding = None
-    if tier is not None and len(tier.index) and not filters.active:
+    if tier is not None and _transformer_has_some(catalog, tier.index, filters):
         # kept in its query cache for transformer_ranking; embedded beside the static half
         embedding = catalog.in_background(tier.embed_query, query)
     semantic = semantic_ranking(catalog, query, filters, depth)
