@@ -8,6 +8,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
 from paperfeed.catalog import Catalog
 from paperfeed.discover import words
@@ -71,14 +72,19 @@ def _position(page: str, title: str) -> int:
     return titles.index(title) if title in titles else len(titles)
 
 
-def test_a_shared_rare_term_ranks_a_new_paper_up(catalog: Catalog) -> None:
-    member = signed_up(catalog, "rosalind")
-    for title, _ in LIKED:
+def _like(catalog: Catalog, member: TestClient, titles: list[str]) -> None:
+    """Rate each paper "more like this" through the site's form."""
+    for title in titles:
         paper = _by_title(catalog, title)
         answer = member.post(f"/papers/{paper.id}/rating",
                              data={"rating": "1", "csrf_token": csrf(member)},
                              follow_redirects=False)
         assert answer.status_code == 303
+
+
+def test_a_shared_rare_term_ranks_a_new_paper_up(catalog: Catalog) -> None:
+    member = signed_up(catalog, "rosalind")
+    _like(catalog, member, [title for title, _ in LIKED])
     page = member.get("/for-you?period=day")
     assert page.status_code == 200
 
@@ -100,12 +106,7 @@ def test_a_shared_rare_term_ranks_a_new_paper_up(catalog: Catalog) -> None:
 
 def test_empty_and_hostile_abstracts_are_ranked_and_render_inert(catalog: Catalog) -> None:
     member = signed_up(catalog, "grace")
-    for title in ("A paper without an abstract", f"Folding {HOSTILE}", LIKED[0][0]):
-        paper = _by_title(catalog, title)
-        answer = member.post(f"/papers/{paper.id}/rating",
-                             data={"rating": "1", "csrf_token": csrf(member)},
-                             follow_redirects=False)
-        assert answer.status_code == 303
+    _like(catalog, member, ["A paper without an abstract", f"Folding {HOSTILE}", LIKED[0][0]])
     page = member.get("/for-you?period=day")
     assert page.status_code == 200 and "<script>alert" not in page.text
     assert RARE[0] in page.text
