@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from ..errors import BadRequest, Forbidden, NotFound, TooManyAttempts
 from ..models import Comment
+from ..sources.clean import clean_text
 from .database import Database, now_iso
 
 MAX_ID = 2**63 - 1  # a 64-bit integer key on both databases: a larger id names nothing
@@ -60,7 +61,7 @@ def _comment(row: Sequence) -> Comment:
 
 def clean_body(body: str) -> str:
     """The body as stored: trimmed, not empty, at most MAX_BODY characters."""
-    body = body.replace("\r\n", "\n").strip()
+    body = clean_text(body).strip()  # no control characters (PostgreSQL refuses NUL)
     if not body:
         raise BadRequest("A comment needs some text.")
     if len(body) > MAX_BODY:

@@ -52,7 +52,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from ..errors import ConfigError, Conflict, PaperfeedError, StoreBusy
+from ..errors import BadRequest, ConfigError, Conflict, PaperfeedError, StoreBusy
 
 BUSY_TIMEOUT_S = 30.0
 SQLITE_PRAGMAS = ("synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536")
@@ -271,6 +271,10 @@ class Database:
             unique = "UNIQUE" in message or _sqlstate(exc) == "23505"
             return Conflict("That already exists." if unique
                             else "That conflicts with what is stored.")
+        if isinstance(exc, dbapi.DataError) and "NUL (0x00)" in message:
+            # PostgreSQL text cannot hold NUL; SQLite stores it. Member input is cleaned
+            # where it is checked; this is the net for any field that is not.
+            return BadRequest("Text must not contain NUL (0x00) characters.")
         if "database is locked" in message or "database table is locked" in message \
                 or _sqlstate(exc) in PG_BUSY:
             return StoreBusy("The database is busy; try again in a moment.")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from paperfeed.errors import Conflict, StoreBusy
+from paperfeed.errors import BadRequest, Conflict, StoreBusy
 from paperfeed.models import Paper
 from paperfeed.store import Store
 
@@ -35,6 +35,20 @@ def test_a_clash_is_a_conflict_and_the_transaction_is_undone(store: Store) -> No
         store.members.add_user("ada", "other@example.org", "h")
     assert store.papers.get("2601.00002") is None
     assert len(store.members.users()) == 1
+
+
+def test_text_the_database_cannot_hold_is_a_bad_request(store: Store) -> None:
+    """PostgreSQL's text refuses NUL, which SQLite stores: a field nobody cleaned is a clear
+    BadRequest (a 400), not the driver's error (a 500); nothing is half-written and the
+    connection goes on working."""
+    try:
+        store.members.add_user("nul\x00name", "nul@example.org", "h")
+    except BadRequest as refused:
+        assert store.db.dialect == "postgresql" and "NUL" in str(refused)
+        assert store.members.users() == []
+    else:
+        assert store.db.dialect == "sqlite"
+    assert store.members.add_user("ada", "ada@example.org", "h").username == "ada"
 
 
 def test_readers_do_not_wait_for_a_writer(make_store: Callable[[], Store]) -> None:
