@@ -99,7 +99,7 @@ def restore(ctx: Context, file: Path, force: bool) -> None:
     Stop `serve` and `worker` first. The store must be empty unless --force; a backup made
     by a newer paperfeed is refused. Every check runs before anything is written: a
     damaged file changes nothing. Rebuild the indexes afterwards: `paperfeed index`."""
-    from ..store import copy_store, schema_head, sqlite_url
+    from ..store import copy_store, renew_identity, schema_head, sqlite_url
 
     settings = ctx.settings
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -113,6 +113,9 @@ def restore(ctx: Context, file: Path, force: bool) -> None:
         with progress_bar("restoring") as progress:
             report = copy_store(sqlite_url(Path(work) / STORE), settings.store_url,
                                 replace=force, progress=progress)
+        # The store's change sequence went back: every host's indexes (on other hosts too,
+        # which this command cannot reach) see a new identity and rebuild (index/sync.py).
+        renew_identity(settings.store_url)
         if (Path(work) / SECRET).is_file():
             _install_secret(Path(work) / SECRET, settings.home / SECRET)
     _reset_indexes(settings)

@@ -55,6 +55,7 @@ class Stamp:
     count: int = 0
     backfill_below: int = 0
     rate: float = 0.0
+    store: str = ""  # the identity of the store followed (Papers.identity); "" before 0010
 
     def same_kind(self, other: Stamp) -> bool:
         return (self.format, self.model, self.dim) == (other.format, other.model, other.dim)
@@ -134,7 +135,7 @@ class Artifact:
         stored = self._read_stamp()
         if stored is None or not (self.read_only or stored.same_kind(self.wanted())):
             if not self.read_only:
-                self._reset()
+                self.reset()
                 return
             stored = self.wanted()  # nothing built yet: serve an empty index
         self.stamp = stored
@@ -167,7 +168,8 @@ class Artifact:
         self._seen = self._identity()
         self._saved_seq = self.stamp.last_seq
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
+        """Empty, to be rebuilt from seq 0."""
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         self.stamp = self.wanted()

@@ -153,6 +153,7 @@ class Indexes:
             with self._writing_here:
                 for artifact in self.artifacts:  # start from what the last writer committed
                     artifact.refresh()
+                self._follow_identity(store)
                 self._repair()
                 return self._update(store, progress, batch_size)
 
@@ -211,10 +212,23 @@ class Indexes:
             with self._writing_here:
                 for artifact in self.artifacts:
                     artifact.refresh()
+                self._follow_identity(store)
                 self._repair()
                 if not tier.backfilling:
                     return IndexReport()
                 return run_backfill(tier, store, seconds, progress)
+
+    def _follow_identity(self, store: Papers) -> None:
+        """Rebuild an artifact built from another history of the store (a restore: its
+        `seq` numbers went back, and changes numbered like ones seen would be skipped;
+        another database); one from before identities were recorded adopts the store's.
+        Called holding the writer lock."""
+        identity = store.identity()
+        for artifact in self.artifacts:
+            if artifact.stamp.store != identity:
+                if artifact.stamp.store:
+                    artifact.reset()
+                artifact.stamp.store = identity  # saved with its next checkpoint
 
     def _repair(self) -> None:
         """Each vector tier's matrix by key agrees with its HNSW index (vectors.py);

@@ -30,7 +30,15 @@ from .comments import MAX_BODY as MAX_COMMENT
 from .comments import RATE_LIMIT as COMMENT_RATE_LIMIT
 from .comments import Comments
 from .community import Community
-from .copy import CopyReport, TableCount, copy_store, snapshot_file, sqlite_problem, store_counts
+from .copy import (
+    CopyReport,
+    TableCount,
+    copy_store,
+    renew_identity,
+    snapshot_file,
+    sqlite_problem,
+    store_counts,
+)
 from .database import Database, sqlite_url
 from .harvests import Harvests
 from .leases import Leases
@@ -44,8 +52,8 @@ from .subscriptions import Subscriptions
 
 __all__ = ["COMMENT_RATE_LIMIT", "MAX_COMMENT", "Authors", "Comments", "Community", "CopyReport",
            "Harvests", "Leases", "Library", "Members", "Outbox", "Papers", "Ratings", "Store",
-           "Subscriptions", "TableCount", "copy_store", "migrate_schema", "schema_head",
-           "snapshot_file", "sqlite_problem", "sqlite_url", "store_counts"]
+           "Subscriptions", "TableCount", "copy_store", "migrate_schema", "renew_identity",
+           "schema_head", "snapshot_file", "sqlite_problem", "sqlite_url", "store_counts"]
 
 # What a rendered page depends on, in one statement: the papers' change counter and
 # the community's (votes, submissions, hiding, links, comments).

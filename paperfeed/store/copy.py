@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -49,9 +50,10 @@ from .migrate import current_revision, migrate
 
 BATCH = 5000
 # Tables the migrations fill: the revision's own bookkeeping, equal on both sides at one
-# revision (so not copied), and the community version (replaced by the source's, last).
+# revision (so not copied); the community version and the store's identity (replaced by the
+# source's, last: a copy continues the source's history, and indexes built from it hold).
 BOOKKEEPING = ("alembic_version", "schema_version")
-SEEDED = ("community_version",)
+SEEDED = ("community_version", "store_identity")
 Progress = Callable[[str, int, int], None]  # (table, rows just copied, rows in all)
 
 
@@ -109,6 +111,19 @@ def copy_store(source_url: str, target_url: str, *, replace: bool = False,
     finally:
         source.close()
         target.close()
+
+
+def renew_identity(url: str) -> str:
+    """Give the store at `url` a new identity (after a restore: its change sequence went
+    back, so every host's indexes must be rebuilt, not followed on); the new token."""
+    token = uuid.uuid4().hex
+    db = Database(url)
+    try:
+        with db.write() as writer:
+            writer.run(text("UPDATE store_identity SET token = :token"), {"token": token})
+    finally:
+        db.close()
+    return token
 
 
 def _prepare(db: Database, role: str) -> str:

@@ -28,6 +28,7 @@ SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 P_COLUMNS = ", ".join(f"p.{c}" for c in COLUMNS)
 
 MAX_SEQ = text("SELECT coalesce(max(seq), 0) FROM papers")
+IDENTITY = text("SELECT token FROM store_identity")
 COUNT = text("SELECT count(*) FROM papers")
 BY_ID = text(f"{SELECT} WHERE id = :id OR arxiv_id = :id")
 BY_ARXIV_ID = text(f"{SELECT} WHERE arxiv_id = :id")
@@ -170,6 +171,11 @@ class Papers:
 
     def max_seq(self) -> int:
         return int(self.db.scalar(MAX_SEQ))
+
+    def identity(self) -> str:
+        """The token of this store's history of `seq` numbers (migration 0010): the same
+        after `db copy`, new after a restore. Indexes built from another are rebuilt."""
+        return str(self.db.scalar(IDENTITY))
 
     def _memo(self, name: str, compute: Callable[[], T]) -> T:
         """`compute()` once per state of the store (0.15-2.5 s each at 588k papers)."""
