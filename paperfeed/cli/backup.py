@@ -135,6 +135,9 @@ def echo_counts(report: CopyReport, source: str, target: str) -> None:
                else "every table has the same rows count")
     click.echo(f"{report.rows} rows copied in {report.seconds:.1f}s at schema revision "
                f"{report.revision}: {verdict}")
+    for table, values in report.nul_removed.items():
+        click.echo(f"{table}: NUL characters removed from {values} values (PostgreSQL's "
+                   "text cannot hold them)")
 
 
 @contextmanager

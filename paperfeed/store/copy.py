@@ -25,6 +25,10 @@ replica`: it needs a superuser, and it would also skip the foreign-key checks, w
 prove that nothing dangles. On SQLite the triggers stay (an in-place update, cheap). Either
 way `community_version` itself is copied last, so it ends at the source's value.
 
+NUL. PostgreSQL's text cannot hold the NUL character, which SQLite stores (member text from
+before it was cleaned, paperfeed 0.x comments): such values are copied without it and
+counted (`CopyReport.nul_removed`), rather than the whole copy failing on one of them.
+
 Ids. Integer primary keys are copied as they are (papers' keys are in the index files and
 the outbox); PostgreSQL's sequences are then set past the largest copied id, else the next
 new member, comment or paper would collide with a copied one.
@@ -69,6 +73,7 @@ class CopyReport:
     revision: str
     counts: list[TableCount] = field(default_factory=list)
     seconds: float = 0.0
+    nul_removed: dict[str, int] = field(default_factory=dict)  # table -> values cleaned
 
     @property
     def rows(self) -> int:
@@ -99,12 +104,15 @@ def copy_store(source_url: str, target_url: str, *, replace: bool = False,
             else:
                 _refuse_rows(writer, tables)
             total = sum(counts.values())
+            nul_removed = dict.fromkeys(tables, 0)
             with _triggers_off(writer, target.dialect, tables):
                 for table in sorted(tables, key=lambda name: name in SEEDED):  # seeded last
-                    _copy_table(reader, writer, table, layout[table], total, progress)
+                    nul_removed[table] = _copy_table(reader, writer, table, layout[table],
+                                                     total, progress)
             if target.dialect == "postgresql":
                 _reset_sequences(writer)
-        report = CopyReport(revision, seconds=time.perf_counter() - started)
+        report = CopyReport(revision, seconds=time.perf_counter() - started,
+                            nul_removed={t: n for t, n in nul_removed.items() if n})
         copied = table_counts(target, tables)
         report.counts = [TableCount(table, counts[table], copied[table]) for table in tables]
         return report
@@ -196,17 +204,33 @@ def _triggers_off(writer: Executor, dialect: str, tables: list[str]) -> Iterator
 
 def _copy_table(reader: Executor, writer: Executor, table: str,
                 layout: tuple[list[str], list[str]], total: int,
-                progress: Progress | None) -> None:
+                progress: Progress | None) -> int:
+    """Copy one table; how many values lost a NUL on the way (PostgreSQL only)."""
     columns, key = layout
+    cleaned = 0
     names = ", ".join(_name(column) for column in columns)
     order = f" ORDER BY {', '.join(_name(column) for column in key)}" if key else ""
     select = f"SELECT {names} FROM {_name(table)}{order}"
     if table in SEEDED:
         writer.run(text(f"DELETE FROM {_name(table)}"))
     for rows in _batches(reader, select):
+        if writer.database.dialect == "postgresql":
+            cleaned += _drop_nul(rows)
         _write(writer, table, names, len(columns), rows)
         if progress is not None:
             progress(table, len(rows), total)
+    return cleaned
+
+
+def _drop_nul(rows: list[Any]) -> int:
+    """Remove NUL from the text values of `rows` (in place); how many values had one."""
+    cleaned = 0
+    for i, row in enumerate(rows):
+        if any(isinstance(value, str) and "\x00" in value for value in row):
+            rows[i] = tuple(value.replace("\x00", "") if isinstance(value, str) else value
+                            for value in row)
+            cleaned += sum(isinstance(value, str) and "\x00" in value for value in row)
+    return cleaned
 
 
 def _columns(tx: Executor, table: str) -> tuple[list[str], list[str]]:

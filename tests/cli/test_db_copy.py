@@ -3,6 +3,8 @@ PostgreSQL (tests/postgres.py), through the real CLI, nothing lost."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,26 @@ def test_copy_to_postgresql_loses_nothing_and_new_rows_get_new_ids(tmp_path: Pat
         assert store.community.version() == version + 2  # the triggers are back on
     finally:
         store.close()
+
+
+def test_text_postgresql_cannot_hold_is_copied_without_its_nul(tmp_path: Path,
+                                                              postgres: Any) -> None:
+    """SQLite stores NUL; PostgreSQL's text refuses it. A comment stored with one (before
+    comments were cleaned) is copied without it and the copy says so, rather than the whole
+    move failing on one value."""
+    source = sqlite_store(tmp_path)
+    with closing(sqlite3.connect(tmp_path / "paperfeed.sqlite")) as db:
+        db.execute("UPDATE comments SET body = ? WHERE body = 'Agreed'", ("Agreed\x00, really",))
+        db.commit()
+    target = postgres.empty_database()
+    result = run(tmp_path, "db", "copy", "--to", target)
+    assert result.exit_code == 0, result.output
+    assert "comments: NUL characters removed from 1 values" in result.output
+    before, after = rows(source), rows(target)
+    assert any(("body", "Agreed\x00, really") in row for row in before["comments"])
+    assert any(("body", "Agreed, really") in row for row in after["comments"])
+    before.pop("comments"), after.pop("comments")
+    assert after == before
 
 
 def test_copy_refuses_a_target_that_holds_rows(tmp_path: Path, postgres: Any) -> None:
