@@ -8,7 +8,8 @@ static candidates, plus the transformer's own nearest neighbours, are re-scored 
 cosine and fused with the keyword score by the transformer's weight; the others keep the
 static fusion, and both fusions are on one 0-1 scale, so one ranking holds both and quality
 rises as the backfill lands (`fuse_tiers`; SciFact nDCG@10 hybrid 0.670 with no transformer
-vectors, 0.683 with half, 0.713 with all: docs/embeddings.md).
+vectors, 0.683 with half, 0.713 with all: docs/embeddings.md). Once the transformer holds every
+paper a search may return, the static half is left out (`_transformer_covers`).
 On BEIR SciFact this convex fusion beats reciprocal rank fusion for both shipped
 embedders (bench/scifact.py), and its weight says how far to trust each
 retriever: the static model is a weak ranker on its own, so it gets less say (each
@@ -238,6 +239,21 @@ def transformer_ranking(catalog: Catalog, query: str, filters: Filters, depth: i
     return sorted(found.items(), key=lambda item: -item[1])
 
 
+def _transformer_covers(catalog: Catalog, filters: Filters) -> bool:
+    """Whether the transformer tier holds every paper this search may return (its backfill
+    is done, or done for the filter). The static half's candidates would then only be
+    re-scored by the transformer, and the transformer's own neighbours stand in for them:
+    it is skipped (its query embedding and HNSW search; a filtered search's second exact
+    scan of 22k-70k rows)."""
+    tier = catalog.indexes.transformer
+    if tier is None or not len(tier.index):
+        return False
+    allowed = filter_keys(catalog, filters)[0] if filters.active else None
+    if allowed is None:
+        return len(tier.index) >= len(catalog.indexes.semantic.index)
+    return bool(tier.index.has(allowed).all())
+
+
 def _transformer_has_some(catalog: Catalog, vectors: VectorIndex, filters: Filters) -> bool:
     """Whether the transformer tier may rank this search: it holds vectors, of some paper
     the filter leaves (a filter too broad to list counts as yes)."""
@@ -252,7 +268,8 @@ def _rankings(catalog: Catalog, query: str, mode: str, filters: Filters,
     """Each retriever's ranking. In hybrid mode the keyword search and the query's
     transformer embedding (3-7 ms) run on threads of their own while this one embeds the
     query for the static model and searches its vectors (tantivy, usearch and ONNX Runtime
-    release the GIL), so a query waits for the slowest of the three, not for their sum."""
+    release the GIL), so a query waits for the slowest of the three, not for their sum.
+    Where the transformer covers the search, the static half is not run at all."""
     if mode == "keyword":
         return {"keyword": keyword_ranking(catalog, query, filters, depth)}
     keyword = (catalog.in_background(keyword_ranking, catalog, query, filters, depth)
@@ -262,7 +279,8 @@ def _rankings(catalog: Catalog, query: str, mode: str, filters: Filters,
     if tier is not None and _transformer_has_some(catalog, tier.index, filters):
         # kept in its query cache for transformer_ranking; embedded beside the static half
         embedding = catalog.in_background(tier.embed_query, query)
-    semantic = semantic_ranking(catalog, query, filters, depth)
+    covered = embedding is not None and _transformer_covers(catalog, filters)
+    semantic = [] if covered else semantic_ranking(catalog, query, filters, depth)
     if embedding is not None:
         embedding.result()
     rankings = {"keyword": keyword.result()} if keyword is not None else {}

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from paperfeed.catalog import Catalog, demo_vectors
 from paperfeed.cli import cli
-from paperfeed.discover.search import search
+from paperfeed.discover.search import Filters, search
 from paperfeed.index.artifacts import read_stamps
 from paperfeed.index.sync import AT_ONCE_ROWS, TRANSFORMER
 from paperfeed.models import Paper
@@ -131,6 +131,33 @@ def test_rankings_change_as_the_backfill_lands_newest_first(tmp_path: Path) -> N
     assert first.from_cache + report.from_cache == demo.stats.inserted, \
         "the demo's vectors came from the seeded cache"
     assert top("semantic").startswith("TriForce") and top("hybrid").startswith("TriForce")
+
+
+def test_a_tier_covering_every_paper_ranks_without_the_static_half(tmp_path: Path) -> None:
+    """The demo opens fully backfilled: the static tier's candidates would only be re-scored
+    by the transformer, so searches leave it out (unfiltered, and filtered where the
+    transformer holds every paper the filter leaves), and the ranking is still right. One
+    paper without a transformer vector brings the static half back."""
+    catalog = Catalog(make_settings(tmp_path))
+
+    def retrievers(filters: Filters | None = None) -> set[str]:
+        hits = search(catalog, "knowledge distillation", limit=30, filters=filters)
+        return {name for hit in hits for name in hit.ranks}
+
+    assert retrievers() == {"keyword", "transformer"}
+    top = [h.paper.title for h in search(catalog, "knowledge distillation", limit=8)]
+    assert sum("Distillation" in title or "KD" in title for title in top) >= 6, top
+    assert search(catalog, "speculative decoding", mode="semantic",
+                  limit=1)[0].paper.title.startswith("TriForce")
+    tier = catalog.indexes.transformer
+    assert tier is not None
+    lacking = search(catalog, "knowledge distillation", limit=1)[0].paper
+    tier.index.remove([lacking.key])
+    assert "semantic" in retrievers()
+    day = Filters(date_from=lacking.published, date_to=lacking.published)
+    assert "semantic" in retrievers(day), "a filter leaving the paper without one"
+    before = Filters(date_to=lacking.published - timedelta(days=1))
+    assert retrievers(before) == {"keyword", "transformer"}, "the filter's papers are covered"
 
 
 def test_the_demo_opens_fully_transformer_embedded(tmp_path: Path) -> None:
