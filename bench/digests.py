@@ -1,6 +1,7 @@
 """Digests: time to build and send 10,000 subscribers' digests to a local SMTP sink.
 
     python bench/digests.py [--subscribers 10000] [--home DIR] [--source DIR] [--now DATE]
+                            [--backend postgresql [--database-url postgresql://...]]
 
 Works on a copy of a built arXiv data dir (default: /tmp/pf-bench-cs from `bench/scale.py
 --corpus cs`); the source is only read (SQLite's backup API) and copied once into --home
@@ -17,7 +18,13 @@ then the weekly period, with `now` = the corpus's latest day + 1, and once more 
 messages, bytes and Message-IDs, which checks every sent digest arrived exactly once. A
 probe then times one digest's parts (build, serialise, send, connect) on their own.
 
-Writes bench/results/digests[-N].json: runs (per run: due, queued, empty, sent, failed,
+With `--backend postgresql` the working copy's store (reset) is copied into a new database
+of the bench's own PostgreSQL 18 server (or the empty one `--database-url` names) by
+`db copy`'s code, with the index, into `<home>-pg` (harness/postgres.py), and the same
+setup and runs go to that store: the sender's transactions, the outbox claims (FOR UPDATE
+SKIP LOCKED there) and the exactly-once check all on PostgreSQL.
+
+Writes bench/results/digests[-N][-postgresql].json: runs (per run: due, queued, empty, sent, failed,
 seconds per phase, msg/s, average size, peak RSS, what the sink got), details (searches
 per run: how many, how many found nothing), where_the_time_goes, smtp_probe,
 exactly_once, setup, config, peak RSS of this process and the sink.
@@ -26,6 +33,8 @@ exactly_once, setup, config, peak RSS of this process and the sink.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import random
 import time
 from collections import Counter
@@ -37,6 +46,7 @@ from typing import Any
 from harness import community, datadir, smtp, tables
 from harness.community import Subscriber
 from harness.measure import ms_each, peak_rss_mib, phase_peak, reset_peak
+from harness.postgres import BenchPostgres, data_dir_copy
 from harness.queries import saved_searches
 from harness.report import log, print_table, write_json
 
@@ -70,7 +80,7 @@ def run(name: str, frequencies: tuple[str, ...], catalog: Catalog, settings: Set
     started = time.perf_counter()
     for frequency in frequencies:
         sender = DigestSender(catalog, settings, mailer)
-        due += len(sender.digests.due(frequency))
+        due += len(catalog.store.subscriptions.due(frequency))
         t0 = time.perf_counter()
         sender.plan(frequency, now, report=report)
         t1 = time.perf_counter()
@@ -178,15 +188,25 @@ def main() -> None:
                         help="Built data dir to copy (only read).")
     parser.add_argument("--now", type=date.fromisoformat, default=None,
                         help="Day the digests are sent (default: latest paper day + 1).")
+    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--database-url", help="An empty PostgreSQL database for --backend "
+                        "postgresql (default: a new one on the bench's own server).")
     args = parser.parse_args()
     rng = random.Random(SEED)
     sink = smtp.Sink()  # before the catalog: the child starts small
     log(f"SMTP sink pid {sink.process.pid} on 127.0.0.1:{sink.port}")
+    stack = contextlib.ExitStack()
     try:
         started = time.perf_counter()
         setup: dict[str, Any] = {"home": {"copied": datadir.copy(args.source, args.home, MARKER)}}
         tables.reset_digests(args.home, BENCH_USER)
         setup["home"]["seconds"] = round(time.perf_counter() - started, 2)
+        if args.backend == "postgresql":
+            url = args.database_url or stack.enter_context(BenchPostgres()).database("digests")
+            args.home = args.home.with_name(args.home.name + "-pg")
+            setup["db_copy"] = data_dir_copy(args.home.with_name(args.home.name[:-3]),
+                                             args.home, url)
+        setup["load_before"] = round(os.getloadavg()[0], 2)
         embedder = datadir.embedder_of(args.home)
         settings = datadir.settings(
             args.home, embedder, smtp_host="127.0.0.1", smtp_port=sink.port,
@@ -222,20 +242,23 @@ def main() -> None:
         rerun = run("rerun", ("daily", "weekly"), catalog, settings, mailer, sink, now)
         log("SMTP probe")
         sender = DigestSender(catalog, settings)
-        item = next(i for i in sender.digests.outbox() if i.status == "sent")
+        item = next(i for i in catalog.store.outbox.items() if i.status == "sent")
         message = sender.build(item)[1]
         probe = [{"probe": "build (sender.build: lookups, Jinja, EmailMessage)", "n": 100,
                   "ms each": ms_each(lambda: sender.build(item), 100)},
                  *smtp.probe(settings, message)]
         sink_stats = sink.stats()
+        setup["load_after"] = round(os.getloadavg()[0], 2)
+        catalog.store.close()
     finally:
         sink.stop()
+        stack.close()
 
     rows = [r["row"] for r in runs] + [total_row(runs), rerun["row"]]
     where = breakdown(runs, probe)
     kinds = Counter(("both" if t and q else "trending" if t else "search", f)
                     for _, f, t, q in subscribers)
-    print_table(f"Digests: {args.subscribers:,} subscribers, {papers:,} papers, "
+    print_table(f"Digests on {args.backend}: {args.subscribers:,} subscribers, {papers:,} papers, "
                 f"now {now:%Y-%m-%d} (daily {daily.start}..{daily.end}, "
                 f"weekly {weekly.start}..{weekly.end})", rows)
     print_table("Where the time goes (daily + weekly runs)", where)
@@ -244,8 +267,10 @@ def main() -> None:
           f"{runs[1]['detail']}\nsetup: {setup}\npeak RSS: bench process "
           f"{peak_rss_mib():.0f} MiB, sink process {sink_stats['peak_rss_mib']:.0f} MiB "
           f"(sink CPU {sink_stats['cpu_s']:.1f} s)")
-    write_json("digests" if args.subscribers == SUBSCRIBERS else f"digests-{args.subscribers}", {
-        "config": {"subscribers": args.subscribers, "mix": dict(community.MIX),
+    name = "digests" + ("" if args.subscribers == SUBSCRIBERS else f"-{args.subscribers}")
+    write_json(name + ("" if args.backend == "sqlite" else f"-{args.backend}"), {
+        "config": {"backend": args.backend, "subscribers": args.subscribers,
+                   "mix": dict(community.MIX),
                    "daily_share": community.DAILY_SHARE, "queries": len(query_list),
                    "distinct_queries_used": len({q for *_, q in subscribers if q}),
                    "zipf_s": community.ZIPF_S,

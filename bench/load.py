@@ -6,6 +6,15 @@ arXiv cs data dir that bench/scale.py builds (reused; built first when missing).
     python bench/load.py [--home /tmp/pf-bench-cs] [--workers 1,2] [--duration 20]
                          [--connections 50] [--threads 2] [--warmup 3]
                          [--scenarios daily,trending,...] [--profile]
+                         [--backends sqlite,postgresql] [--database-url postgresql://...]
+
+`--backends sqlite,postgresql` runs the same scenarios against the data dir's SQLite store
+and then against a copy of it on PostgreSQL (harness/postgres.py: `db copy` of the store
+into a new database, made before the SQLite run so both start alike, of the bench's own
+PostgreSQL 18 server or of the empty database `--database-url` names; the index and secret
+key copied into `<home>-pg`, served with PAPERFEED_DATABASE_URL). While a server is
+measured this process holds the data dir's index writer lock, so the server's store
+follower runs no transformer backfill (harness/server.py: index_writer_held).
 
 For each worker count a fresh `paperfeed serve --workers N` runs on a free loopback port.
 50 bench members are signed up (or logged in) over HTTP and upvote ~20 papers each from
@@ -26,6 +35,7 @@ wrk results), the run's parameters, and profile (with --profile).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import tempfile
@@ -38,9 +48,10 @@ from urllib.parse import quote, urlencode
 
 from harness import datadir, members, tables, wrk
 from harness.members import Member
+from harness.postgres import BenchPostgres, data_dir_copy
 from harness.queries import LOAD_QUERIES, TOPIC_QUERIES
 from harness.report import log, print_table, write_json
-from harness.server import Server
+from harness.server import Server, index_writer_held
 
 SEED = 20240601
 MEMBERS = 50
@@ -155,9 +166,10 @@ def run_server(server: Server, corpus: Corpus, scenarios: list[str], load: wrk.L
     """Every scenario against one fresh server; the vote scenario's votes taken back."""
     pool = [key for key, _ in corpus.vote_pool]
     tables.take_back_votes(server.home, MEMBER_PREFIX, pool)
-    info: dict[str, Any] = {"workers": server.workers}
+    info: dict[str, Any] = {"backend": server.backend, "workers": server.workers,
+                            "load_before": round(os.getloadavg()[0], 2)}
     try:
-        with server:
+        with index_writer_held(server.home), server:
             info |= {"cold_start_s": server.cold_start_s, "memory_at_ready_mib":
                      server.memory_mib()}
             if team is None:
@@ -180,15 +192,16 @@ def measure(server: Server, name: str, items: list[wrk.Request], load: wrk.Load,
             ) -> dict[str, Any]:
     script = tmp / f"{name}.lua"
     script.write_text(wrk.lua_script(items))
-    row = {"scenario": name, "workers": server.workers, **wrk.measure(server, script, load),
+    row = {"scenario": name, "backend": server.backend, "workers": server.workers,
+           "load": round(os.getloadavg()[0], 2), **wrk.measure(server, script, load),
            "distinct_requests": len(items)}
     if name in GOAL_SCENARIOS:
         row["goal"] = ("met" if row["req/s"] >= GOAL_RPS and row["p95 ms"] <= GOAL_P95_MS
                        and row["errors"] == "0" else "MISSED")
-    log(f"{name} x{server.workers}: {row['req/s']} req/s, p95 {row['p95 ms']} ms, errors "
-        f"{row['errors']}, CPU % server {row['server CPU %']} wrk {row['wrk CPU %']} other "
-        f"{row['other CPU %']}" + (f", {row['tracebacks']} tracebacks" if row["tracebacks"]
-                                   else ""))
+    log(f"{name} {server.backend} x{server.workers}: {row['req/s']} req/s, p95 "
+        f"{row['p95 ms']} ms, errors {row['errors']}, CPU % server {row['server CPU %']} "
+        f"wrk {row['wrk CPU %']} other {row['other CPU %']}"
+        + (f", {row['tracebacks']} tracebacks" if row["tracebacks"] else ""))
     return row
 
 
@@ -206,27 +219,51 @@ def main() -> None:
                         help=f"Comma-separated, from: {', '.join(SCENARIOS)}.")
     parser.add_argument("--retries", type=int, default=2,
                         help="Re-runs of a run other processes disturbed (the quietest counts).")
+    parser.add_argument("--quiet-wait", type=float, default=90,
+                        help="Longest wait (s) for the rest of the machine to go quiet before a "
+                             "run; a machine other sessions keep busy never does.")
     parser.add_argument("--profile", action="store_true",
                         help="Afterwards, cProfile the page handlers in process.")
+    parser.add_argument("--backends", default="sqlite",
+                        help="Stores to serve from, in order: sqlite, postgresql or both.")
+    parser.add_argument("--database-url",
+                        help="An empty PostgreSQL database for the postgresql backend (default: "
+                             "a new database on the bench's own PostgreSQL server).")
     parser.add_argument("--output", default="load", help="bench/results/<output>.json")
     ns = parser.parse_args()
     scenarios = [s.strip() for s in ns.scenarios.split(",") if s.strip()]
     if unknown := [s for s in scenarios if s not in SCENARIOS]:
         parser.error(f"unknown scenarios {unknown}; choose from {', '.join(SCENARIOS)}")
     workers = [int(w) for w in ns.workers.split(",")]
+    backends = [b.strip() for b in ns.backends.split(",") if b.strip()]
+    if unknown := [b for b in backends if b not in ("sqlite", "postgresql")]:
+        parser.error(f"unknown backends {unknown}: sqlite, postgresql")
     wrk.ensure_wrk()
     home = ns.home.resolve()
     embedder = datadir.ensure_built(home)
     corpus = read_corpus(home)
     log(f"{home}: {corpus.papers:,} papers (latest {corpus.latest}), embedder {embedder}")
-    load = wrk.Load(ns.duration, ns.warmup, ns.connections, ns.threads, ns.retries)
+    load = wrk.Load(ns.duration, ns.warmup, ns.connections, ns.threads, ns.retries,
+                    ns.quiet_wait)
     started = time.perf_counter()
-    team, servers = None, []
-    with tempfile.TemporaryDirectory(prefix="pf-load-") as tmp:
-        for count in workers:
-            server = Server(home, embedder, Path(tmp) / f"serve-{count}.log", workers=count)
-            team, info = run_server(server, corpus, scenarios, load, Path(tmp), team)
-            servers.append(info)
+    servers: list[dict[str, Any]] = []
+    team: list[Member] | None = None
+    copied: dict[str, Any] | None = None
+    with tempfile.TemporaryDirectory(prefix="pf-load-") as tmp, contextlib.ExitStack() as stack:
+        homes = {"sqlite": home}
+        if "postgresql" in backends:
+            tables.take_back_votes(home, MEMBER_PREFIX, [k for k, _ in corpus.vote_pool])
+            url = ns.database_url or stack.enter_context(BenchPostgres()).database("load")
+            homes["postgresql"] = home.with_name(home.name + "-pg")
+            copied = data_dir_copy(home, homes["postgresql"], url)
+            log(f"db copy: {copied}")
+        for backend in backends:
+            team = None
+            for count in workers:
+                server = Server(homes[backend], embedder,
+                                Path(tmp) / f"serve-{backend}-{count}.log", workers=count)
+                team, info = run_server(server, corpus, scenarios, load, Path(tmp), team)
+                servers.append(info)
     profile = None
     if ns.profile and team:
         from harness.profile import profile_pages
@@ -234,11 +271,12 @@ def main() -> None:
         profile = profile_pages(home, embedder, {
             name: scenario_requests(name, team, corpus) for name in scenarios
             if name not in ("vote", "mixed")})  # writes: measured over HTTP only
-    columns = ("scenario", "workers", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-               "server CPU %", "CPU split %", "wrk CPU %", "other CPU %", "RSS MiB", "PSS MiB",
-               "goal")
+    columns = ("scenario", "backend", "workers", "load", "req/s", "p50 ms", "p95 ms", "p99 ms",
+               "errors", "server CPU %", "CPU split %", "wrk CPU %", "other CPU %", "RSS MiB",
+               "PSS MiB", "goal")
     table = sorted(({k: r[k] for k in columns if k in r} for s in servers for r in s["scenarios"]),
-                   key=lambda r: (scenarios.index(r["scenario"]), r["workers"]))
+                   key=lambda r: (scenarios.index(r["scenario"]), r["workers"],
+                                  backends.index(r["backend"])))
     print_table(f"paperfeed serve under wrk: {corpus.papers:,} papers, {ns.connections} "
                 f"connections, {ns.threads} wrk threads, {ns.duration:g} s per run (after "
                 f"{ns.warmup:g} s warm-up), loopback, {os.cpu_count()} cores shared by wrk and "
@@ -251,8 +289,10 @@ def main() -> None:
     write_json(ns.output, {
         "home": str(home), "papers": corpus.papers, "embedder": embedder,
         "wrk": wrk.wrk_version(), "duration_s": ns.duration, "warmup_s": ns.warmup,
+        "quiet_wait_s": ns.quiet_wait, "retries": ns.retries,
         "connections": ns.connections, "wrk_threads": ns.threads, "wrk_timeout": wrk.TIMEOUT,
-        "cores": os.cpu_count(), "workers": workers,
+        "cores": os.cpu_count(), "workers": workers, "backends": backends,
+        "db_copy": copied, "backfill": "held off: the index writer lock held while measuring",
         "goal": {"scenarios": list(GOAL_SCENARIOS), "req_per_s": GOAL_RPS, "p95_ms": GOAL_P95_MS},
         "scenarios": {name: SCENARIOS[name] for name in scenarios},
         "members": MEMBERS, "vote_pool": len(corpus.vote_pool),

@@ -63,15 +63,31 @@ def ingest(catalog: Catalog, source: Path, limit: int | None) -> dict[str, Any]:
             "papers_per_s": round(report.seen / store_s), "load_before": round(load, 1)}
 
 
-def backend_run(name: str, home: Path, url: str | None, source: Path, limit: int | None
-                ) -> tuple[list[dict[str, Any]], Catalog]:
+def store_mb(url: str, home: Path) -> float:
+    """The store's size on disk: the SQLite file (+WAL), or the PostgreSQL database."""
+    if url.startswith("sqlite"):
+        return sum(p.stat().st_size for p in home.glob("paperfeed.sqlite*")) / 1e6
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("CHECKPOINT")
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert row is not None
+    return int(row[0]) / 1e6
+
+
+def backend_run(name: str, home: Path, url: str | None, source: Path, limit: int | None,
+                phases: tuple[str, ...]) -> tuple[list[dict[str, Any]], Catalog]:
     overrides = {"database_url": url} if url else {}
     catalog = Catalog(settings(home, **overrides))
     rows = []
-    for phase in ("new store", "again, unchanged"):
+    for phase in phases:
         log(f"{name}: ingest, {phase}")
         rows.append({"backend": name, "phase": phase, **ingest(catalog, source, limit)})
-        log(f"{name}: {rows[-1]['papers_per_s']} papers/s")
+        mb = store_mb(catalog.settings.store_url, home)
+        rows[-1] |= {"store_mb": round(mb), "bytes_per_paper": round(mb * 1e6 / rows[-1]["papers"]),
+                     "load_after": round(os.getloadavg()[0], 1)}
+        log(f"{name}: {rows[-1]['papers_per_s']} papers/s, store {mb:.0f} MB")
     return rows, catalog
 
 
@@ -88,16 +104,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", default="cs", choices=["cs", "all"])
     parser.add_argument("--limit", type=int, help="Only the first N papers.")
+    parser.add_argument("--once", action="store_true",
+                        help="Ingest once per backend (skip the second, unchanged ingest).")
     args = parser.parse_args()
     source = arxiv_source(args.corpus)
     work = Path(tempfile.mkdtemp(prefix="paperfeed-bench-stores-"))
     try:
         with BenchPostgres() as server:
-            ingests, catalog = backend_run("sqlite", work / "sqlite", None, source, args.limit)
+            phases = ("new store",) if args.once else ("new store", "again, unchanged")
+            ingests, catalog = backend_run("sqlite", work / "sqlite", None, source, args.limit,
+                                           phases)
             catalog.store.close()
             sqlite = catalog.settings.store_url
             pg_rows, catalog = backend_run("postgresql", work / "pg", server.database("ingest"),
-                                           source, args.limit)
+                                           source, args.limit, phases)
             catalog.store.close()
             ingests += pg_rows
             log("db copy: sqlite -> postgresql")
@@ -115,7 +135,8 @@ def main() -> None:
     print_table(f"ingest of {source.name}", ingests)
     print_table("db copy", copies)
     print_table("backup snapshot", backups)
-    write_json("store-backends", {"corpus": source.name, "limit": args.limit,
+    name = "store-backends" + ("" if args.corpus == "cs" else f"-{args.corpus}")
+    write_json(name, {"corpus": source.name, "limit": args.limit,
                                   "ingest": ingests, "copy": copies, "backup": backups})
 
 

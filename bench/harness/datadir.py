@@ -38,6 +38,9 @@ DATA_DIR_FILES = {"paperfeed.sqlite", "paperfeed.sqlite-wal", "paperfeed.sqlite-
 
 
 def settings(home: Path, embedder: str | None = None, **overrides: Any) -> Settings:
+    """`home`'s settings; its store on PostgreSQL if its bench-database-url names one."""
+    if (home / tables.URL_FILE).exists():
+        overrides.setdefault("database_url", tables.store_url(home))
     return load_settings(home=home, load_demo=False, embedder=embedder, **overrides)
 
 

@@ -57,3 +57,35 @@ class BenchPostgres:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def data_dir_copy(source: Path, target: Path, url: str) -> dict[str, Any]:
+    """`target`: a data dir serving `source`'s store from the PostgreSQL database at `url`
+    (empty), as a deployment moved by `paperfeed db copy --to URL` would: the rows copied
+    (store.copy_store, the command's code), the index and secret key copied, and the URL in
+    `target`'s bench-database-url (tables.store_url; datadir.settings and the Server pass it
+    on as PAPERFEED_DATABASE_URL). What the copy took."""
+    import os
+
+    from paperfeed.store import copy_store
+
+    from . import tables
+    from .report import log
+
+    if target.exists():
+        if not (target / tables.URL_FILE).exists():
+            raise SystemExit(f"{target} exists and is not a bench copy on PostgreSQL")
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    load = os.getloadavg()[0]
+    log(f"db copy {source} -> {url}")
+    report = copy_store(tables.store_url(source), url)
+    if report.differing:
+        raise RuntimeError(f"db copy: counts differ in {report.differing}")
+    shutil.copytree(source / "index", target / "index",
+                    ignore=shutil.ignore_patterns("write.lock"))
+    if (source / "secret_key").exists():
+        shutil.copy2(source / "secret_key", target / "secret_key")
+    tables.use_database(target, url)
+    return {"rows": report.rows, "seconds": round(report.seconds, 1),
+            "rows_per_s": round(report.rows / report.seconds), "load_before": round(load, 1)}

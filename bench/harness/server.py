@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from . import tables
 from .measure import cpu_seconds, descendants, free_port, rss_mib, tree_memory_mib
 from .report import log
 
@@ -49,10 +51,13 @@ class Server:
         self.port = free_port()
         log(f"start: paperfeed {' '.join(self.command[2:])}")
         started = time.perf_counter()
+        env = dict(os.environ)
+        if (self.home / tables.URL_FILE).exists():  # a bench data dir on PostgreSQL
+            env["PAPERFEED_DATABASE_URL"] = tables.store_url(self.home)
         with open(self.log_path, "w") as out:
             self.proc = subprocess.Popen([sys.executable, *self.command], stdout=out,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+                                         start_new_session=True, env=env)
         while not self._healthy():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"serve exited with {self.proc.returncode}:\n"
@@ -109,6 +114,10 @@ class Server:
         with contextlib.suppress(ProcessLookupError):  # workers the supervisor left behind
             os.killpg(self.proc.pid, signal.SIGKILL)
 
+    @property
+    def backend(self) -> str:
+        return "postgresql" if (self.home / tables.URL_FILE).exists() else "sqlite"
+
     def __enter__(self) -> Server:
         try:
             self.start()
@@ -119,3 +128,21 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def index_writer_held(home: Path) -> Iterator[None]:
+    """Hold `home`'s index writer lock (index/sync.py's flock on index/write.lock) while a
+    measured server runs: its store follower then finds "another writer busy" and neither
+    indexes nor runs the transformer backfill (hours of niced embedding on a freshly built
+    data dir, which competes with the requests for the GIL and the cores). What is measured
+    is the web processes serving an index that is up to date, as on a host whose backfill
+    is done. Opening the Catalog waits for the lock only if the index lags the store."""
+    import fcntl
+
+    with open(home / "index" / "write.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

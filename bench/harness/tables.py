@@ -4,8 +4,10 @@ Benchmarks need things the app has no API for: a seeded sample of all papers, ev
 text in key order, the bench's own members and votes taken back, ten thousand
 subscriptions in one transaction, a reset of the digest tables. They are here, next to
 the few app calls that name a paper's storage key, so a change of the store's interface
-(or a second database) is adapted in this file. Functions taking `home` open their own
-connection: `paperfeed serve` may be writing at the same time (busy timeout 30 s).
+is adapted in this file. Functions taking `home` open their own connection, through the
+app's `Database` (its pragmas, busy timeout 30 s: `paperfeed serve` may be writing at the
+same time), to the home's store: the SQLite file, or the PostgreSQL database named in the
+home's `bench-database-url` file (`use_database`; the bench's data dirs on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -17,17 +19,21 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy import text
+
 from paperfeed.catalog import Catalog
 from paperfeed.discover.search import Filters
 from paperfeed.models import StoredPaper
+from paperfeed.store.database import Database, Executor
+
+URL_FILE = "bench-database-url"  # in a bench data dir whose store is on PostgreSQL
 
 # -- through an open Catalog ----------------------------------------------------------------
 
 
 def sample_keys(catalog: Catalog, k: int, rng: random.Random) -> list[int]:
     """`k` papers' keys, a seeded sample of the whole store."""
-    with connect(catalog.settings.home, read_only=True) as conn:
-        keys = [r for (r,) in conn.execute("SELECT key FROM papers")]
+    keys = [r for (r,) in catalog.store.db.all(text("SELECT key FROM papers ORDER BY key"))]
     return rng.sample(keys, min(k, len(keys)))
 
 
@@ -40,8 +46,9 @@ def key_of(paper: StoredPaper) -> int:
 
 
 def texts(catalog: Catalog, keys: list[int]) -> Iterator[str]:
-    """"title. abstract" of every paper in key order, appending each key to `keys`."""
-    with connect(catalog.settings.home, read_only=True) as conn:
+    """"title. abstract" of every paper in key order, appending each key to `keys`
+    (streamed from the SQLite file: the embedding benches run on SQLite data dirs)."""
+    with _sqlite(catalog.settings.home) as conn:
         for key, title, abstract in conn.execute(
                 "SELECT key, title, abstract FROM papers ORDER BY key"):
             keys.append(key)
@@ -50,17 +57,15 @@ def texts(catalog: Catalog, keys: list[int]) -> Iterator[str]:
 
 def publication_days(catalog: Catalog) -> list[str]:
     """Every day some paper was published, oldest first (ISO dates)."""
-    with connect(catalog.settings.home, read_only=True) as conn:
-        return [d for (d,) in conn.execute("SELECT DISTINCT published FROM papers"
-                                           " WHERE published IS NOT NULL ORDER BY published")]
+    return [str(d) for (d,) in catalog.store.db.all(text(
+        "SELECT DISTINCT published FROM papers WHERE published IS NOT NULL ORDER BY published"))]
 
 
 def busiest_days(catalog: Catalog, n: int) -> list[str]:
     """The `n` days with the most papers published."""
-    with connect(catalog.settings.home, read_only=True) as conn:
-        return [d for (d,) in conn.execute(
-            "SELECT published FROM papers WHERE published IS NOT NULL"
-            " GROUP BY published ORDER BY count(*) DESC LIMIT ?", (n,))]
+    return [str(d) for (d,) in catalog.store.db.all(text(
+        "SELECT published FROM papers WHERE published IS NOT NULL"
+        " GROUP BY published ORDER BY count(*) DESC, published LIMIT :n"), {"n": n})]
 
 
 def count_matching(catalog: Catalog, filters: Filters) -> int:
@@ -72,13 +77,11 @@ def count_matching(catalog: Catalog, filters: Filters) -> int:
 def bulk_subscribe(catalog: Catalog, rows: list[tuple[str, str, bool, str | None]]) -> None:
     """Active subscriptions (email, frequency, trending, query) in one transaction."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with connect(catalog.settings.home) as conn:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
+    with catalog.store.db.write() as db:
+        db.many(text(
             "INSERT INTO subscriptions (email, frequency, trending, query, status, created_at,"
-            " confirmed_at) VALUES (?, ?, ?, ?, 'active', ?, ?)",
-            [(e, f, int(t), q, now, now) for e, f, t, q in rows])
-        conn.execute("COMMIT")
+            " confirmed_at) VALUES (:e, :f, :t, :q, 'active', :now, :now)"),
+            [{"e": e, "f": f, "t": int(t), "q": q, "now": now} for e, f, t, q in rows])
 
 
 def sent_message_ids(catalog: Catalog) -> list[str]:
@@ -89,13 +92,39 @@ def sent_message_ids(catalog: Catalog) -> list[str]:
 # -- a data dir another process may be serving ---------------------------------------------
 
 
+def store_url(home: Path) -> str:
+    """Where `home`'s store lives: the URL in its `bench-database-url`, else its SQLite file."""
+    named = home / URL_FILE
+    if named.exists():
+        return named.read_text().strip()
+    return f"sqlite:///{(home / 'paperfeed.sqlite').resolve()}"
+
+
+def use_database(home: Path, url: str | None) -> None:
+    """Make `home`'s store the database at `url` (None: its SQLite file again)."""
+    named = home / URL_FILE
+    if url:
+        named.write_text(url + "\n")
+    else:
+        named.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
-def connect(home: Path, *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-    db = home / "paperfeed.sqlite"
-    uri = f"file:{db}?mode=ro" if read_only else f"file:{db}"
-    conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+def connect(home: Path) -> Iterator[Executor]:
+    """A connection to `home`'s store (statements run on their own; `db.database.write()`
+    for a transaction)."""
+    database = Database(store_url(home))
     try:
-        conn.execute("PRAGMA busy_timeout=30000")
+        with database.read() as db:
+            yield db
+    finally:
+        database.close()
+
+
+@contextlib.contextmanager
+def _sqlite(home: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{home / 'paperfeed.sqlite'}?mode=ro", uri=True, timeout=30)
+    try:
         yield conn
     finally:
         conn.close()
@@ -103,93 +132,88 @@ def connect(home: Path, *, read_only: bool = False) -> Iterator[sqlite3.Connecti
 
 def stored(home: Path) -> tuple[int, int, str | None]:
     """(papers, highest seq, latest publication day) of a data dir; zeros if it has none."""
-    if not (home / "paperfeed.sqlite").exists():
+    if not (home / URL_FILE).exists() and not (home / "paperfeed.sqlite").exists():
         return 0, 0, None
     try:
-        with connect(home, read_only=True) as conn:
-            count, seq, latest = conn.execute(
-                "SELECT count(*), coalesce(max(seq), 0), max(published) FROM papers").fetchone()
-    except sqlite3.Error:
+        with connect(home) as db:
+            if not _has_table(db, "papers"):
+                return 0, 0, None
+            count, seq, latest = db.one(text(
+                "SELECT count(*), coalesce(max(seq), 0), max(published) FROM papers"))
+    except Exception:  # an unreadable or half-made store counts as none
         return 0, 0, None
-    return count, seq, latest
+    return int(count), int(seq), None if latest is None else str(latest)
 
 
 def published(home: Path, start: date | None = None, end: date | None = None
               ) -> list[tuple[int, str]]:
     """(key, id) of the papers published in [start, end), in key order."""
-    where, args = ["1"], []
+    where, args = ["1 = 1"], {}
     if start:
-        where.append("published >= ?")
-        args.append(start.isoformat())
+        where.append("published >= :start")
+        args["start"] = start.isoformat()
     if end:
-        where.append("published < ?")
-        args.append(end.isoformat())
-    with connect(home, read_only=True) as conn:
-        return [(k, i) for k, i in conn.execute(
-            f"SELECT key, id FROM papers WHERE {' AND '.join(where)} ORDER BY key", args)]
+        where.append("published < :end")
+        args["end"] = end.isoformat()
+    with connect(home) as db:
+        return [(k, i) for k, i in db.all(text(
+            f"SELECT key, id FROM papers WHERE {' AND '.join(where)} ORDER BY key"), args)]
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        (name,)).fetchone() is not None
+def _has_table(db: Executor, name: str) -> bool:
+    sql = ("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"
+           if db.database.dialect == "sqlite" else "SELECT to_regclass(:name) IS NOT NULL")
+    row = db.one(text(sql), {"name": name})
+    return row is not None and bool(row[0])
 
 
 def members_named(home: Path, prefix: str) -> set[str]:
-    with connect(home) as conn:
-        if not _has_table(conn, "users"):
+    with connect(home) as db:
+        if not _has_table(db, "users"):
             return set()
-        return {r[0] for r in conn.execute("SELECT username FROM users WHERE username LIKE ?",
-                                           (prefix + "%",))}
+        return {r[0] for r in db.all(text("SELECT username FROM users WHERE username LIKE :p"),
+                                     {"p": prefix + "%"})}
 
 
 def community_counts(home: Path) -> dict[str, int]:
-    with connect(home) as conn:
-        if not _has_table(conn, "votes"):
+    with connect(home) as db:
+        if not _has_table(db, "votes"):
             return {}
-        return {"votes": conn.execute("SELECT count(*) FROM votes").fetchone()[0],
-                "voted_papers": conn.execute(
-                    "SELECT count(*) FROM paper_votes WHERE votes > 0").fetchone()[0],
-                "members": conn.execute("SELECT count(*) FROM users").fetchone()[0]}
+        return {"votes": db.scalar(text("SELECT count(*) FROM votes")),
+                "voted_papers": db.scalar(text(
+                    "SELECT count(*) FROM paper_votes WHERE votes > 0")),
+                "members": db.scalar(text("SELECT count(*) FROM users"))}
+
+
+def _take_back(db: Executor, prefix: str, keys: list[int] | None) -> int:
+    voters = "SELECT id FROM users WHERE username LIKE :p"
+    on = " AND paper_key IN :keys" if keys is not None else ""
+    args = {"p": prefix + "%", "keys": keys or []}
+    touched = [r[0] for r in db.all(text(
+        f"SELECT DISTINCT paper_key FROM votes WHERE user_id IN ({voters}){on}"), args)]
+    removed = db.run(text(f"DELETE FROM votes WHERE user_id IN ({voters}){on}"), args)
+    db.many(text("UPDATE paper_votes SET votes = (SELECT count(*) FROM votes v"
+                 " WHERE v.paper_key = paper_votes.paper_key) WHERE paper_key = :k"),
+            [{"k": k} for k in touched])
+    return removed
 
 
 def take_back_votes(home: Path, prefix: str, keys: list[int] | None = None) -> int:
     """Remove the votes of members named `prefix`* (on `keys` only, if given), recount the
     papers' totals; the number of votes removed."""
-    with connect(home) as conn:
-        if not _has_table(conn, "votes"):
+    with connect(home) as db:
+        if not _has_table(db, "votes"):
             return 0
-        voters = "SELECT id FROM users WHERE username LIKE ?"
-        on = f" AND paper_key IN ({','.join('?' * len(keys))})" if keys is not None else ""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            touched = [r[0] for r in conn.execute(
-                f"SELECT DISTINCT paper_key FROM votes WHERE user_id IN ({voters}){on}",
-                [prefix + "%", *(keys or [])])]
-            removed = conn.execute(f"DELETE FROM votes WHERE user_id IN ({voters}){on}",
-                                   [prefix + "%", *(keys or [])]).rowcount
-            conn.executemany(
-                "UPDATE paper_votes SET votes = (SELECT count(*) FROM votes v"
-                " WHERE v.paper_key = paper_votes.paper_key) WHERE paper_key = ?",
-                [(k,) for k in touched])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return removed
+        with db.database.write() as tx:
+            return _take_back(tx, prefix, keys)
 
 
 def reset_digests(home: Path, member_prefix: str) -> None:
-    """Empty the digest tables; remove the members named `member_prefix`* and their votes."""
-    take_back_votes(home, member_prefix)
-    with connect(home) as conn:
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for table in ("sent_papers", "outbox", "subscriptions"):
-                conn.execute(f"DELETE FROM {table}")
-            conn.execute("DELETE FROM users WHERE username LIKE ?", (member_prefix + "%",))
-            conn.execute("DELETE FROM paper_votes WHERE votes = 0")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    """Empty the digest tables; remove the members named `member_prefix`* and their votes
+    (one transaction; their sessions go with them, by the schema's cascades)."""
+    with connect(home) as db, db.database.write() as tx:
+        _take_back(tx, member_prefix, None)
+        for table in ("sent_papers", "outbox", "subscriptions"):
+            tx.run(text(f"DELETE FROM {table}"))
+        tx.run(text("DELETE FROM users WHERE username LIKE :p"), {"p": member_prefix + "%"})
+        tx.run(text("DELETE FROM paper_votes WHERE votes = 0"))

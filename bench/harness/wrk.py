@@ -138,6 +138,7 @@ class Load:
     connections: int
     threads: int
     retries: int = 2
+    quiet_s: float = 90  # longest wait for a quiet machine before each run
 
 
 def measure(server: Server, script: Path, load: Load) -> dict[str, Any]:
@@ -156,7 +157,7 @@ def measure(server: Server, script: Path, load: Load) -> dict[str, Any]:
 
 def measure_once(server: Server, script: Path, load: Load) -> dict[str, Any]:
     """A warm-up, then a measured run: throughput, latency, errors, CPU, memory."""
-    waited = wait_for_quiet(QUIET_CORES)
+    waited = wait_for_quiet(QUIET_CORES, load.quiet_s)
     if load.warmup > 0:
         run_wrk(server.url, script, load.warmup, load.connections, load.threads)
     server.new_log()
