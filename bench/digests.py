@@ -207,6 +207,7 @@ def main() -> None:
             setup["db_copy"] = data_dir_copy(args.home.with_name(args.home.name[:-3]),
                                              args.home, url)
         setup["load_before"] = round(os.getloadavg()[0], 2)
+        setup["store_mb_before"] = round(tables.store_bytes(args.home) / 1e6, 1)
         embedder = datadir.embedder_of(args.home)
         settings = datadir.settings(
             args.home, embedder, smtp_host="127.0.0.1", smtp_port=sink.port,
@@ -249,6 +250,7 @@ def main() -> None:
                  *smtp.probe(settings, message)]
         sink_stats = sink.stats()
         setup["load_after"] = round(os.getloadavg()[0], 2)
+        setup["store_mb_after"] = round(tables.store_bytes(args.home) / 1e6, 1)
         catalog.store.close()
     finally:
         sink.stop()

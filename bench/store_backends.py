@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from harness import tables
 from harness.corpora import arxiv_source
 from harness.datadir import settings
 from harness.postgres import BenchPostgres
@@ -63,28 +64,16 @@ def ingest(catalog: Catalog, source: Path, limit: int | None) -> dict[str, Any]:
             "papers_per_s": round(report.seen / store_s), "load_before": round(load, 1)}
 
 
-def store_mb(url: str, home: Path) -> float:
-    """The store's size on disk: the SQLite file (+WAL), or the PostgreSQL database."""
-    if url.startswith("sqlite"):
-        return sum(p.stat().st_size for p in home.glob("paperfeed.sqlite*")) / 1e6
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        conn.execute("CHECKPOINT")
-        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
-    assert row is not None
-    return int(row[0]) / 1e6
-
-
 def backend_run(name: str, home: Path, url: str | None, source: Path, limit: int | None,
                 phases: tuple[str, ...]) -> tuple[list[dict[str, Any]], Catalog]:
-    overrides = {"database_url": url} if url else {}
-    catalog = Catalog(settings(home, **overrides))
+    home.mkdir(parents=True)
+    tables.use_database(home, url)
+    catalog = Catalog(settings(home))
     rows = []
     for phase in phases:
         log(f"{name}: ingest, {phase}")
         rows.append({"backend": name, "phase": phase, **ingest(catalog, source, limit)})
-        mb = store_mb(catalog.settings.store_url, home)
+        mb = tables.store_bytes(home) / 1e6
         rows[-1] |= {"store_mb": round(mb), "bytes_per_paper": round(mb * 1e6 / rows[-1]["papers"]),
                      "load_after": round(os.getloadavg()[0], 1)}
         log(f"{name}: {rows[-1]['papers_per_s']} papers/s, store {mb:.0f} MB")

@@ -130,6 +130,21 @@ def _sqlite(home: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def store_bytes(home: Path) -> int:
+    """The store's size on disk: the SQLite file (+WAL), or the PostgreSQL database (after
+    a CHECKPOINT, so what was written is counted)."""
+    url = store_url(home)
+    if url.startswith("sqlite"):
+        return sum(p.stat().st_size for p in home.glob("paperfeed.sqlite*"))
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def stored(home: Path) -> tuple[int, int, str | None]:
     """(papers, highest seq, latest publication day) of a data dir; zeros if it has none."""
     if not (home / URL_FILE).exists() and not (home / "paperfeed.sqlite").exists():
