@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -82,14 +83,19 @@ def test_the_lua_script_quotes_what_it_sends() -> None:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    catalog = Catalog(make_settings(tmp_path, load_demo=False))
+def catalog(tmp_path: Path, store_backend: dict[str, str]) -> Iterator[Catalog]:
+    """A catalog on each backend; on PostgreSQL its data dir names the database as the
+    bench's copies do (harness/postgres.py), so the functions taking `home` find it."""
+    settings = make_settings(tmp_path, load_demo=False, **store_backend)
+    tables.use_database(settings.home, store_backend.get("database_url"))
+    catalog = Catalog(settings)
     catalog.ingest([Paper(title=f"Paper number {i} on graph kernels and their uses",
                           abstract=f"About kernels {i}.", arxiv_id=f"2501.{i:05d}",
                           published=date(2025, 1, 1 + i), categories=["cs.LG"] if i % 2 else [],
                           source="t", source_ref=str(i)) for i in range(6)])
     catalog.reindex()
-    return catalog
+    yield catalog
+    catalog.store.close()
 
 
 def test_tables_read_the_store(catalog: Catalog) -> None:
@@ -107,6 +113,7 @@ def test_tables_read_the_store(catalog: Catalog) -> None:
     assert len(tables.busiest_days(catalog, 4)) == 4
     assert tables.count_matching(catalog, Filters(categories=("cs.LG",))) == 3
     assert tables.count_matching(catalog, Filters(date(2025, 1, 5))) == 2
+    assert tables.store_bytes(home) > 0
 
 
 def test_tables_take_back_only_the_bench_members_votes(catalog: Catalog) -> None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import random
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -47,10 +48,13 @@ def key_of(paper: StoredPaper) -> int:
 
 def texts(catalog: Catalog, keys: list[int]) -> Iterator[str]:
     """"title. abstract" of every paper in key order, appending each key to `keys`
-    (streamed from the SQLite file: the embedding benches run on SQLite data dirs)."""
-    with _sqlite(catalog.settings.home) as conn:
-        for key, title, abstract in conn.execute(
-                "SELECT key, title, abstract FROM papers ORDER BY key"):
+    (streamed from an SQLite file: 588k abstracts are not read into memory at once)."""
+    sql = "SELECT key, title, abstract FROM papers ORDER BY key"
+    with contextlib.ExitStack() as stack:
+        rows: Iterable[Any] = (stack.enter_context(_sqlite(catalog.settings.home)).execute(sql)
+                               if catalog.store.db.dialect == "sqlite"
+                               else catalog.store.db.all(text(sql)))
+        for key, title, abstract in rows:
             keys.append(key)
             yield f"{title}. {abstract}"
 
