@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from harness import vectorcache
+from harness import vectorcache, words_numpy
 from harness.ratings import Member, Proxy, build, load_days, ranking_metrics
 from harness.report import log, print_table, write_json
 from harness.similar import load_papers
@@ -306,7 +307,12 @@ def cold_grid(f: Features, proxy: Proxy, members: int) -> None:
 
 def speed(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
           n_members: int = 10_000, n_papers: int = 2_000) -> dict[str, Any]:
+    """A member's fit (as the app fits: one BLAS thread); ranking `n_members` (the test
+    members' models, repeated) over a week's first `n_papers` papers, top 50 each: by the
+    logit, by `rank` (vectors), by `rank` with the words half as before (pure numpy, bench/
+    harness/words_numpy.py) and as now (scipy's CSR product). Load averages beside each."""
     back = f.dense(background)
+    load = {"start": _load()}
     fits, models = [], []
     for m in proxy.test:
         pos, neg = f.dense(m.positive), f.dense(m.negative)
@@ -315,35 +321,45 @@ def speed(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str,
             models.append(recommend.fit(pos, neg, back, **settings))
         fits.append(1000 * (time.perf_counter() - start))
     weights, biases = recommend.stack([models[i % len(models)] for i in range(n_members)])
-    papers = f.dense(proxy.weeks[0][:n_papers])
+    idx = proxy.weeks[0][:n_papers]
+    papers = f.dense(idx)
+    n = f"{n_members}x{len(papers)}"
+    out: dict[str, Any] = {"fit_ms_median": round(float(np.median(fits)), 2),
+                           "fit_ms_p95": round(float(np.percentile(fits, 95)), 2)}
     start = time.perf_counter()
     for lo in range(0, n_members, 1000):  # blocks keep the score matrix in cache-sized parts
         recommend.top_per_member(recommend.score_many(weights[lo:lo + 1000],
                                                       biases[lo:lo + 1000], papers), 50)
-    total = time.perf_counter() - start
+    out[f"score_{n}_top50_s"] = round(time.perf_counter() - start, 2)
+    load["score"] = _load()
     start = time.perf_counter()
     for lo in range(0, n_members, 1000):  # what the app ranks by: logit + closest liked paper
         block = [models[i % len(models)] for i in range(lo, min(lo + 1000, n_members))]
         recommend.top_per_member(recommend.rank_many(block, papers), 50)
-    ranked_total = time.perf_counter() - start
-    liked = [f.words(m.positive) for m in proxy.test] if f.stems is not None else []
-    idx = proxy.weeks[0][:n_papers]
-    start = time.perf_counter()
-    cand_words = f.stems.rows(idx) if f.stems is not None else None
-    for lo in range(0, n_members if liked else 0, 1000):  # + the words half
-        members = range(lo, min(lo + 1000, n_members))
-        near = closest_many(cand_words, [liked[i % len(liked)] for i in members])
-        block = [models[i % len(models)] for i in members]
-        recommend.top_per_member(recommend.rank_many(block, papers, words=near), 50)
-    words_total = time.perf_counter() - start
+    out[f"rank_{n}_top50_s"] = round(time.perf_counter() - start, 2)
+    load["rank"] = _load()
+    if f.stems is not None:
+        liked = [f.words(m.positive) for m in proxy.test]
+        for label, many in (("numpy", words_numpy.closest_many), ("scipy", closest_many)):
+            start = time.perf_counter()
+            cand_words, half = f.stems.rows(idx), 0.0
+            for lo in range(0, n_members, 1000):  # + the words half
+                members = range(lo, min(lo + 1000, n_members))
+                began = time.perf_counter()
+                near = many(cand_words, [liked[i % len(liked)] for i in members])
+                half += time.perf_counter() - began
+                block = [models[i % len(models)] for i in members]
+                recommend.top_per_member(recommend.rank_many(block, papers, words=near), 50)
+            out[f"rank_words_{label}_{n}_top50_s"] = round(time.perf_counter() - start, 2)
+            out[f"words_half_{label}_s"] = round(half, 2)
+            load[f"rank_words_{label}"] = _load()
     ratings = [len(m.positive) + len(m.negative) for m in proxy.test]
-    return {"fit_ms_median": round(float(np.median(fits)), 2),
-            "fit_ms_p95": round(float(np.percentile(fits, 95)), 2),
-            "ratings_per_member_median": float(np.median(ratings)),
-            "background": len(background),
-            f"score_{n_members}x{len(papers)}_top50_s": round(total, 2),
-            f"rank_{n_members}x{len(papers)}_top50_s": round(ranked_total, 2),
-            f"rank_words_{n_members}x{len(papers)}_top50_s": round(words_total, 2)}
+    return {**out, "ratings_per_member_median": float(np.median(ratings)),
+            "background": len(background), "load_avg_1min": load}
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
 def tune(name: str, grid: dict[str, Method], members: list[Member], proxy: Proxy
