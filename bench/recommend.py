@@ -216,10 +216,12 @@ def evaluate(method: Method, members: list[Member], proxy: Proxy) -> dict[str, f
 
 def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
                members: list[Member], budgets: tuple[int, ...] = (3, 10, 30), seed: int = 0,
-               ways: tuple[str, ...] = ("random", "uncertainty")) -> list[dict[str, Any]]:
+               ways: tuple[str, ...] = ("random", "uncertainty"), words: bool = True
+               ) -> list[dict[str, Any]]:
     """nDCG@10 (own view) after each budget of ratings: 3 seed positives, then papers from
     the member's pool (their other positives, negatives and unrated papers of their
-    categories) asked at random or least-sure first (`MemberModel.uncertain`)."""
+    categories) asked at random or least-sure first (`MemberModel.uncertain`); ranked as
+    the app ranks (`rank` with the words half, unless `words` is False)."""
     back = f.dense(background)
     rows = []
     for how in ways:
@@ -243,10 +245,12 @@ def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict
                 pos = np.asarray([i for i in asked if i in liked])
                 neg = np.asarray([i for i in asked if i not in liked])
                 model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
+                liked = f.words(pos) if f.stems is not None and words else None
                 for week, rel in m.later.items():
                     cand = proxy.weeks[week]
-                    scores[budget].append(ranking_metrics(model.rank(f.dense(cand)), cand,
-                                                          rel)[0])
+                    near = closest(f.words(cand), liked) if liked is not None else None
+                    scores[budget].append(ranking_metrics(model.rank(f.dense(cand),
+                                                                     words=near), cand, rel)[0])
         rows.append({"ratings asked": how, **{f"ndcg@10 after {b}": round(float(np.mean(v)), 4)
                                               for b, v in scores.items()}})
     return rows
@@ -407,6 +411,8 @@ def main() -> None:
                     help="only tune recommend.fit's ramp for cold start (dev, then test)")
     ap.add_argument("--explore", choices=("vectors", "words"),
                     help="only compare candidate models on dev members (words: tf-idf too)")
+    ap.add_argument("--cold-only", action="store_true",
+                    help="only cold start with the shipped settings (test members)")
     ap.add_argument("--cold-members", type=int, default=100, help="test members, cold start")
     args = ap.parse_args()
     papers, proxy, before, f = setup(args)
@@ -418,6 +424,16 @@ def main() -> None:
         return
     if args.cold_grid:
         cold_grid(f, proxy, args.cold_members)
+        return
+    if args.cold_only:  # what ships, ranked with and without its words half
+        shipped = {"c": recommend.DEFAULT_C, "prior": recommend.DEFAULT_PRIOR,
+                   "background_weight": recommend.DEFAULT_BACKGROUND_WEIGHT}
+        rows = [{"ranking": "shipped (vectors + words)" if w else "vectors only", **row}
+                for w in (True, False) for row in cold_start(
+                    f, proxy, proxy.background, shipped, proxy.test[:args.cold_members],
+                    words=w)]
+        print_table("Cold start (test members, own view)", rows)
+        write_json("recommend-cold-shipped", {"test": rows, "members": args.cold_members})
         return
     if args.explore:
         explore(f, proxy, rng, before, args.tune_members, words=args.explore == "words")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,7 @@ class Bigrams:
 
     def __init__(self, f: Features, before: np.ndarray, needed: np.ndarray, cache: Path):
         path = cache / "bigrams.pkl"
+        self.df: dict[int, int]
         if path.exists():
             with open(path, "rb") as fh:
                 self.counts, self.df, self.sample = pickle.load(fh)
@@ -69,7 +71,7 @@ class Bigrams:
             sample = rng.choice(before, 50_000, replace=False)
             log(f"stem bigrams of {len(np.union1d(sample, needed))} papers")
             self.counts = {int(i): _grams(f, int(i)) for i in np.union1d(sample, needed)}
-            self.df: dict[int, int] = {}
+            self.df = {}
             for i in sample.tolist():
                 for g in self.counts[i]:
                     self.df[g] = self.df.get(g, 0) + 1
@@ -77,6 +79,7 @@ class Bigrams:
             with open(path, "wb") as fh:
                 pickle.dump((self.counts, self.df, self.sample), fh)
         self.n = len(before)
+        assert f.stems is not None
         self.stems = f.stems
         self._cache: dict[bytes, words.WordRows] = {}
 
@@ -123,7 +126,7 @@ def _z(s: np.ndarray) -> np.ndarray:
 
 
 def joint_ridge(dense: np.ndarray, rows_: words.WordRows, y: np.ndarray, weight: np.ndarray,
-                lam: float = 1.0):  # noqa: ANN201 - a bench closure
+                lam: float = 1.0) -> Callable[[np.ndarray, words.WordRows], np.ndarray]:
     kernel = (JOINT_DENSE * (dense @ dense.T) + words.cosines(rows_, rows_) + 1.0)
     kernel = kernel.astype(np.float64)
     kernel[np.diag_indices_from(kernel)] += lam / weight
@@ -170,7 +173,7 @@ def score_blend(blend: dict[str, float], members: list[Member], proxy: Proxy,
     rows: dict[str, list[float]] = {k: [] for k in ("ndcg", "recall50", "auc", "co_ndcg")}
     for m, weeks in zip(members, parts, strict=True):
         for week, p in weeks.items():
-            s = sum(w * _z(p[k]) for k, w in blend.items() if w)
+            s = np.sum([w * _z(p[k]) for k, w in blend.items() if w], axis=0)
             cand = proxy.weeks[week]
             rel = m.later.get(week)
             if rel:
@@ -226,9 +229,9 @@ def main() -> None:
         grid = dev_grid()
         log(f"{len(grid)} blends on dev")
         rows = [{"blend": label(b), **score_blend(b, members, proxy, parts)} for b in grid]
-        rows.sort(key=lambda r: -r["ndcg"])
+        rows.sort(key=lambda r: -float(str(r["ndcg"])))
         print_table("Dev members, best 40 blends", rows[:40])
-        alone = [r for r in rows if " + " not in r["blend"]]
+        alone = [r for r in rows if " + " not in str(r["blend"])]
         print_table("Dev members, each part alone", alone)
         write_json("recommend-blend-dev", {"dev": rows})
         return

@@ -127,7 +127,9 @@ def fit(positive: np.ndarray, negative: np.ndarray, background: np.ndarray | Non
 
 
 def _standard(scores: np.ndarray) -> np.ndarray:
-    return (scores - scores.mean()) / (scores.std() + 1e-9)
+    """Standardised over the last axis (each row of a members x candidates matrix)."""
+    mean = scores.mean(axis=-1, keepdims=True)
+    return (scores - mean) / (scores.std(axis=-1, keepdims=True) + 1e-9)
 
 
 def _with_words(scores: np.ndarray, words: np.ndarray | None, weight: float) -> np.ndarray:
@@ -228,11 +230,13 @@ def rank_many(models: Sequence[MemberModel], candidates: np.ndarray,
         liked = np.concatenate([models[row].positive for row, _ in trusted]).astype(np.float32)
         starts = np.cumsum([0] + [len(models[row].positive) for row, _ in trusted[:-1]])
         closest = np.maximum.reduceat(cand @ liked.T, starts, axis=1).T  # (trusted x cands)
-        for (row, weight), near in zip(trusted, closest, strict=True):
-            out[row] = (1 - weight) * _standard(out[row]) + weight * _standard(near)
-    if words is not None:
-        for row in range(len(out)):
-            out[row] = _with_words(out[row], words[row], words_weight)
+        rows = np.asarray([row for row, _ in trusted])
+        weight = np.asarray([w for _, w in trusted], np.float32)[:, None]
+        out[rows] = (1 - weight) * _standard(out[rows]) + weight * _standard(closest)
+    if words is not None and words_weight > 0 and len(cand) >= 2:
+        said = np.ptp(words, axis=1) > 0  # as `_with_words`: rows whose words say something
+        out[said] = ((1 - words_weight) * _standard(out[said])
+                     + words_weight * _standard(words[said]))
     return out
 
 

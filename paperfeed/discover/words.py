@@ -13,9 +13,10 @@ stems of title + abstract), weighted as arxiv-sanity-lite weights its tf-idf: su
 (1 + ln tf) times idf (ln(N / (1 + df)), df from the keyword index), stems in more than
 `MAX_DF` of the papers dropped, rows L2-normalised. A stem is known by its CRC-32, so rows
 of papers computed apart (a period's candidates, a member's liked papers) compare without a
-shared vocabulary. Pure numpy: no scipy at run time; the sparse products are expansions of
-matching postings summed by `np.bincount` (fast because rare stems have short postings and
-common ones are dropped).
+shared vocabulary. The sparse products are scipy's CSR products over the columns of the
+candidates' stems (`csr`): a digest ranking 10,000 members spends its time there, and a
+numpy expansion of matching postings (`np.repeat` / `np.bincount`, kept in bench/harness/
+words_numpy.py) was several times slower (docs/recommendations.md has both timings).
 """
 
 from __future__ import annotations
