@@ -106,7 +106,7 @@ class Bigrams:
         out = words.rows(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
                          np.asarray(ids, np.int64), np.asarray(tf), np.asarray(idf),
                          BIGRAM_TERMS)
-        if len(idx) >= 1000:
+        if len(idx) >= 200:  # a week's papers, the background: asked for by every member
             self._cache[key] = out
         return out
 
@@ -210,6 +210,8 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     common_arguments(ap)
     ap.add_argument("--split", choices=("dev", "test"), default="dev")
+    ap.add_argument("--parts-only", action="store_true",
+                    help="only compute and save the split's parts (no blend is scored)")
     ap.add_argument("--blend", action="append", default=[],
                     help='test: also score this blend, e.g. "vec=0.4 b1=0.3 bridge=0.3"')
     args = ap.parse_args()
@@ -220,11 +222,20 @@ def main() -> None:
         *(np.concatenate([m.positive, m.negative]) for m in dev + proxy.test)]))
     big = Bigrams(f, before, needed, args.cache.parent / "paperfeed-bench-recommend-words")
     members = dev if args.split == "dev" else proxy.test
-    parts = []
-    for n, m in enumerate(members):
-        if n % 25 == 0:
-            log(f"{args.split} parts: member {n} of {len(members)}")
-        parts.append(member_parts(f, big, proxy, m, proxy.background))
+    saved = args.cache.parent / "paperfeed-bench-recommend-words" / f"parts-{args.split}.pkl"
+    if saved.exists():  # the parts are slow (~30 min on the loaded box), blends are not
+        with open(saved, "rb") as fh:
+            parts = pickle.load(fh)
+    else:
+        parts = []
+        for n, m in enumerate(members):
+            if n % 25 == 0:
+                log(f"{args.split} parts: member {n} of {len(members)}")
+            parts.append(member_parts(f, big, proxy, m, proxy.background))
+        with open(saved, "wb") as fh:
+            pickle.dump(parts, fh)
+    if args.parts_only:
+        return
     if args.split == "dev":
         grid = dev_grid()
         log(f"{len(grid)} blends on dev")
