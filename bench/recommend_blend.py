@@ -33,6 +33,7 @@ import itertools
 import pickle
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from harness.ratings import Member, Proxy, ranking_metrics
@@ -138,34 +139,50 @@ def joint_ridge(dense: np.ndarray, rows_: words.WordRows, y: np.ndarray, weight:
     return score
 
 
-def member_parts(f: Features, big: Bigrams, proxy: Proxy, m: Member, back_idx: np.ndarray
-                 ) -> dict[int, dict[str, np.ndarray]]:
+def member_parts(f: Features, big: Bigrams, proxy: Proxy, m: Member, back_idx: np.ndarray,
+                 wanted: tuple[str, ...] = PARTS) -> dict[int, dict[str, np.ndarray]]:
+    """The `wanted` parts of member `m`, per week with a relevant paper."""
     pos, neg = m.positive, m.negative
     back = f.dense(back_idx)
     model = recommend.fit(f.dense(pos), f.dense(neg), back)
-    liked, liked_b = f.words(pos), big.rows(pos)
-    ridge = words.fit_ridge(liked, f.words(neg), f.words(back_idx))
-    bridge = words.fit_ridge(liked_b, big.rows(neg), big.rows(back_idx))
-    train = np.concatenate([pos, neg, back_idx])
-    y = np.concatenate([np.ones(len(pos)), -np.ones(len(neg) + len(back_idx))])
-    weight = np.concatenate([np.ones(len(pos) + len(neg)),
-                             np.full(len(back_idx), len(pos) / len(back_idx))])
-    joint = joint_ridge(f.dense(train), f.words(train), y, weight)
-    recent = pos[:RECENT]
+    liked = f.words(pos)
+    fits: dict[str, Any] = {}
+    if "ridge" in wanted:
+        fits["ridge"] = words.fit_ridge(liked, f.words(neg), f.words(back_idx))
+    if {"b1", "bridge"} & set(wanted):
+        fits["liked_b"] = big.rows(pos)
+    if "bridge" in wanted:
+        fits["bridge"] = words.fit_ridge(fits["liked_b"], big.rows(neg), big.rows(back_idx))
+    if "joint" in wanted:
+        train = np.concatenate([pos, neg, back_idx])
+        y = np.concatenate([np.ones(len(pos)), -np.ones(len(neg) + len(back_idx))])
+        weight = np.concatenate([np.ones(len(pos) + len(neg)),
+                                 np.full(len(back_idx), len(pos) / len(back_idx))])
+        fits["joint"] = joint_ridge(f.dense(train), f.words(train), y, weight)
     out = {}
     for week in m.later_coauthor:
-        cand = proxy.weeks[week]
-        dense, rows_, rows_b = f.dense(cand), f.words(cand), big.rows(cand)
-        near = dense @ f.dense(pos).T
-        out[week] = {
-            "vec": model.rank(dense), "logit": model.score(dense), "vnear": near.max(1),
-            "w1": words.closest(rows_, liked, 1), "w3": words.closest(rows_, liked, 3),
-            "ridge": ridge.score(rows_), "b1": words.closest(rows_b, liked_b, 1),
-            "bridge": bridge.score(rows_b), "joint": joint(dense, rows_),
-            "w1_recent": words.closest(rows_, f.words(recent), 1),
-            "vnear_recent": near[:, :len(recent)].max(1)}
-        out[week] = {k: np.asarray(v, np.float64) for k, v in out[week].items()}
+        out[week] = _week_parts(f, big, proxy.weeks[week], model, pos, liked, fits, wanted)
     return out
+
+
+def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, model: recommend.MemberModel,
+                pos: np.ndarray, liked: words.WordRows, fits: dict[str, Any],
+                wanted: tuple[str, ...]) -> dict[str, np.ndarray]:
+    dense, rows_ = f.dense(cand), f.words(cand)
+    rows_b = big.rows(cand) if "liked_b" in fits else words.WordRows.empty()
+    near = dense @ f.dense(pos).T
+    recent = pos[:RECENT]
+    part: dict[str, Callable[[], np.ndarray]] = {
+        "vec": lambda: model.rank(dense), "logit": lambda: model.score(dense),
+        "vnear": lambda: near.max(1), "w1": lambda: words.closest(rows_, liked, 1),
+        "w3": lambda: words.closest(rows_, liked, 3),
+        "ridge": lambda: fits["ridge"].score(rows_),
+        "b1": lambda: words.closest(rows_b, fits["liked_b"], 1),
+        "bridge": lambda: fits["bridge"].score(rows_b),
+        "joint": lambda: fits["joint"](dense, rows_),
+        "w1_recent": lambda: words.closest(rows_, f.words(recent), 1),
+        "vnear_recent": lambda: near[:, :len(recent)].max(1)}
+    return {k: np.asarray(part[k](), np.float64) for k in wanted}
 
 
 def score_blend(blend: dict[str, float], members: list[Member], proxy: Proxy,
@@ -210,6 +227,7 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     common_arguments(ap)
     ap.add_argument("--split", choices=("dev", "test"), default="dev")
+    ap.add_argument("--parts", default="", help="only these parts, e.g. vec,w1,ridge,b1")
     ap.add_argument("--parts-only", action="store_true",
                     help="only compute and save the split's parts (no blend is scored)")
     ap.add_argument("--blend", action="append", default=[],
@@ -222,7 +240,8 @@ def main() -> None:
         *(np.concatenate([m.positive, m.negative]) for m in dev + proxy.test)]))
     big = Bigrams(f, before, needed, args.cache.parent / "paperfeed-bench-recommend-words")
     members = dev if args.split == "dev" else proxy.test
-    saved = args.cache.parent / "paperfeed-bench-recommend-words" / f"parts-{args.split}.pkl"
+    saved = (args.cache.parent / "paperfeed-bench-recommend-words"
+             / f"parts-{args.split}-{args.parts or 'all'}.pkl")
     if saved.exists():  # the parts are slow (~30 min on the loaded box), blends are not
         with open(saved, "rb") as fh:
             parts = pickle.load(fh)
@@ -231,7 +250,8 @@ def main() -> None:
         for n, m in enumerate(members):
             if n % 25 == 0:
                 log(f"{args.split} parts: member {n} of {len(members)}")
-            parts.append(member_parts(f, big, proxy, m, proxy.background))
+            parts.append(member_parts(f, big, proxy, m, proxy.background,
+                                      tuple(args.parts.split(",")) if args.parts else PARTS))
         with open(saved, "wb") as fh:
             pickle.dump(parts, fh)
     if args.parts_only:
