@@ -5,24 +5,15 @@
 
 Proxy (harness/ratings.py): authors are members, their papers before the cutoff their
 "more like this" ratings, random papers of their categories their "less like this"; each
-of the `--weeks` weeks after the cutoff, all that week's papers are ranked, relevance =
-the member's own papers that week (second view: theirs or their co-authors'). Dev members
-tune each method's settings, test members are reported.
-
-Methods:
-- centroid cosine: the mean of the positives' vectors;
-- Scholar Inbox: per-member logistic regression on embeddings (sklearn, class-balanced),
-  positives against the explicit negatives;
-- arxiv-sanity-lite: per-member linear SVM on tf-idf, its own TfidfVectorizer set-up (words
-  and bigrams, 20k features, sublinear tf; title + abstract, no author names: they would
-  give the proxy away), LinearSVC(class_weight="balanced"), positives against the
-  negatives and a background of random papers standing in for "everything else";
-- paperfeed: discover/recommend.py's `fit` (background negatives, prior towards the
-  centroid), settings chosen on dev; and bench-only fusions with the tf-idf SVM.
-Cold start (test members, own view): nDCG@10 after 3 seed positives, then 10 and 30
-ratings asked at random or by uncertainty sampling from the member's pool.
-Speed: fit time per member; 10,000 members x 2,000 papers scored by `score_many`.
-
+week after the cutoff, all its papers are ranked, relevance = the member's own papers that
+week (second view: theirs or their co-authors'). Dev members tune, test members report.
+Methods: centroid cosine; Scholar Inbox (per-member logistic regression on embeddings,
+sklearn, class-balanced); arxiv-sanity-lite (per-member LinearSVC on its own tf-idf set-up:
+words and bigrams, 20k features, sublinear tf, no author names; positives against the
+negatives and random background papers); paperfeed (discover/recommend.py, settings chosen
+on dev) and bench-only fusions. Cold start: nDCG@10 after 3 seed positives, then 10 and 30
+ratings asked at random or by uncertainty sampling. Speed: a member's fit; 10,000 members x
+a week's papers ranked (the words half by numpy and by scipy in the same run).
 Writes bench/results/recommend.json (or $BENCH_RESULTS).
 """
 
