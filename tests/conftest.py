@@ -50,8 +50,15 @@ def make_settings(home: Path, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    """A data directory opened for the first time: the demo corpus loads and indexes."""
-    return Catalog(make_settings(tmp_path_factory.mktemp("demo")))
+    """A data directory opened for the first time: the demo corpus loads and indexes; its
+    map, which a server's follower fits in the background, is fitted here."""
+    return with_map(Catalog(make_settings(tmp_path_factory.mktemp("demo"))))
+
+
+def with_map(catalog: Catalog) -> Catalog:
+    """`catalog` with its map of the corpus fitted (a fresh data dir leaves it due)."""
+    catalog.indexes.build_map(catalog.store.papers)
+    return catalog
 
 
 @pytest.fixture(scope="session")

@@ -144,12 +144,20 @@ def _echo_records(report: IngestReport, shown: int = 20) -> None:
             click.echo(f"... and {len(records) - shown} more {verb}", err=True)
 
 
-def _index(catalog: Catalog) -> None:
+def _index(catalog: Catalog, *, map_too: bool = False) -> None:
     report = catalog.reindex(progress=True)
     if report.indexed:
         click.echo(f"indexed {report.indexed} papers in {report.seconds:.1f}s "
                    f"({report.embedded} embedded in {report.embed_seconds:.1f}s, "
                    f"{report.from_cache} from cache)")
+    if not catalog.indexes.map.building:
+        return
+    if not map_too:  # an ingest or harvest: the map is a long fit at scale (docs/map.md)
+        click.echo("the map of the corpus is due: a running server fits it in the "
+                   "background, or run `paperfeed index`", err=True)
+        return
+    built = catalog.indexes.build_map(catalog.store.papers)
+    click.echo(f"laid out the map of {built.indexed} papers in {built.seconds:.1f}s")
 
 
 @cli.group(invoke_without_command=True)
@@ -157,11 +165,11 @@ def _index(catalog: Catalog) -> None:
               help="Also run the transformer backfill to completion (newest papers first).")
 @click.pass_context
 def index(click_ctx: click.Context, wait: bool) -> None:
-    """Bring the keyword and vector indexes up to date (resumable)."""
+    """Bring the keyword and vector indexes and the map up to date (resumable)."""
     if click_ctx.invoked_subcommand is not None:
         return
     catalog = click_ctx.ensure_object(Context).catalog()
-    _index(catalog)
+    _index(catalog, map_too=True)
     if wait:
         report = catalog.indexes.backfill(catalog.store.papers, progress=True)
         if report.indexed:

@@ -2,9 +2,10 @@
 
 - `points`: every visible paper's id, position, cluster, as columns (hidden papers left
   out), once per map version and hidden set.
-- `encode_binary`: the compact form the `/map` page loads (588k points: 6 bytes a paper
-  plus its id, 4.3 MB gzipped; docs/map.md): written by the indexer with the map, encoded
-  here again only when a hidden paper must be left out.
+- `encode_binary` / `encode_json`: the compact form the `/map` page loads (588k points:
+  6 bytes a paper plus its id, 4.3 MB gzipped; docs/map.md) and `/api/map`'s JSON, both
+  written by the indexer with the map, encoded here again only when a hidden paper must
+  be left out.
 - `neighbourhood`: the papers around one paper on the map (the paper page's small map).
 - `months_of` / `histogram`: papers per month for a search or a category (the trend chart).
 - `rising`: the clusters growing fastest in the latest month.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..catalog import Catalog
-from ..index.map_artifact import Layout, encode_points
+from ..index.map_artifact import Layout, encode_json, encode_points
 
 RISING_BASELINE = 3  # months before the latest one that the growth is measured against
 RISING_MIN = 5  # papers in the latest month for a cluster to count as rising
@@ -34,7 +35,9 @@ class Points:
     centroids: np.ndarray
     sizes: list[int]
     method: str
+    building: bool  # a fit is due (index/map_artifact.py): the follower is making it
     encoded: bytes | None  # the indexer's encoding, when nothing on the map is hidden
+    encoded_json: bytes | None
 
     def clusters(self) -> list[dict[str, object]]:
         return [{"id": c, "label": label, "x": round(float(x), 4), "y": round(float(y), 4),
@@ -53,22 +56,26 @@ def points(catalog: Catalog) -> Points:
     hidden = tuple(sorted(community.hidden_latest(community.hidden_count())))
     artifact = catalog.indexes.map
     version = (artifact.seen, artifact.stamp.last_seq, hidden)
-    return catalog.memo("atlas:points", version, lambda: _points(catalog, version, hidden))
+    return catalog.memo("atlas:points", version, lambda: _points(catalog, hidden))
 
 
-def _points(catalog: Catalog, version: object, hidden: tuple[int, ...]) -> Points:
+def _points(catalog: Catalog, hidden: tuple[int, ...]) -> Points:
     """From the map file alone: no store query (every paper's id read from the store on a
     request had cost 9 s at 588k papers on a loaded machine)."""
     layout, artifact = current(catalog), catalog.indexes.map
     keep = ~np.isin(layout.keys, np.asarray(hidden, dtype=np.int64))
     ids = layout.ids()
-    if not keep.all():
+    everything = bool(keep.all())
+    tag = str(layout.version)
+    if not everything:
         ids = [i for i, kept in zip(ids, keep.tolist(), strict=True) if kept]
-    tag = hashlib.sha1(repr(version).encode()).hexdigest()[:12]
+        tag = hashlib.sha1(f"{tag}{hidden}".encode()).hexdigest()[:12]
     sizes = np.bincount(layout.cluster[keep], minlength=len(layout.labels)).tolist()
     return Points(tag, ids, layout.xy[keep], layout.cluster[keep],
                   [str(label) for label in layout.labels], layout.centroids, sizes,
-                  artifact.method, layout.points.tobytes() if keep.all() else None)
+                  artifact.method, artifact.building,
+                  layout.points.tobytes() if everything else None,
+                  layout.json.tobytes() if everything else None)
 
 
 def encode_binary(catalog: Catalog, found: Points) -> bytes:
@@ -78,6 +85,16 @@ def encode_binary(catalog: Catalog, found: Points) -> bytes:
         return found.encoded
     return catalog.memo("atlas:binary", found.version,
                         lambda: encode_points(found.ids, found.xy, found.cluster))
+
+
+def encode_body(catalog: Catalog, found: Points) -> bytes:
+    """`/api/map`'s JSON, gzipped (index.map_artifact.encode_json): the indexer's bytes,
+    or, with hidden papers left out, encoded here once per version."""
+    if found.encoded_json is not None:
+        return found.encoded_json
+    return catalog.memo("atlas:json", found.version, lambda: encode_json(
+        found.version, found.method, found.ids, found.xy, found.cluster, found.labels,
+        found.centroids))
 
 
 def neighbourhood(catalog: Catalog, key: int, count: int = 40) -> dict[str, object] | None:

@@ -10,7 +10,9 @@ process, the `--workers` supervisor, `paperfeed worker`). Each round:
   is busy (it follows the store too; its checkpoints arrive by the next round).
 
 So papers another process or host stores (a submission, `paperfeed ingest`, a harvest) are
-searchable everywhere within seconds. A writable process then runs a slice (at most
+searchable everywhere within seconds. A writable process then fits the map of the corpus
+if one is due (index/map_artifact.py: a new data dir, or a corpus doubled since the last
+fit; `/map` says it is being built meanwhile) and runs a slice (at most
 `backfill.SLICE_SECONDS`) of the transformer tier's backfill (index/backfill.py), if one is
 pending and no other writer is busy: new papers come first, the backfill between them.
 
@@ -63,6 +65,8 @@ class IndexFollower:
             indexes, papers = catalog.indexes, catalog.store.papers
             if papers.max_seq() > indexes.last_seq:
                 indexes.update(papers, wait=False)
+            if indexes.map.building:
+                indexes.build_map(papers, wait=False)
             if backfill and indexes.transformer is not None and indexes.transformer.backfilling:
                 indexes.backfill(papers, seconds=SLICE_SECONDS, wait=False)
         except Exception:  # keep serving: the next round retries

@@ -163,6 +163,12 @@ class Papers:
             return {}
         return {row[0]: row[1] for row in self.db.all(IDS_BY_KEYS, {"keys": list(keys)})}
 
+    def months(self) -> dict[int, int]:
+        """Every dated paper's month of first publication (year * 12 + month - 1), by key:
+        the map's trend data, read once per fit."""
+        return {row[0]: int(row[1][:4]) * 12 + int(row[1][5:7]) - 1 for row in self.db.all(
+            _statement("SELECT key, published FROM papers WHERE published IS NOT NULL"))}
+
     def sources_of(self, key: int) -> list[Sighting]:
         return [Sighting(source=row.source, ref=row.ref, rank=row.rank, seen_at=row.seen_at)
                 for row in self.db.all(SOURCES, {"key": key})]

@@ -54,7 +54,7 @@ def map_page(request: Request, q: str = "") -> HTMLResponse:
     found = atlas.points(catalog)
     page = render(request, "map.html", status=400 if error else 200, active="map", query=q,
                   error=error, version=found.version, count=len(found.ids),
-                  clusters=found.clusters(), method=found.method,
+                  clusters=found.clusters(), method=found.method, building=found.building,
                   marks={"results": results, "library": library})
     page.headers["Content-Security-Policy"] = MAP_CSP
     return page

@@ -1,5 +1,6 @@
-"""The map artifact: built on first start, new papers placed beside their kin without a
-refit, its own stamp (rebuilt alone), followed by readers."""
+"""The map artifact: fitted in the background after a first start (never on it), new
+papers placed beside their kin without a refit, its own stamp (rebuilt alone), followed
+by readers."""
 
 from __future__ import annotations
 
@@ -14,17 +15,34 @@ from paperfeed.catalog import Catalog
 from paperfeed.index import layout
 from paperfeed.index.artifacts import read_stamps
 from paperfeed.index.map_artifact import MapArtifact
+from paperfeed.jobs.follower import IndexFollower
 from paperfeed.models import Paper
 
-from ..conftest import make_settings
+from ..conftest import make_settings, with_map
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    return Catalog(make_settings(tmp_path_factory.mktemp("map")))
+    return with_map(Catalog(make_settings(tmp_path_factory.mktemp("map"))))
 
 
-def test_first_start_lays_out_the_demo_corpus_with_labelled_regions(demo: Catalog) -> None:
+def test_a_first_start_leaves_the_map_to_the_follower(tmp_path: Path) -> None:
+    """Opening a new data dir indexes the demo but fits no map (a fit of 588k papers took
+    1,770 s): the map is marked due, every process sees it, the follower fits it."""
+    settings = make_settings(tmp_path)
+    catalog = Catalog(settings)
+    assert catalog.indexes.map.building and len(catalog.indexes.map) == 0
+    assert read_stamps(settings.index_dir)["map"].backfill_below > 0
+    reader = Catalog(settings, read_only=True)
+    assert reader.indexes.map.building
+    IndexFollower(catalog).step(backfill=False)
+    assert not catalog.indexes.map.building and len(catalog.indexes.map) == 316
+    assert reader.refresh() and len(reader.indexes.map) == 316
+    assert not reader.indexes.map.building
+    assert catalog.indexes.build_map(catalog.store.papers).indexed == 0, "nothing due"
+
+
+def test_a_fit_lays_out_the_demo_corpus_with_labelled_regions(demo: Catalog) -> None:
     found = demo.indexes.map.layout
     papers = demo.store.papers.count()
     assert len(found.keys) == papers == 316
@@ -53,7 +71,7 @@ def test_neighbours_in_meaning_stay_neighbours_on_the_map(demo: Catalog) -> None
 
 
 def test_a_new_paper_lands_beside_its_kin_and_nothing_moves(tmp_path: Path) -> None:
-    catalog = Catalog(make_settings(tmp_path))
+    catalog = with_map(Catalog(make_settings(tmp_path)))
     before = catalog.indexes.map.layout
     kin = next(p for p in catalog.store.papers.get_many(before.keys.tolist())
                if "distillation" in p.title.lower())
@@ -75,26 +93,32 @@ def test_a_new_paper_lands_beside_its_kin_and_nothing_moves(tmp_path: Path) -> N
 
 
 def test_a_doubled_corpus_is_refitted(tmp_path: Path) -> None:
-    catalog = Catalog(make_settings(tmp_path))
+    catalog = with_map(Catalog(make_settings(tmp_path)))
     fitted = len(catalog.indexes.map.layout.fit_keys)
     base = catalog.store.papers.get_many(catalog.indexes.map.layout.keys.tolist())
     catalog.ingest([Paper(title=f"{p.title} (extended version {i})", abstract=p.abstract,
                           arxiv_id=f"2602.{i:05d}", published=date(2026, 2, 1), source="t",
                           source_ref=str(i)) for i, p in enumerate(base * 2)])
     catalog.reindex()
+    placed = catalog.indexes.map.layout
+    assert catalog.indexes.map.building, "a refit is due, left to the background"
+    assert len(placed.keys) == 3 * fitted and len(placed.fit_keys) == fitted, "placed meanwhile"
+    catalog.indexes.build_map(catalog.store.papers)
     found = catalog.indexes.map.layout
     assert len(found.keys) == 3 * fitted and len(found.fit_keys) == 3 * fitted
+    assert (found.month[np.isin(found.keys, placed.keys[placed.month == 2026 * 12 + 1])]
+            == 2026 * 12 + 1).all(), "months read from the store"
 
 
 def test_a_new_format_rebuilds_the_map_alone(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     settings = make_settings(tmp_path)
-    first = Catalog(settings)
+    first = with_map(Catalog(settings))
     reader = Catalog(settings, read_only=True)
     stamps = read_stamps(settings.index_dir)
     keyword_mtime = (settings.index_dir / "keyword" / "stamp.json").stat().st_mtime_ns
     monkeypatch.setattr(MapArtifact, "FORMAT", MapArtifact.FORMAT + 1)
-    Catalog(settings)
+    with_map(Catalog(settings))
     rebuilt = read_stamps(settings.index_dir)
     assert rebuilt["map"].format == stamps["map"].format + 1
     assert rebuilt["map"].count == stamps["map"].count == 316

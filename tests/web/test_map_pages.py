@@ -17,7 +17,7 @@ from paperfeed.index.map_artifact import MAGIC
 from paperfeed.models import Paper
 from paperfeed.web import create_app
 
-from ..conftest import make_settings
+from ..conftest import make_settings, with_map
 from .test_pages import HOSTILE_TITLE
 
 
@@ -103,7 +103,7 @@ def test_the_paper_page_shows_its_neighbourhood(client: TestClient,
 
 
 def test_hostile_titles_stay_inert_on_the_map_pages(tmp_path: Path) -> None:
-    catalog = Catalog(make_settings(tmp_path))
+    catalog = with_map(Catalog(make_settings(tmp_path)))
     catalog.ingest([Paper(title=HOSTILE_TITLE, abstract="Graphs and knowledge distillation.",
                           arxiv_id="2601.00001", published=date(2026, 1, 2), source="test",
                           source_ref="t")])
@@ -120,17 +120,22 @@ def test_hostile_titles_stay_inert_on_the_map_pages(tmp_path: Path) -> None:
 def test_points_are_written_with_the_map_and_hidden_papers_drop_out(tmp_path: Path) -> None:
     """The first request after a new map waited 16 s at 588k papers while every id was
     read from the store and the points encoded: now the indexer writes them."""
-    catalog = Catalog(make_settings(tmp_path))
+    catalog = with_map(Catalog(make_settings(tmp_path)))
     catalog.ingest([Paper(title="Distilling graphs", abstract="Graphs and knowledge distillation.",
                           arxiv_id="2601.00002", published=date(2026, 1, 2), source="test",
                           source_ref="t")])
     catalog.reindex()
     with np.load(catalog.settings.index_dir / "map" / "layout.npz") as stored:
         written = gzip.decompress(stored["points"].tobytes())
+        written_json = gzip.decompress(stored["json"].tobytes())
     assert "2601.00002" in decode(written)[3], "placed and encoded at the checkpoint"
     client = TestClient(create_app(catalog.settings, catalog))
     served = client.get("/api/map/points.bin", headers={"accept-encoding": "gzip"})
     assert served.content == written  # httpx undid the gzip
+    as_json = client.get("/api/map", headers={"accept-encoding": "gzip"})
+    assert as_json.headers["content-encoding"] == "gzip" and as_json.content == written_json
+    assert client.get("/api/map", headers={"accept-encoding": "identity"}).content \
+        == written_json
 
     bob = catalog.store.members.add_user("bob", "bob@example.org", "x", is_admin=False)
     key = catalog.store.papers.get("2601.00002").key
@@ -139,3 +144,20 @@ def test_points_are_written_with_the_map_and_hidden_papers_drop_out(tmp_path: Pa
     ids = decode(client.get("/api/map/points.bin").content)[3]
     assert "2601.00002" not in ids and len(ids) == len(decode(written)[3]) - 1
     assert "2601.00002" not in client.get("/api/map").json()["points"]["id"]
+
+
+def test_the_map_page_says_the_map_is_being_built(tmp_path: Path) -> None:
+    """A fresh data dir serves at once; until the follower has fitted the map, /map says
+    so (and loads no script), /api/map holds no points, the other pages work."""
+    catalog = Catalog(make_settings(tmp_path))
+    client = TestClient(create_app(catalog.settings, catalog))
+    page = client.get("/map")
+    assert page.status_code == 200 and "The map is being built" in page.text
+    assert "/static/map.js" not in page.text and "<canvas" not in page.text
+    assert client.get("/api/map").json()["count"] == 0
+    assert client.get("/trends").status_code == 200
+    assert client.get("/search?q=knowledge+distillation").status_code == 200
+    catalog.indexes.build_map(catalog.store.papers)
+    page = client.get("/map")
+    assert "being built" not in page.text and "/static/map.js" in page.text
+    assert client.get("/api/map").json()["count"] == 316
