@@ -14,14 +14,14 @@ from typing import Any
 from paperfeed.catalog import Catalog
 from paperfeed.models import Paper
 
-from ..conftest import LiveServer, make_settings
+from ..conftest import LiveServer, make_settings, with_map
 from .browser import SCREENSHOTS, needs_chromium
 from .test_pages import HOSTILE_TITLE
 
 pytestmark = needs_chromium
 DESKTOP = {"width": 1280, "height": 900}
 PAN_FRAMES = """async () => {
-  const canvas = document.querySelector('#map canvas');
+  const canvas = document.querySelector('#map canvas:not(.map-quick)');
   const box = canvas.getBoundingClientRect();
   let frames = 0, running = true;
   const count = () => { frames++; if (running) requestAnimationFrame(count); };
@@ -45,7 +45,7 @@ def canvas_pixels(page: Any, test: str = "Math.min(r, g, b) < 240") -> int:
     """Pixels of the map canvas passing `test` (a JS expression of r, g, b), counted by
     decoding Playwright's screenshot of it in the page (no image library needed); by
     default those not near-white."""
-    shot = base64.b64encode(page.locator("#map canvas").screenshot()).decode()
+    shot = base64.b64encode(page.locator("#map canvas:not(.map-quick)").screenshot()).decode()
     return page.evaluate("""async ([src, test]) => {
         const pass = new Function("r", "g", "b", "return " + test);
         const img = new Image(); img.src = src; await img.decode();
@@ -59,7 +59,7 @@ def canvas_pixels(page: Any, test: str = "Math.min(r, g, b) < 240") -> int:
 
 
 def point_on_screen(page: Any, id_: str) -> tuple[float, float]:
-    box = page.locator("#map canvas").bounding_box()
+    box = page.locator("#map canvas:not(.map-quick)").bounding_box()
     x, y = page.evaluate("""id => {
         const m = window.paperfeedMap, i = m.ids.indexOf(id);
         return m.scatterplot.getScreenPosition(i);
@@ -68,7 +68,7 @@ def point_on_screen(page: Any, id_: str) -> tuple[float, float]:
 
 
 def test_the_map_draws_hovers_and_opens_a_paper(browser: Any, tmp_path: Path) -> None:
-    catalog = Catalog(make_settings(tmp_path / "data"))
+    catalog = with_map(Catalog(make_settings(tmp_path / "data")))
     catalog.ingest([Paper(title=HOSTILE_TITLE, abstract="Graph kernels and distillation.",
                           arxiv_id="2601.00001", published=date(2026, 1, 2), source="test",
                           source_ref="t")])
@@ -126,7 +126,8 @@ def test_the_map_follows_dark_mode(browser: Any, demo_catalog: Catalog) -> None:
         page = browser.new_page(viewport=DESKTOP, color_scheme="dark")
         page.goto(server.url + "/map")
         page.wait_for_selector("#map[data-drawn]", state="attached", timeout=60_000)
-        total = page.evaluate("(c => c.width * c.height)(document.querySelector('#map canvas'))")
+        total = page.evaluate("(c => c.width * c.height)("
+                              "document.querySelector('#map canvas:not(.map-quick)'))")
         dark = canvas_pixels(page, "Math.max(r, g, b) < 60")
         assert dark > 0.8 * total, (dark, total)
         assert canvas_pixels(page, "Math.max(r, g, b) > 100") > 100, "the points show"

@@ -3,6 +3,14 @@
 // library's; hover shows the paper's title (fetched from /api/papers/{id}, set as text,
 // never as HTML); a click opens the paper. The page's own data (search results and the
 // member's library to highlight) is JSON in #map-marks.
+//
+// Smooth at 588k points in software WebGL (docs/map.md has the measurements): each
+// scatterplot gets its own renderer sized to its canvas (the library's shared one is the
+// size of the window, and every frame it shades and copies every pixel), and while the
+// view moves a second scatterplot draws a fixed random subset of MOVING_POINTS at half
+// the resolution; the full one draws every point when the view has rested for REST_MS.
+// The full one stays on top (transparent while moving): pan, zoom, hover and click are
+// always its own, on every point.
 import createPubSub from "/static/vendor/pub-sub-es.js";
 
 window.createPubSub = createPubSub; // the UMD build of regl-scatterplot reads this global
@@ -11,6 +19,9 @@ const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948
   "#9c755f", "#bab0ac", "#86bcb6", "#d37295", "#8cd17d", "#a0cbe8", "#ffbe7d", "#b6992d",
   "#f1ce63", "#79706e", "#d4a6c8", "#fabfd2", "#499894", "#e15759"];
 const RESULT = "#d62728";
+const MOVING_POINTS = 20000; // software WebGL draws these at 24-34 frames/s (docs/map.md)
+const MOVING_SCALE = 0.5; // the moving view's resolution: a quarter of the pixels to shade
+const REST_MS = 200;
 
 // The page's own colours (style.css, light or dark) as WebGL's [r, g, b, a] in 0-1.
 function cssColour(element, property) {
@@ -26,6 +37,33 @@ function loadScript(src) {
     script.onerror = () => reject(new Error("could not load " + src));
     document.head.appendChild(script);
   });
+}
+
+// A renderer of its own, `scale` times the canvas's size: the library's shared one is
+// the size of the window, and software WebGL shades and copies every pixel of it a frame.
+function renderer(width, height, scale) {
+  const made = window.createScatterplot.createRenderer({ canvas: document.createElement("canvas") });
+  made.resize(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
+  return made;
+}
+
+// The first `count` of a seeded shuffle of 0..n-1, the highlighted points first: the
+// points drawn while the view moves (the same ones every frame, so nothing flickers).
+function subset(n, count, first) {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let seed = 1;
+  const random = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+  let at = 0;
+  for (const i of first) { // swap the highlighted ones to the front
+    const j = order.indexOf(i, at);
+    if (j >= 0) { order[j] = order[at]; order[at] = i; at++; }
+  }
+  for (let i = at; i < count; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const t = order[i]; order[i] = order[j]; order[j] = t;
+  }
+  return order.subarray(0, count);
 }
 
 function decode(buffer) {
@@ -75,9 +113,9 @@ async function main() {
   mark(marks.results, PALETTE.length);
   const { width, height } = root.getBoundingClientRect();
   const library = () => cssColour(root, "color"); // the text colour: black, or light on dark
-  const scatterplot = window.createScatterplot.default({
-    canvas, width, height,
-    pointSize: [points.count > 100000 ? 2 : 5, 9],
+  const small = points.count > 100000;
+  const options = {
+    pointSize: [small ? 2 : 5, 9],
     sizeBy: "valueB",
     colorBy: "valueA",
     pointColor: [...PALETTE, RESULT, library()],
@@ -85,12 +123,51 @@ async function main() {
     opacityBy: "density",
     spatialIndexUseWorker: false, // the CSP allows no blob: workers
     lassoOnLongPress: false,
-  });
-  await scatterplot.draw({ x: xs, y: ys, valueA: colour, valueB: size },
-    { zDataType: "categorical", wDataType: "categorical" });
+  };
+  const data = { x: xs, y: ys, valueA: colour, valueB: size };
+  const types = { zDataType: "categorical", wDataType: "categorical" };
+  let moving = false;
+  const fullRenderer = renderer(width, height, 1);
+  // While the view moves the full scatterplot computes its camera, hover and events but
+  // draws nothing: its frames go through this gate.
+  const gated = Object.create(fullRenderer);
+  gated.render = (draw, target) => { if (!moving) fullRenderer.render(draw, target); };
+  const scatterplot = window.createScatterplot.default({
+    ...options, renderer: gated, canvas, width, height });
+  const plots = [scatterplot];
+  let quick = null;
+  if (points.count > MOVING_POINTS) {
+    const picks = subset(points.count, MOVING_POINTS,
+      [...marks.results, ...marks.library].map((id) => byId.get(id)).filter((i) => i !== undefined));
+    const quickCanvas = document.createElement("canvas");
+    quickCanvas.className = "map-quick";
+    quickCanvas.setAttribute("aria-hidden", "true");
+    root.insertBefore(quickCanvas, canvas);
+    quick = window.createScatterplot.default({
+      ...options, canvas: quickCanvas, pointSize: options.pointSize.map((s) => Math.max(1, s * MOVING_SCALE)),
+      renderer: renderer(width, height, MOVING_SCALE),
+      width: width * MOVING_SCALE, height: height * MOVING_SCALE });
+    quickCanvas.style.width = quickCanvas.style.height = ""; // style.css: the map's size
+    const pick = (values) => Float32Array.from(picks, (i) => values[i]);
+    await quick.draw({ x: pick(xs), y: pick(ys), valueA: pick(colour), valueB: pick(size) }, types);
+    plots.push(quick);
+    let resting = 0;
+    const rest = () => {
+      moving = false;
+      scatterplot.subscribe("draw", () => { if (!moving) root.classList.remove("moving"); }, 1);
+      scatterplot.redraw();
+    };
+    scatterplot.subscribe("view", ({ view }) => {
+      quick.view(view, { preventEvent: true });
+      if (!moving) { moving = true; root.classList.add("moving"); }
+      clearTimeout(resting);
+      resting = setTimeout(rest, REST_MS);
+    });
+  }
+  await scatterplot.draw(data, types);
   // The dark toggle (theme.js classes) or the system's scheme changed: repaint in its colours.
-  const repaint = () => scatterplot.set({ backgroundColor: cssColour(root, "backgroundColor"),
-    pointColor: [...PALETTE, RESULT, library()] });
+  const repaint = () => plots.forEach((plot) => plot.set({
+    backgroundColor: cssColour(root, "backgroundColor"), pointColor: [...PALETTE, RESULT, library()] }));
   new MutationObserver(repaint).observe(document.documentElement, { attributeFilter: ["class"] });
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", repaint);
   root.dataset.drawn = String(points.count);
@@ -118,7 +195,9 @@ async function main() {
   scatterplot.subscribe("select", ({ points: picked }) => {
     if (picked.length === 1) window.location.assign(`/papers/${points.ids[picked[0]]}`);
   });
-  window.paperfeedMap = { scatterplot, ids: points.ids, xs, ys };
+  // What the benchmark (bench/map_page.py) and the browser tests read.
+  window.paperfeedMap = { scatterplot, ids: points.ids, xs, ys,
+    drawing: () => (moving ? MOVING_POINTS : points.count) };
 }
 
 main().catch((error) => {
