@@ -35,12 +35,18 @@ CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
 PAN = """async () => {
   const canvas = document.querySelector('#map canvas:not(.map-quick)');
   const box = canvas.getBoundingClientRect();
+  const at = (x, y) => ({clientX: box.left + x, clientY: box.top + y, bubbles: true,
+                         buttons: 1, button: 0, view: window});
+  // The camera pans by the distance from the last mouse position: move there first (or
+  // the first step jumps from (0, 0) and throws the map off the canvas), and let the
+  // hover it causes be drawn before counting.
+  window.dispatchEvent(new MouseEvent('mousemove', {...at(200, 200), buttons: 0}));
+  await new Promise(r => setTimeout(r, 1500));
+  await new Promise(r => requestAnimationFrame(r));
   let frames = 0, running = true;
   const count = () => { frames++; if (running) requestAnimationFrame(count); };
   requestAnimationFrame(count);
   const started = performance.now();
-  const at = (x, y) => ({clientX: box.left + x, clientY: box.top + y, bubbles: true,
-                         buttons: 1, button: 0, view: window});
   canvas.dispatchEvent(new MouseEvent('mousedown', at(200, 200)));
   for (let i = 0; i < 60; i++) {
     window.dispatchEvent(new MouseEvent('mousemove', at(200 + 4 * i, 200 + 2 * i)));
