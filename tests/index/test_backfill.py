@@ -61,7 +61,9 @@ def test_backfill_resumes_after_kill_9_redoing_nothing_committed(tmp_path: Path)
                            stdout=subprocess.PIPE, text=True)
     assert run.stdout is not None
     try:
-        for _ in range(4):  # the bulk update is done; four backfill batches embedded
+        # The bulk update is done and the map laid out; four backfill batches embedded.
+        assert run.stdout.readline().startswith("laid out the map of 600 papers")
+        for _ in range(4):
             assert run.stdout.readline() == "batch\n", "the index run ended early"
         os.kill(run.pid, signal.SIGKILL)
     finally:

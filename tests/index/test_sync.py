@@ -28,7 +28,10 @@ def test_two_writers_keep_each_others_papers(tmp_path: Path) -> None:
     second.reindex()  # its in-memory index predates the first writer's papers
     fresh = Catalog(settings, read_only=True)
     assert {a.name: a.stamp.count for a in fresh.indexes.artifacts} == {
-        "keyword": 10, "vectors-static": 10, "vectors-transformer": 10, "map": 10}
+        "keyword": 10, "vectors-static": 10, "vectors-transformer": 10, "map": 0}
+    assert fresh.indexes.map.building, "the map is left to the follower"
+    first.indexes.build_map(first.store.papers)  # from every paper, whoever indexed it
+    assert fresh.refresh() and len(fresh.indexes.map) == 10
     assert len(fresh.indexes.vectors) == 10
     assert fresh.indexes.fulltext.num_docs() == 10
 
@@ -56,8 +59,12 @@ def test_an_index_build_reports_where_its_time_went(tmp_path: Path) -> None:
     report = catalog.reindex()
     assert set(report.parts) == {"keyword: tantivy add", "embedding cache lookup",
                                  "embedding cache store", "ANN: usearch add",
-                                 "keyword: commit + merge", "ANN: save", "map: layout"}
+                                 "keyword: commit + merge", "ANN: save"}
     assert all(seconds >= 0 for seconds in report.parts.values())
     assert sum(report.parts.values()) + report.embed_seconds <= report.seconds
+    built = catalog.indexes.build_map(catalog.store.papers)  # the map: fitted apart
+    assert set(built.parts) == {"map: fit"} and built.parts["map: fit"] <= built.seconds
+    catalog.ingest(_papers(5, 1))
+    assert "map: place" in catalog.reindex().parts, "a new paper placed at the update's end"
     catalog.ingest([_papers(0, 1)[0]])  # unchanged: nothing to index, nothing timed
     assert catalog.reindex().parts == {}

@@ -11,7 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from paperfeed.catalog import Catalog
+from paperfeed.index.map_artifact import encoded
 from paperfeed.models import Paper
 
 from ..conftest import LiveServer, make_settings, with_map
@@ -20,15 +23,22 @@ from .test_pages import HOSTILE_TITLE
 
 pytestmark = needs_chromium
 DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 PAN_FRAMES = """async () => {
   const canvas = document.querySelector('#map canvas:not(.map-quick)');
   const box = canvas.getBoundingClientRect();
+  const at = (x, y) => ({clientX: box.left + x, clientY: box.top + y, bubbles: true,
+                         buttons: 1, button: 0, view: window});
+  // The camera pans by the distance from the last mouse position: move there first (or
+  // the first step jumps from (0, 0) and throws the map off the canvas), and let the
+  // hover it causes be drawn before counting.
+  window.dispatchEvent(new MouseEvent('mousemove', {...at(200, 200), buttons: 0}));
+  await new Promise(r => setTimeout(r, 1500));
+  await new Promise(r => requestAnimationFrame(r));
   let frames = 0, running = true;
   const count = () => { frames++; if (running) requestAnimationFrame(count); };
   requestAnimationFrame(count);
   const started = performance.now();
-  const at = (x, y) => ({clientX: box.left + x, clientY: box.top + y, bubbles: true,
-                         buttons: 1, button: 0, view: window});
   canvas.dispatchEvent(new MouseEvent('mousedown', at(200, 200)));
   for (let i = 0; i < 60; i++) {
     window.dispatchEvent(new MouseEvent('mousemove', at(200 + 4 * i, 200 + 2 * i)));
@@ -84,7 +94,14 @@ def test_the_map_draws_hovers_and_opens_a_paper(browser: Any, tmp_path: Path) ->
         assert drawn == catalog.store.papers.count() == 317
         assert canvas_pixels(page) > 100
         assert "results of your search in red" in page.locator("#map-status").inner_text()
-        page.screenshot(path=str(SCREENSHOTS / "map.png"))
+        page.evaluate("window.scrollTo(0, 0)")  # the canvas's screenshot scrolled the title
+        page.screenshot(path=str(SCREENSHOTS / "map.png"))  # under the sticky header
+        phone = browser.new_page(viewport=PHONE)
+        phone.goto(server.url + "/map?q=knowledge+distillation")
+        phone.wait_for_selector("#map[data-drawn]", state="attached", timeout=60_000)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        phone.screenshot(path=str(SCREENSHOTS / "map-phone.png"))
+        phone.close()
         timing = page.evaluate(PAN_FRAMES)
         print("map pan:", json.dumps(timing), "load ms:", page.get_attribute("#map",
                                                                             "data-load-ms"))
@@ -118,6 +135,15 @@ def test_the_search_page_draws_its_trend_chart(browser: Any, demo_catalog: Catal
         page.goto(server.url + "/trends")
         assert page.locator("table.rising tbody tr").count() >= 1
         page.screenshot(path=str(SCREENSHOTS / "trends.png"))
+        phone = browser.new_page(viewport=PHONE)
+        for path, name in (("/search?q=knowledge+distillation", "search-trend-phone.png"),
+                           ("/trends", "trends-phone.png")):
+            phone.goto(server.url + path)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            if path.startswith("/search"):  # the chart sits below the search form
+                phone.locator("figure.trend-chart").scroll_into_view_if_needed()
+            phone.screenshot(path=str(SCREENSHOTS / name))
+        phone.close()
 
 
 def test_the_map_follows_dark_mode(browser: Any, demo_catalog: Catalog) -> None:
@@ -135,3 +161,62 @@ def test_the_map_follows_dark_mode(browser: Any, demo_catalog: Catalog) -> None:
         page.click("button[data-toggle=dark]")  # back to light: repainted without a reload
         page.wait_for_timeout(300)
         assert canvas_pixels(page, "Math.min(r, g, b) > 240") > 0.8 * total
+
+
+def _crowded_map(home: Path, count: int) -> Catalog:
+    """The demo with a map of `count` points: the demo's and copies of them jittered
+    around (each with its paper's id), as bench/harness/synthetic_map.py makes 588k."""
+    catalog = with_map(Catalog(make_settings(home)))
+    artifact = catalog.indexes.map
+    real, rng = artifact.layout, np.random.default_rng(3)
+    beside = rng.integers(0, len(real.keys), size=count - len(real.keys))
+    ids = real.ids()
+    artifact.layout = encoded(
+        np.concatenate([real.keys, real.keys.max() + 1 + np.arange(len(beside))]),
+        ids + [ids[i] for i in beside.tolist()],
+        np.vstack([real.xy, np.clip(real.xy[beside] + rng.normal(0, 0.01, (len(beside), 2)),
+                                    0, 1)]),
+        np.concatenate([real.cluster, real.cluster[beside]]),
+        np.concatenate([real.month, real.month[beside]]), real.fit_keys, real.fit_xy,
+        real.centroids, real.labels, artifact.method)
+    artifact.publish()
+    return catalog
+
+
+def test_a_crowded_map_draws_a_subset_while_moving_and_everything_at_rest(
+        browser: Any, tmp_path: Path) -> None:
+    """Above MOVING_POINTS (map.js) a pan draws the fixed subset on the half-resolution
+    canvas, then every point again; hover and click stay on every point."""
+    catalog = _crowded_map(tmp_path / "data", 25_000)
+    with LiveServer(catalog) as server:
+        page = browser.new_page(viewport=DESKTOP)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.url + "/map")
+        page.wait_for_selector("#map[data-drawn]", state="attached", timeout=120_000)
+        assert page.get_attribute("#map", "data-drawn") == "25000"
+        assert page.evaluate("window.paperfeedMap.drawing()") == 25_000
+        moving = page.evaluate(PAN_FRAMES.replace(
+            "window.dispatchEvent(new MouseEvent('mouseup'",
+            "window.moving = [window.paperfeedMap.drawing(), document.querySelector("
+            "'#map').classList.contains('moving'), getComputedStyle(document.querySelector("
+            "'canvas.map-quick')).visibility];\n  window.dispatchEvent(new MouseEvent('mouseup'"))
+        assert moving["frames"] > 0
+        assert page.evaluate("window.moving") == [20_000, True, "visible"]
+        page.wait_for_function("!document.querySelector('#map').classList.contains('moving')",
+                               timeout=30_000)
+        assert page.evaluate("window.paperfeedMap.drawing()") == 25_000
+        assert page.locator("canvas.map-quick").evaluate(
+            "c => getComputedStyle(c).visibility") == "hidden"
+        assert canvas_pixels(page) > 1000, "every point drawn again"
+        box = page.locator("#map canvas:not(.map-quick)").bounding_box()
+        inside = page.evaluate("""([w, h]) => {  // a copied point (past the demo's) in view
+            const m = window.paperfeedMap;
+            for (let i = m.ids.length - 1; i > 0; i--) {
+                const [x, y] = m.scatterplot.getScreenPosition(i);
+                if (x > 40 && y > 40 && x < w - 40 && y < h - 40) return [x, y];
+            }
+        }""", [box["width"], box["height"]])
+        page.mouse.click(box["x"] + inside[0], box["y"] + inside[1])
+        page.wait_for_url("**/papers/**")
+        assert errors == []
