@@ -9,7 +9,7 @@ from typing import Any
 
 from ..conftest import LiveServer
 from .browser import SCREENSHOTS, needs_chromium, sign_up
-from .test_browser_community import DESKTOP, add_member, small_corpus
+from .test_browser_community import DESKTOP, PHONE, add_member, small_corpus
 
 pytestmark = needs_chromium
 
@@ -69,3 +69,8 @@ def test_post_and_reply_with_hostile_markdown_inert(browser: Any, tmp_path: Path
         assert page.locator("#comments a[href^='javascript']").count() == 0
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.locator("#comments").screenshot(path=str(SCREENSHOTS / "comments.png"))
+        phone = page.context.new_page()
+        phone.set_viewport_size(PHONE)
+        phone.goto(base + "/papers/2401.00001#comments")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        phone.screenshot(path=str(SCREENSHOTS / "comments-phone.png"))

@@ -91,6 +91,12 @@ def test_dark_mode_toggle_changes_the_background_and_persists(browser, site: Liv
     page.reload()
     assert page.evaluate(background) == dark, "remembered across a reload"
     _shot(page, "explore-dark.png")
+    phone = context.new_page()
+    phone.set_viewport_size(PHONE)
+    phone.goto(site.url + DAY_URL)
+    assert phone.evaluate(background) == dark
+    _shot(phone, "explore-dark-phone.png")
+    phone.close()
     page.get_by_role("button", name="Dark").click()
     assert page.evaluate(background) == light
     context.close()
