@@ -90,6 +90,10 @@ class Settings:
     digest_max_attempts: int = setting(6, "Attempts before a digest is given up.")
     digest_pause_after: int = setting(3, "Hard delivery failures in a row that pause a "
                                       "subscription.")
+    digest_keep_days: int = setting(90, "Days a settled digest (sent, failed or empty) is "
+                                    "kept in the outbox, with the record of its papers; at "
+                                    "least 8, so no paper a digest can still offer is sent "
+                                    "twice.")
     schedule_harvest: str = setting("0 5 * * *", "When `paperfeed worker` harvests arXiv "
                                     "(cron, UTC).")
     schedule_daily_digest: str = setting("0 7 * * *", "When daily digests go out (cron, UTC).")

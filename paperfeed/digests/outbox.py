@@ -32,14 +32,14 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from ..catalog import Catalog
 from ..discover.foryou import Recommender
 from ..discover.visibility import visible
-from ..errors import MailError
+from ..errors import ConfigError, MailError
 from ..mail import Mailer
 from ..mail.smtp import MailConnection
 from ..models import OutboxItem, Subscription
@@ -57,6 +57,9 @@ from .subscriptions import Subscriptions
 
 log = logging.getLogger("paperfeed.digests")
 CLAIM_BATCH = 20
+# A weekly digest offers papers up to 7 days old: the record that one went to an address
+# must outlive that, or it could go out again.
+MIN_KEEP_DAYS = 8
 MAX_BACKOFF_S = 3600.0
 
 Progress = Callable[[int], object]
@@ -72,6 +75,7 @@ class SendReport:
     failed: int = 0           # given up: permanent failure or out of attempts
     paused: int = 0           # subscriptions paused by this run's failures
     unrenderable: int = 0     # of `failed`: the message could not be built (a bug, logged)
+    pruned: int = 0           # settled digests older than digest_keep_days, deleted
     seconds: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, phase: str, started: float) -> None:
@@ -82,7 +86,8 @@ class SendReport:
         return (f"{self.sent} sent, {self.empty} skipped (nothing new), {self.failed} failed"
                 f"{broken}, "
                 f"{self.retried} retries, {self.paused} paused, "
-                f"{self.already_planned} planned earlier")
+                f"{self.already_planned} planned earlier"
+                + (f", {self.pruned} old digests pruned" if self.pruned else ""))
 
 
 def _owner_is_dead(owner: str) -> bool:
@@ -103,6 +108,10 @@ def _owner_is_dead(owner: str) -> bool:
 class DigestSender:
     def __init__(self, catalog: Catalog, settings: Settings, mailer: Mailer | None = None,
                  *, sleep: Callable[[float], None] = time.sleep) -> None:
+        if settings.digest_keep_days < MIN_KEEP_DAYS:
+            raise ConfigError(f"PAPERFEED_DIGEST_KEEP_DAYS={settings.digest_keep_days}: keep "
+                              f"digests at least {MIN_KEEP_DAYS} days, or a paper a weekly "
+                              "digest can still offer may be sent twice")
         self.catalog = catalog
         self.settings = settings
         self.outbox = catalog.store.outbox
@@ -147,6 +156,7 @@ class DigestSender:
         period = digest_period(frequency, now)
         trending = trending_candidates(self.catalog, period)
         domain = self.settings.mail_from.rpartition("@")[2].strip("> ") or "paperfeed.invalid"
+        planned_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         for subscription in self.subscriptions.stored.due(frequency):
             started = time.perf_counter()
             if self.outbox.is_planned(subscription.id, period.key):
@@ -163,7 +173,8 @@ class DigestSender:
                     report.empty += not fresh
                 else:
                     item = self.outbox.plan(subscription, period.key, candidates,
-                                             self.settings.digest_size, make_msgid(domain=domain))
+                                             self.settings.digest_size, make_msgid(domain=domain),
+                                             planned_at)
                     if item is None:
                         report.already_planned += 1
                     elif item.status == "empty":
@@ -277,8 +288,15 @@ class DigestSender:
             self.deliver(progress=send_progress, report=report)
             next_at = self.outbox.next_retry_at()
             if next_at is None:
-                return report
+                break
             wait = max(0.0, next_at - time.time())
             if time.monotonic() + wait > deadline:
-                return report
+                break
             self.sleep(wait + 0.01)
+        report.pruned = self.prune(now)
+        return report
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Delete settled digests planned more than digest_keep_days before `now`."""
+        before = (now or datetime.now(UTC)) - timedelta(days=self.settings.digest_keep_days)
+        return self.outbox.prune(before.isoformat(timespec="seconds"))

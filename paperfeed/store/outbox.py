@@ -54,6 +54,9 @@ FAILED = text("UPDATE outbox SET status = 'failed', attempts = attempts + 1, las
               " lease_owner = NULL, lease_until = NULL"
               " WHERE id = :id AND status = 'sending' AND lease_owner = :owner")
 RELEASE = text("DELETE FROM sent_papers WHERE outbox_id = :id")
+# Settled digests of an earlier day; their `sent_papers` rows go with them (ON DELETE CASCADE).
+PRUNE = text("DELETE FROM outbox WHERE status IN ('sent', 'failed', 'empty')"
+             " AND created_at < :before")
 NEXT_RETRY = text("SELECT min(next_attempt_at) FROM outbox WHERE status IN ('queued', 'sending')")
 
 
@@ -89,10 +92,11 @@ class Outbox:
 
     def plan(self, subscription: Subscription, period: str,
              candidates: Mapping[str, Sequence[int]], limit: int,
-             message_id: str) -> OutboxItem | None:
+             message_id: str, planned_at: str | None = None) -> OutboxItem | None:
         """Queue this period's digest: per section, the first `limit` candidates never
         sent to the address (nor earlier in this digest), reserved for the address in the
-        same transaction. None if this period's digest was planned already."""
+        same transaction. None if this period's digest was planned already. `planned_at`
+        (ISO 8601, UTC; default now) is what retention counts from."""
         email = subscription.email
         with self.db.write() as tx:
             if self.db.dialect == "postgresql":
@@ -108,7 +112,7 @@ class Outbox:
                 "subscription_id": subscription.id, "period": period, "email": email,
                 "sections": json.dumps(sections), "message_id": message_id,
                 "status": "queued" if sections else "empty", "now": time.time(),
-                "created_at": now_iso()})
+                "created_at": planned_at or now_iso()})
             if row is None:
                 return None
             tx.many(RESERVE, [{"email": email, "paper_key": key, "outbox_id": row.id}
@@ -161,6 +165,12 @@ class Outbox:
         """When the earliest queued digest becomes due (None if nothing is queued)."""
         found = self.db.scalar(NEXT_RETRY)
         return None if found is None else float(found)
+
+    def prune(self, before: str) -> int:
+        """Delete the settled digests planned before `before` (ISO 8601, UTC) and the record
+        of their papers; queued and sending ones stay. Returns how many were deleted."""
+        with self.db.write() as tx:
+            return tx.run(PRUNE, {"before": before})
 
     def counts(self, period: str | None = None) -> dict[str, int]:
         where = " WHERE period = :period" if period else ""

@@ -15,11 +15,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from paperfeed.catalog import Catalog
 from paperfeed.digests import DigestSender, digest_period
 from paperfeed.digests.content import search_candidates
+from paperfeed.errors import ConfigError
 from paperfeed.http.headers import EMAIL_CSP
 from paperfeed.models import Paper
 from paperfeed.web import create_app
@@ -294,3 +297,37 @@ def test_preview_shows_the_next_digest(tmp_path: Path, smtp_sink: SmtpSink) -> N
     sender.send("daily")
     after = client.get(f"/digest/preview?token={token}")
     assert "Nothing new yet" in after.text, "what was sent is not previewed again"
+
+
+def _sent_paper_rows(catalog: Catalog) -> int:
+    return catalog.store.outbox.db.scalar(text("SELECT count(*) FROM sent_papers"))
+
+
+def test_settled_digests_are_pruned_after_the_keep_days_and_queued_ones_stay(
+        tmp_path: Path, smtp_sink: SmtpSink, store_backend: dict[str, str]) -> None:
+    catalog = _catalog(tmp_path, smtp_sink, digest_keep_days=30, **store_backend)
+    _subscribe(catalog, "reader@example.org")
+    _subscribe(catalog, "nothing@example.org", trending=False, query="volcanic eruptions on Venus")
+    sender = DigestSender(catalog, catalog.settings)
+    today = sender.send("daily")
+    assert (today.sent, today.empty, today.pruned) == (1, 1, 0)
+    assert _sent_paper_rows(catalog) > 0
+    waiting = _subscribe(catalog, "later@example.org")
+    catalog.store.outbox.plan(catalog.store.subscriptions.get(waiting), "daily:2000-01-01",
+                              {"trending": [1]}, 10, "<queued@example.org>")
+    # A month less a day on, nothing is old enough; a day later, the settled two go.
+    assert sender.prune(datetime.now(UTC) + timedelta(days=29)) == 0
+    assert sender.prune(datetime.now(UTC) + timedelta(days=31)) == 2
+    assert catalog.store.outbox.counts() == {"queued": 1}
+    assert _sent_paper_rows(catalog) == 1, "only the queued digest's paper is still recorded"
+    assert sender.deliver().sent == 1, "the queued digest is still delivered"
+    assert "pruned" not in today.summary()
+    month_on = sender.send("daily", now=datetime.now(UTC) + timedelta(days=31), max_wait_s=0)
+    assert month_on.pruned == 1 and "1 old digests pruned" in month_on.summary()
+    assert catalog.store.outbox.counts() == {"empty": 3}, "this period's digests are kept"
+
+
+def test_a_keep_shorter_than_a_week_is_refused(tmp_path: Path) -> None:
+    catalog = _catalog(tmp_path, digest_keep_days=3)
+    with pytest.raises(ConfigError, match="at least 8 days"):
+        DigestSender(catalog, catalog.settings)
