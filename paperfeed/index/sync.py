@@ -143,19 +143,30 @@ class Indexes:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    @contextmanager
+    def _writer(self, wait: bool, follow: Papers | None = None) -> Iterator[bool]:
+        """Every write's prelude: both writer locks (other processes', this one's threads'),
+        then each artifact re-opened at what the last writer committed; following the store
+        `follow`, artifacts from another history of it reset and the vector tiers repaired.
+        Yields False, having done nothing, if `wait` is off and another writer is busy."""
+        with self._writing(wait) as locked:
+            if not locked:
+                yield False
+                return
+            with self._writing_here:
+                for artifact in self.artifacts:
+                    artifact.refresh()
+                if follow is not None:
+                    self._follow_identity(follow)
+                    self._repair()
+                yield True
+
     def update(self, store: Papers, *, progress: bool = False, batch_size: int = 1024,
                wait: bool = True) -> IndexReport:
         """Index everything the store changed since each artifact's checkpoint. With
         `wait=False`, return at once if another writer is busy (it follows the store)."""
-        with self._writing(wait) as locked:
-            if not locked:
-                return IndexReport()
-            with self._writing_here:
-                for artifact in self.artifacts:  # start from what the last writer committed
-                    artifact.refresh()
-                self._follow_identity(store)
-                self._repair()
-                return self._update(store, progress, batch_size)
+        with self._writer(wait, follow=store) as locked:
+            return self._update(store, progress, batch_size) if locked else IndexReport()
 
     def _update(self, store: Papers, progress: bool, batch_size: int) -> IndexReport:
         report = IndexReport()
@@ -206,17 +217,10 @@ class Indexes:
         tier = self.transformer
         if tier is None:
             return IndexReport()
-        with self._writing(wait) as locked:
-            if not locked:
+        with self._writer(wait, follow=store) as locked:
+            if not locked or not tier.backfilling:
                 return IndexReport()
-            with self._writing_here:
-                for artifact in self.artifacts:
-                    artifact.refresh()
-                self._follow_identity(store)
-                self._repair()
-                if not tier.backfilling:
-                    return IndexReport()
-                return run_backfill(tier, store, seconds, progress)
+            return run_backfill(tier, store, seconds, progress)
 
     def build_map(self, store: Papers, *, wait: bool = True) -> IndexReport:
         """Fit the map if one is due (map_artifact.py): no layout yet, or a corpus doubled
@@ -224,22 +228,17 @@ class Indexes:
         the demo's map follows within seconds, a 588k corpus's after ~30 min), `paperfeed
         index` in the foreground. With `wait=False`, return at once if another writer is
         busy."""
-        with self._writing(wait) as locked:
-            if not locked:
-                return IndexReport()
-            with self._writing_here:
-                for artifact in self.artifacts:
-                    artifact.refresh()
-                if not self.map.building or self.map.unsaved \
-                        or self.map.stamp.store != store.identity():
-                    return IndexReport()  # nothing due, or an update must follow the store
-                report = IndexReport()
-                started = time.perf_counter()
-                self.map.papers = store
-                self.map.build(report)
-                report.indexed = len(self.map)
-                report.seconds = time.perf_counter() - started
-                return report
+        with self._writer(wait) as locked:
+            if not locked or not self.map.building or self.map.unsaved \
+                    or self.map.stamp.store != store.identity():
+                return IndexReport()  # busy, nothing due, or an update must follow the store
+            report = IndexReport()
+            started = time.perf_counter()
+            self.map.papers = store
+            self.map.build(report)
+            report.indexed = len(self.map)
+            report.seconds = time.perf_counter() - started
+            return report
 
     def _follow_identity(self, store: Papers) -> None:
         """Rebuild an artifact built from another history of the store (a restore: its
