@@ -39,17 +39,23 @@ def _matches(text: str, stems: frozenset[str]) -> list[re.Match[str]]:
     return [m for m in _candidates(stems).finditer(text) if stem(m.group()) in stems]
 
 
+def stems_in(text: str, stems: frozenset[str]) -> frozenset[str]:
+    """Which of `stems` occur in `text`: only words sharing a stem's prefix are stemmed, not
+    every word of it (an abstract's 150 words took ~0.4 ms, 20 hits a page)."""
+    return frozenset(stem(m.group()) for m in _matches(text, stems)) if stems else frozenset()
+
+
 def highlight(text: str, stems: frozenset[str]) -> Markup:
     if not stems:
         return escape(text)
-    out: list[Markup] = []
+    # Joined as plain text, one Markup at the end: a Markup per piece cost ~0.1 ms a hit.
+    out: list[str] = []
     last = 0
     for match in _matches(text, stems):
-        out.append(escape(text[last:match.start()]))
-        out.append(Markup("<mark>%s</mark>") % match.group())
+        out += (escape(text[last:match.start()]), "<mark>", escape(match.group()), "</mark>")
         last = match.end()
     out.append(escape(text[last:]))
-    return Markup("").join(out)
+    return Markup("".join(out))
 
 
 def snippet(text: str, stems: frozenset[str], width: int = 320) -> Markup:

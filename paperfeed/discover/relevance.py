@@ -17,12 +17,12 @@ A keyword-only search is its own floor: every hit holds the query's words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 from ..catalog import Catalog
 from ..index.embedders import EmbedderSpec
-from .highlight import query_stems
+from .highlight import query_stems, stems_in
 from .search import Filters, Hit, search
 
 
@@ -31,20 +31,19 @@ def close_hits(catalog: Catalog, query: str, hits: Sequence[Hit], *,
     """The hits of `query` that clear the floor, in their order."""
     if mode == "keyword":
         return list(hits)
+    return [hit for hit, close in _closeness(catalog, query, hits) if close]
+
+
+def _closeness(catalog: Catalog, query: str, hits: Sequence[Hit]) -> Iterator[tuple[Hit, bool]]:
     stems = query_stems(query)
-    close = []
     for hit, (cosine, spec) in zip(hits, _cosines(catalog, query, hits), strict=True):
         strong, weak = spec.relevance
-        held = _stems_of(hit) & stems
-        if cosine >= strong or (held and cosine >= weak) or (stems and held == stems):
-            close.append(hit)
-    return close
-
-
-def _stems_of(hit: Hit) -> frozenset[str]:
-    """The (stemmed, stop-word-free) words of a hit's title, abstract and authors."""
-    paper = hit.paper
-    return query_stems(" ".join([paper.title, paper.abstract, *paper.authors]))
+        if cosine >= strong:
+            yield hit, True
+            continue
+        paper = hit.paper
+        held = stems_in(" ".join([paper.title, paper.abstract, *paper.authors]), stems)
+        yield hit, bool(held and cosine >= weak) or bool(stems and held == stems)
 
 
 def floored_page(catalog: Catalog, query: str, hits: Sequence[Hit], *,
@@ -52,7 +51,9 @@ def floored_page(catalog: Catalog, query: str, hits: Sequence[Hit], *,
     """A page of results as ranked when any hit on it is close, else nothing ("No close
     matches"). The ranking itself is left alone: a hit below the floor next to close ones
     is still the next best answer; a page of nothing but such hits is not an answer."""
-    return list(hits) if close_hits(catalog, query, hits, mode=mode) else []
+    if mode == "keyword":
+        return list(hits)
+    return list(hits) if any(close for _, close in _closeness(catalog, query, hits)) else []
 
 
 def _cosines(catalog: Catalog, query: str,
