@@ -7,20 +7,24 @@
   written by the indexer with the map, encoded here again only when a hidden paper must
   be left out.
 - `neighbourhood`: the papers around one paper on the map (the paper page's small map).
-- `months_of` / `histogram`: papers per month for a search or a category (the trend chart).
+- `trend` / `histogram`: papers per month for a search or a category (the trend
+  chart), counted by the keyword index.
 - `rising`: the clusters growing fastest in the latest month.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..catalog import Catalog
 from ..index.map_artifact import Layout, encode_json, encode_points
+from .search import Filters
 
+TREND_RESULTS = 5_000  # a query's trend chart: the papers holding its words, by month
 RISING_BASELINE = 3  # months before the latest one that the growth is measured against
 RISING_MIN = 5  # papers in the latest month for a cluster to count as rising
 
@@ -124,26 +128,28 @@ def neighbourhood(catalog: Catalog, key: int, count: int = 40) -> dict[str, obje
     return {"around": around, "label": label, "cluster": int(layout.cluster[at])}
 
 
-def months_of(catalog: Catalog, keys: list[int]) -> np.ndarray:
-    """Month numbers (year * 12 + month - 1) of `keys` that are on the map and dated."""
-    layout = current(catalog)
-    wanted = np.asarray(keys, dtype=np.int64)
-    at = np.searchsorted(layout.keys, wanted)
-    at = np.minimum(at, max(len(layout.keys) - 1, 0))
-    if not len(layout.keys):
-        return np.zeros(0, dtype=np.int32)
-    found = layout.month[at][layout.keys[at] == wanted]
-    return found[found >= 0]
+def trend(catalog: Catalog, query: str, filters: Filters) -> list[tuple[str, int]]:
+    """Papers per month: of the papers holding a query's words (BM25's matches, at most
+    `TREND_RESULTS`; embedding neighbours are no count: every paper has some), or of
+    every paper a category/date filter passes; kept until the store or indexes change."""
+    def compute() -> list[tuple[str, int]]:
+        return histogram(catalog.indexes.fulltext.months(
+            query, TREND_RESULTS, date_from=filters.date_from, date_to=filters.date_to,
+            categories=filters.categories))
+
+    window = (query, filters.date_from, filters.date_to, tuple(filters.categories))
+    return catalog.cached("trend", window, catalog.version(), compute, size=256)
 
 
-def histogram(months: np.ndarray, most: int = 36) -> list[tuple[str, int]]:
-    """("YYYY-MM", papers) for each month from the first to the last, the last `most`."""
-    if not len(months):
+def histogram(months: Mapping[int, int], most: int = 36) -> list[tuple[str, int]]:
+    """("YYYY-MM", papers) for each month from the first to the last, the last `most`;
+    `months` maps month numbers (year * 12 + month - 1) to papers."""
+    if not months:
         return []
-    first, last = max(int(months.min()), int(months.max()) - most + 1), int(months.max())
-    counts = np.bincount(months[months >= first] - first, minlength=last - first + 1)
-    return [(f"{(first + i) // 12:04d}-{(first + i) % 12 + 1:02d}", int(n))
-            for i, n in enumerate(counts)]
+    last = max(months)
+    first = max(min(months), last - most + 1)
+    return [(f"{month // 12:04d}-{month % 12 + 1:02d}", months.get(month, 0))
+            for month in range(first, last + 1)]
 
 
 def rising(catalog: Catalog, top: int = 15) -> tuple[str, list[dict[str, object]]]:

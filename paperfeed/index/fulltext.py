@@ -95,6 +95,11 @@ def _day_number(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
+def _month_number(day_number: int) -> int:
+    """YYYYMMDD (or YYYYMM00, a histogram bucket) -> year * 12 + month - 1."""
+    return day_number // 10000 * 12 + day_number // 100 % 100 - 1
+
+
 class FulltextIndex:
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -144,10 +149,49 @@ class FulltextIndex:
                date_to: date | None = None,
                categories: Sequence[str] = ()) -> list[tuple[int, float]]:
         """(paper key, bm25 score) pairs, best first."""
-        cleaned = clean_query(text)
-        if not cleaned:
+        query = self._query(text, date_from, date_to, categories)
+        if query is None:
             return []
-        query = self.index.parse_query(cleaned, QUERY_FIELDS)
+        searcher = self.index.searcher()
+        return _keyed(searcher, searcher.search(query, limit, count=False).hits)
+
+    def months(self, text: str, limit: int, *, date_from: date | None = None,
+               date_to: date | None = None, categories: Sequence[str] = ()) -> dict[int, int]:
+        """Papers per month (year * 12 + month - 1): of the `limit` best matches of `text`,
+        or with no text of every paper the filters pass (tantivy's histogram aggregation,
+        3-13 ms at 588k). Months come from the `published` fast field: no stored document
+        is read."""
+        searcher = self.index.searcher()
+        if text.strip():
+            query = self._query(text, date_from, date_to, categories)
+            if query is None:
+                return {}
+            hits = searcher.search(query, limit, count=False).hits
+            days = searcher.fast_field_values("published", [address for _, address in hits])
+            counts: dict[int, int] = {}
+            for day in days:
+                if day:
+                    month = _month_number(int(day))
+                    counts[month] = counts.get(month, 0) + 1
+            return counts
+        everything = self._query("", date_from, date_to, categories, match_all=True)
+        assert everything is not None
+        found = searcher.aggregate(everything, {"months": {"histogram": {
+            "field": "published", "interval": 100, "min_doc_count": 1}}})
+        return {_month_number(int(bucket["key"])): int(bucket["doc_count"])
+                for bucket in found["months"]["buckets"] if bucket["key"] > 0}
+
+    def _query(self, text: str, date_from: date | None, date_to: date | None,
+               categories: Sequence[str], *, match_all: bool = False) -> tantivy.Query | None:
+        """`text` parsed (None if no word is left), or every paper with `match_all`, within
+        the date range and categories."""
+        if match_all:
+            query = tantivy.Query.all_query()
+        else:
+            cleaned = clean_query(text)
+            if not cleaned:
+                return None
+            query = self.index.parse_query(cleaned, QUERY_FIELDS)
         filters = []
         if date_from or date_to:
             filters.append(tantivy.Query.range_query(
@@ -157,14 +201,12 @@ class FulltextIndex:
         if categories:
             filters.append(tantivy.Query.term_set_query(self.schema, "categories",
                                                         list(categories)))
-        if filters:
-            clauses = [(tantivy.Occur.Must, query)]
-            clauses += [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0))
-                        for f in filters]
-            query = tantivy.Query.boolean_query(clauses)
-        searcher = self.index.searcher()
-        result = searcher.search(query, limit, count=False)
-        return [(searcher.doc(address)["rowid"][0], score) for score, address in result.hits]
+        if not filters:
+            return query
+        clauses = [(tantivy.Occur.Must, query)]
+        clauses += [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0))
+                    for f in filters]
+        return tantivy.Query.boolean_query(clauses)
 
     def more_like_this(self, title: str, abstract: str, limit: int, *,
                        exclude: int | None = None) -> list[tuple[int, float]]:
@@ -188,11 +230,18 @@ class FulltextIndex:
             (tantivy.Occur.Should, tantivy.Query.boost_query(
                 tantivy.Query.term_query(self.schema, "text", stem), weight[stem]))
             for stem in terms])
-        result = searcher.search(query, limit + 1, count=False)
-        found = [(searcher.doc(address)["rowid"][0], score) for score, address in result.hits]
+        found = _keyed(searcher, searcher.search(query, limit + 1, count=False).hits)
         return [(key, score) for key, score in found if key != exclude][:limit]
 
     def document_frequencies(self, stems: Sequence[str]) -> dict[str, int]:
         """How many papers hold each (English-stemmed) term in their title or abstract."""
         searcher = self.index.searcher()
         return {stem: searcher.doc_freq("text", stem) for stem in stems}
+
+
+def _keyed(searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]]
+           ) -> list[tuple[int, float]]:
+    """(paper key, score) of each hit, keys read from the `rowid` fast field: fetching each
+    stored document instead took 40 ms for 5,000 hits at 588k papers."""
+    keys = searcher.fast_field_values("rowid", [address for _, address in hits])
+    return [(int(key), score) for key, (score, _) in zip(keys, hits, strict=True)]  # type: ignore[arg-type]

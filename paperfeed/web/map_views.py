@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse
 from ..catalog import Catalog
 from ..discover import atlas
 from ..discover.relevance import floored_page
-from ..discover.search import Filters, filter_keys, keyword_ranking
 from ..discover.search import search as run_search
 from ..errors import BadRequest
 from ..http.headers import CSP
@@ -29,7 +28,6 @@ from .render import render
 # allows eval. Still no inline script, and nothing the page evaluates comes from data.
 MAP_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'")
 HIGHLIGHT_RESULTS = 50  # a search's best results (above the relevance floor): red on the map
-TREND_RESULTS = 5_000  # a query's trend chart: the papers holding its words, by month
 
 
 def _catalog(request: Request) -> Catalog:
@@ -67,22 +65,6 @@ def trends(request: Request) -> HTMLResponse:
 
 def neighbourhood(catalog: Catalog, paper: StoredPaper) -> dict[str, Any] | None:
     return atlas.neighbourhood(catalog, paper.key)
-
-
-def trend(catalog: Catalog, query: str, filters: Filters) -> list[tuple[str, int]]:
-    """Papers per month: of the papers holding a query's words (BM25's matches, at most
-    `TREND_RESULTS`; embedding neighbours are no count: every paper has some), or of
-    every paper a category/date filter passes; kept until the store or indexes change."""
-    def compute() -> list[tuple[str, int]]:
-        if query:
-            keys = [key for key, _ in keyword_ranking(catalog, query, filters, TREND_RESULTS)]
-        else:
-            passing, _ = filter_keys(catalog, filters)
-            keys = [] if passing is None else passing.tolist()
-        return atlas.histogram(atlas.months_of(catalog, keys))
-
-    window = (query, filters.date_from, filters.date_to, tuple(filters.categories))
-    return catalog.cached("trend", window, catalog.version(), compute, size=256)
 
 
 def bars(series: list[tuple[str, int]], width: int = 720, height: int = 120) -> dict[str, Any]:

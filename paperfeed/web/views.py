@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..catalog import Catalog
-from ..discover import daily
+from ..discover import atlas, daily
 from ..discover.relevance import floored_page, newest_close
 from ..discover.search import MODES, Hit, newest, parse_filters
 from ..discover.search import search as run_search
@@ -24,7 +24,7 @@ from ..members.comments import render as render_comment
 from ..members.comments import threads
 from ..models import StoredPaper, Submission
 from ..store import MAX_COMMENT
-from .map_views import bars, neighbourhood, trend
+from .map_views import bars, neighbourhood
 from .render import render, vote_state
 
 FAVICON = str(resources.files("paperfeed.web") / "static" / "favicon.svg")
@@ -186,7 +186,7 @@ def search(request: Request, q: str = "", mode: str = "hybrid", category: str = 
             raise BadRequest(f"sort={sort[:20]!r}: use relevance or date")
         filters = parse_filters(params.get("from"), params.get("to"), category)
         if q or filters.active:
-            chart = bars(trend(catalog, q, filters))
+            chart = bars(atlas.trend(catalog, q, filters))
         if q and sort == "date":
             found = newest_close(catalog, q, mode=mode, filters=filters)
             total, hits = len(found), found[offset:offset + page_size + 1]

@@ -161,3 +161,27 @@ def test_the_map_page_says_the_map_is_being_built(tmp_path: Path) -> None:
     page = client.get("/map")
     assert "being built" not in page.text and "/static/map.js" in page.text
     assert client.get("/api/map").json()["count"] == 316
+
+
+def test_trend_counts_months_from_the_keyword_index_before_any_map(tmp_path: Path) -> None:
+    catalog = Catalog(make_settings(tmp_path / "data", load_demo=False))
+    dated = [(date(2024, 1, 5), "cs.LG"), (date(2024, 1, 20), "cs.LG"), (date(2024, 3, 2), "cs.CL"),
+             (date(2023, 11, 30), "cs.LG")]
+    catalog.ingest([Paper(title=f"Sparse attention kernels, part {i}" if i < 3
+                          else "Protein structure from sequence alone",
+                          abstract="Kernels for long sequences." if i < 3
+                          else "Folding predicted without templates.",
+                          arxiv_id=f"2401.{i:05d}", published=day, categories=[category],
+                          source="test", source_ref=str(i))
+                    for i, (day, category) in enumerate(dated)])
+    catalog.reindex()
+    assert not len(catalog.indexes.map), "no map laid out: the chart must not need one"
+    client = TestClient(create_app(catalog.settings, catalog))
+
+    def months(url: str) -> dict[str, int]:
+        page = client.get(url).text
+        return {m: int(n) for m, n in re.findall(r"<title>(\d{4}-\d\d): (\d+) paper", page)}
+
+    assert months("/search?q=sparse+attention") == {"2024-01": 2, "2024-02": 0, "2024-03": 1}
+    by_category = months("/search?category=cs.LG")
+    assert {m: n for m, n in by_category.items() if n} == {"2023-11": 1, "2024-01": 2}
