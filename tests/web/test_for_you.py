@@ -1,4 +1,4 @@
-"""For you through the real app (TestClient, real SQLite, the demo corpus): private
+"""For you through the real app (TestClient, SQLite and PostgreSQL, the demo corpus): private
 ratings from cards and paper pages, the recommendations page and its why, picked
 categories, the active-learning round, the JSON API and the private Atom feed."""
 
@@ -23,9 +23,13 @@ from .members import csrf, signed_up
 HOSTILE = '<script>alert("t")</script><img src=x onerror=alert(1)> distillation teacher'
 
 
-@pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    catalog = Catalog(make_settings(tmp_path_factory.mktemp("foryou")))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """One store per backend for the whole module (the tests build on each other's members)."""
+    store: dict[str, str] = {}
+    if request.param == "postgresql":
+        store["database_url"] = request.getfixturevalue("postgres").fresh_database()
+    catalog = Catalog(make_settings(tmp_path_factory.mktemp("foryou"), **store))
     catalog.ingest([Paper(title=HOSTILE, abstract="Knowledge distillation from a teacher "
                           "network into a student network, <b>bold</b>.",
                           arxiv_id="2001.99999", published=date(2020, 1, 2), source="test",

@@ -1,5 +1,5 @@
-"""The library over HTTP (real SQLite): Save with and without JavaScript, collection pages,
-share links, exports read back by independent parsers, BibTeX import."""
+"""The library over HTTP (real SQLite and PostgreSQL): Save with and without JavaScript,
+collection pages, share links, exports read back by independent parsers, BibTeX import."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ PAPERS = [Paper(title=f"Learning to rank number {i} with pairwise losses", abstr
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    catalog = Catalog(make_settings(tmp_path / "data", load_demo=False))
+def catalog(tmp_path: Path, store_backend: dict[str, str]) -> Catalog:
+    catalog = Catalog(make_settings(tmp_path / "data", load_demo=False, **store_backend))
     catalog.ingest(PAPERS)
     catalog.reindex()
     return catalog
