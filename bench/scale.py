@@ -11,7 +11,9 @@ Phases: 1 ingest (store only), then index build (its parts as the indexer report
 2 a fixed, seeded query set (hand-written topics + spans of sampled titles); 3 latency of
 every query path, in process; 4 the TF-IDF full-scan baseline; 5 recall@10 of the HNSW
 index against exact search (harness/ann.py); 6 `paperfeed serve` cold start, HTTP
-latency and memory. Prints tables and writes bench/results/scale-<corpus>[-<limit>].json:
+latency and memory, with the index writer lock held so its follower runs no transformer
+backfill (as on a host whose backfill is done, or runs in `paperfeed worker`).
+Prints tables and writes bench/results/scale-<corpus>[-<limit>].json:
 build (ingest, index with breakdown_s; with --reuse carried from the run that built the
 dir), disk, latency (p50/p95/mean per operation), baseline, baseline_vs_hybrid, ann, serve,
 the tuning constants in force (settings) and peak RSS per phase.
@@ -35,7 +37,7 @@ from harness.corpora import arxiv_source
 from harness.measure import latencies_ms, peak_rss_mib, phase_peak, reset_peak
 from harness.queries import TOPIC_QUERIES, title_spans
 from harness.report import RESULTS, log, print_table, write_json
-from harness.server import Server
+from harness.server import Server, index_writer_held
 
 from paperfeed.catalog import Catalog
 from paperfeed.discover import search as search_mod
@@ -149,13 +151,17 @@ def serve_bench(catalog: Catalog, home: Path, queries: list[str]) -> dict[str, A
     busiest = tables.busiest_days(catalog, 50)
     days = rng.sample(busiest, min(DAY_PAGES, len(busiest)))
     server = Server(home, catalog.indexes.semantic.stamp.model, home / "bench-serve.log")
-    with server, httpx.Client(base_url=server.url, timeout=120, trust_env=False) as client:
+    # Held off, the follower runs no transformer backfill in the measured process: its
+    # session and arena added ~270 MiB of private memory and took cores from the requests.
+    with index_writer_held(home), server, \
+            httpx.Client(base_url=server.url, timeout=120, trust_env=False) as client:
         def get(url: str, **params: Any) -> None:
             r = client.get(url, params=params or None)
             if r.status_code != 200:
                 raise RuntimeError(f"GET {url} {params}: {r.status_code} {r.text[:200]}")
 
         out: dict[str, Any] = {"command": " ".join(server.command),
+                               "backfill": "held off: the index writer lock held",
                                "cold_start_s": server.cold_start_s,
                                "rss_at_ready_mib": server.rss_mib()}
         start = time.perf_counter()
