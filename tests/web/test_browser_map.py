@@ -186,7 +186,8 @@ def _crowded_map(home: Path, count: int) -> Catalog:
 def test_a_crowded_map_draws_a_subset_while_moving_and_everything_at_rest(
         browser: Any, tmp_path: Path) -> None:
     """Above MOVING_POINTS (map.js) a pan draws the fixed subset on the half-resolution
-    canvas, then every point again; hover and click stay on every point."""
+    canvas, then every point again; hover at rest shows a title without redrawing the
+    points, and click opens a paper, on every point."""
     catalog = _crowded_map(tmp_path / "data", 25_000)
     with LiveServer(catalog) as server:
         page = browser.new_page(viewport=DESKTOP)
@@ -217,6 +218,27 @@ def test_a_crowded_map_draws_a_subset_while_moving_and_everything_at_rest(
                 if (x > 40 && y > 40 && x < w - 40 && y < h - 40) return [x, y];
             }
         }""", [box["width"], box["height"]])
-        page.mouse.click(box["x"] + inside[0], box["y"] + inside[1])
+        # Hover at rest: the page finds the point and shows its title and a ring; the
+        # library's hover stays off, and no frame of the points is drawn for it.
+        page.wait_for_timeout(1000)  # the density opacity's own frame after the pan
+        page.evaluate("""() => { window.draws = 0;
+            window.paperfeedMap.scatterplot.subscribe('draw', () => window.draws++); }""")
+        x, y = box["x"] + inside[0], box["y"] + inside[1]
+        page.mouse.move(x, y)
+        tip = page.locator("#map-tip")
+        tip.wait_for(state="visible")
+        hovered = page.evaluate("window.paperfeedMap.ids[window.paperfeedMap.hovered()]")
+        title = page.evaluate("id => fetch('/api/papers/' + id).then(r => r.json())"
+                              ".then(p => p.title)", hovered)
+        page.wait_for_function("t => document.getElementById('map-tip').textContent === t",
+                               arg=title)
+        assert page.locator(".map-ring").is_visible()
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.draws") == 0, "a hover redrew the points"
+        assert page.evaluate("window.paperfeedMap.scatterplot.get('hoveredPoint')") is None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] - 20)  # off the map
+        tip.wait_for(state="hidden")
+        assert not page.locator(".map-ring").is_visible()
+        page.mouse.click(x, y)
         page.wait_for_url("**/papers/**")
         assert errors == []

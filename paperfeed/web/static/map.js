@@ -1,16 +1,22 @@
 // The map of the corpus (/map): every paper as a point, drawn with regl-scatterplot (WebGL),
 // from /api/map/points.bin (index/map_artifact.py encode_points). Pan and zoom are the
-// library's; hover shows the paper's title (fetched from /api/papers/{id}, set as text,
-// never as HTML); a click opens the paper. The page's own data (search results and the
-// member's library to highlight) is JSON in #map-marks.
+// library's; hover and click are this page's (`hovering` below): the paper's title (fetched
+// from /api/papers/{id}, set as text, never as HTML) and a ring over the canvas; a click
+// opens the paper. The page's own data (search results and the member's library to
+// highlight) is JSON in #map-marks.
 //
 // Smoother at 588k points in software WebGL (docs/map.md has the measurements): each
 // scatterplot gets its own renderer sized to its canvas (the library's shared one is the
 // size of the window, and every frame it shades and copies every pixel), and while the
 // view moves a second scatterplot draws a fixed random subset of MOVING_POINTS at half
 // the resolution; the full one draws every point when the view has rested for REST_MS.
-// The full one stays on top (transparent while moving): pan, zoom, hover and click are
-// always its own, on every point.
+// The full one stays on top (transparent while moving): pan and zoom are always its own.
+//
+// Hover is not the library's: it searched its spatial index around the pointer on every
+// mouse move (~a quarter of a moving frame at 588k points) and redrew every point to
+// highlight the one under it (~0.8 s). The page finds the point in a grid of its own, at
+// most once a frame and only at rest, and shows a ring and the title over the canvas:
+// no frame of the points is drawn for a hover.
 import createPubSub from "/static/vendor/pub-sub-es.js";
 
 window.createPubSub = createPubSub; // the UMD build of regl-scatterplot reads this global
@@ -22,6 +28,9 @@ const RESULT = "#d62728";
 const MOVING_POINTS = 20000; // software WebGL draws these at 24-34 frames/s (docs/map.md)
 const MOVING_SCALE = 0.5; // the moving view's resolution: a quarter of the pixels to shade
 const REST_MS = 200;
+const TITLE_MS = 60; // the pointer stays this long on a point before its title is fetched
+const SLACK = 4; // px around a point's disc that still hover it (the library's too)
+const CLICK_SLOP = 3; // px a press may move and still be a click (the library's lasso minimum)
 
 // The page's own colours (style.css, light or dark) as WebGL's [r, g, b, a] in 0-1.
 function cssColour(element, property) {
@@ -64,6 +73,48 @@ function subset(n, count, first) {
     const t = order[i]; order[i] = order[j]; order[j] = t;
   }
   return order.subarray(0, count);
+}
+
+// The points by cell of a uniform grid over [-1, 1]²: the candidates near the pointer are
+// those of a few cells (a counting sort: ~50 ms for 588k points; a search ~0.1 ms).
+function grid(xs, ys) {
+  const n = xs.length;
+  const side = Math.max(1, Math.min(1024, Math.ceil(Math.sqrt(n / 4))));
+  const cellOf = (v) => Math.max(0, Math.min(side - 1, Math.floor(((v + 1) / 2) * side)));
+  const cells = new Uint32Array(n);
+  const start = new Uint32Array(side * side + 1);
+  for (let i = 0; i < n; i++) {
+    cells[i] = cellOf(ys[i]) * side + cellOf(xs[i]);
+    start[cells[i] + 1]++;
+  }
+  for (let c = 0; c < side * side; c++) start[c + 1] += start[c];
+  const order = new Uint32Array(n);
+  const fill = start.slice(0, side * side);
+  for (let i = 0; i < n; i++) order[fill[cells[i]]++] = i;
+  return { side, cellOf, start, order };
+}
+
+// The index of the point nearest (x, y) on screen within its disc + SLACK, or -1. `screen`
+// maps data to canvas pixels (x = ax * data + bx, the same for y); `radius(i)` is point
+// i's radius in pixels.
+function nearest(index, xs, ys, screen, x, y, reach, radius) {
+  const { ax, bx, ay, by } = screen;
+  const dx = (x - bx) / ax, dy = (y - by) / ay; // the pointer in data units
+  const rx = Math.abs(reach / ax), ry = Math.abs(reach / ay);
+  const { side, cellOf, start, order } = index;
+  let best = -1, bestD = Infinity;
+  for (let cy = cellOf(dy - ry); cy <= cellOf(dy + ry); cy++) {
+    for (let cx = cellOf(dx - rx); cx <= cellOf(dx + rx); cx++) {
+      const c = cy * side + cx;
+      for (let k = start[c]; k < start[c + 1]; k++) {
+        const i = order[k];
+        const px = ax * xs[i] + bx - x, py = ay * ys[i] + by - y;
+        const d = px * px + py * py, r = radius(i) + SLACK;
+        if (d <= r * r && d < bestD) { best = i; bestD = d; }
+      }
+    }
+  }
+  return best;
 }
 
 function decode(buffer) {
@@ -128,8 +179,8 @@ async function main() {
   const types = { zDataType: "categorical", wDataType: "categorical" };
   let moving = false;
   const fullRenderer = renderer(width, height, 1);
-  // While the view moves the full scatterplot computes its camera, hover and events but
-  // draws nothing: its frames go through this gate.
+  // While the view moves the full scatterplot computes its camera and events but draws
+  // nothing: its frames go through this gate.
   const gated = Object.create(fullRenderer);
   gated.render = (draw, target) => { if (!moving) fullRenderer.render(draw, target); };
   const scatterplot = window.createScatterplot.default({
@@ -187,28 +238,126 @@ async function main() {
     (marks.results.length ? ` ${marks.results.length} results of your search in red.` : "") +
     (marks.library.length ? ` Your library in the text's colour.` : "");
 
-  let hovered = -1;
-  scatterplot.subscribe("pointOver", async (i) => {
-    hovered = i;
-    const id = points.ids[i];
-    const [px, py] = scatterplot.getScreenPosition(i);
-    tip.hidden = false;
-    tip.style.left = `${Math.round(px + 12)}px`;
-    tip.style.top = `${Math.round(py + 12)}px`;
-    tip.textContent = id;
-    const answer = await fetch(`/api/papers/${encodeURIComponent(id)}`);
-    if (answer.ok && hovered === i) {
-      const paper = await answer.json();
-      tip.textContent = paper.title; // text, never HTML: a hostile title stays inert
-    }
-  });
-  scatterplot.subscribe("pointOut", () => { hovered = -1; tip.hidden = true; });
-  scatterplot.subscribe("select", ({ points: picked }) => {
-    if (picked.length === 1) window.location.assign(`/papers/${points.ids[picked[0]]}`);
-  });
+  const hover = hovering({ root, canvas, beneath: quick ? [quick.get("canvas")] : [], tip,
+    scatterplot, ids: points.ids, xs, ys, still: () => !moving,
+    radius: (i) => options.pointSize[size[i]] / 2,
+    largest: Math.max(...options.pointSize) / 2 });
+  scatterplot.subscribe("view", hover.moved);
   // What the benchmark (bench/map_page.py) and the browser tests read.
   window.paperfeedMap = { scatterplot, quick, ids: points.ids, xs, ys,
-    drawing: () => (moving ? MOVING_POINTS : points.count) };
+    hovered: hover.hovered, drawing: () => (moving ? MOVING_POINTS : points.count) };
+}
+
+// The page's hover and click on the full scatterplot's canvas. The library's own are kept
+// off: its hover runs only while it thinks the pointer is in the canvas (set by the
+// canvas's `mouseenter`, which never reaches it, and unset by a `mouseleave`, sent to it
+// at the start and after the window loses focus, when it asks the document again), and
+// the canvas's clicks are taken before they reach it. The moving subset's canvas, beneath
+// (no pointer events reach it), gets the same `mouseleave`: the library asks the document
+// which elements are under the pointer, and it is one of them.
+function hovering({ root, canvas, beneath, tip, scatterplot, ids, xs, ys, still, radius,
+  largest }) {
+  const index = grid(xs, ys);
+  const ends = [0, 0, 0, 0]; // the points of least and most x, least and most y
+  for (let i = 1; i < xs.length; i++) {
+    if (xs[i] < xs[ends[0]]) ends[0] = i;
+    if (xs[i] > xs[ends[1]]) ends[1] = i;
+    if (ys[i] < ys[ends[2]]) ends[2] = i;
+    if (ys[i] > ys[ends[3]]) ends[3] = i;
+  }
+  // Data to canvas pixels, from where the library puts the extreme points now (pan and
+  // zoom only scale and shift); one axis without extent takes the other's scale.
+  const screen = () => {
+    const [[x0], [x1], [, y0], [, y1]] = ends.map((i) => scatterplot.getScreenPosition(i));
+    let ax = (x1 - x0) / (xs[ends[1]] - xs[ends[0]]);
+    let ay = (y1 - y0) / (ys[ends[3]] - ys[ends[2]]);
+    if (!Number.isFinite(ax)) ax = Number.isFinite(ay) ? -ay : 1;
+    if (!Number.isFinite(ay)) ay = -ax;
+    return { ax, bx: x0 - ax * xs[ends[0]], ay, by: y0 - ay * ys[ends[2]] };
+  };
+  // The library's point scale ("asinh"): points grow slowly as the view zooms in.
+  const grow = () => {
+    const zoom = scatterplot.get("camera").scaling[0];
+    return zoom > 1 ? Math.asinh(zoom) / Math.asinh(1) : zoom;
+  };
+  const ring = document.createElement("div");
+  ring.className = "map-ring";
+  ring.hidden = true;
+  root.appendChild(ring);
+  const titles = new Map();
+  let hovered = -1, pointer = null, frame = 0, fetching = 0, pressed = null;
+
+  const pick = (x, y) => {
+    if (!ids.length) return -1;
+    const g = grow();
+    return nearest(index, xs, ys, screen(), x, y, largest * g + SLACK, (i) => radius(i) * g);
+  };
+  const show = (i) => {
+    if (i === hovered) return;
+    hovered = i;
+    clearTimeout(fetching);
+    if (i < 0) { tip.hidden = ring.hidden = true; return; }
+    const [px, py] = scatterplot.getScreenPosition(i);
+    const r = radius(i) * grow() + 3;
+    Object.assign(ring.style, {
+      left: `${px - r}px`, top: `${py - r}px`, width: `${2 * r}px`, height: `${2 * r}px` });
+    tip.style.left = `${Math.round(px + 12)}px`;
+    tip.style.top = `${Math.round(py + 12)}px`;
+    tip.textContent = titles.get(ids[i]) || ids[i]; // text, never HTML: a hostile one is inert
+    tip.hidden = ring.hidden = false;
+    if (!titles.has(ids[i])) fetching = setTimeout(() => title(i).catch(() => {}), TITLE_MS);
+  };
+  const title = async (i) => {
+    const answer = await fetch(`/api/papers/${encodeURIComponent(ids[i])}`);
+    if (!answer.ok) return;
+    titles.set(ids[i], (await answer.json()).title);
+    if (hovered === i) tip.textContent = titles.get(ids[i]);
+  };
+  // At most one search a frame, at the latest pointer position, and none while it moves.
+  const update = () => {
+    frame = 0;
+    show(pointer && still() ? pick(pointer[0], pointer[1]) : -1);
+  };
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [event.clientX - box.left, event.clientY - box.top];
+  };
+  canvas.addEventListener("mousemove", (event) => {
+    pointer = event.buttons ? null : at(event); // a drag pans: no hover
+    if (!frame) frame = requestAnimationFrame(update);
+  });
+  canvas.addEventListener("mouseleave", () => { pointer = null; show(-1); });
+
+  const leave = () => [canvas, ...beneath].forEach(
+    (c) => c.dispatchEvent(new MouseEvent("mouseleave")));
+  root.addEventListener("mouseenter", (event) => {
+    if (event.target === canvas) event.stopPropagation();
+  }, { capture: true });
+  window.addEventListener("blur", leave);
+  leave();
+  canvas.addEventListener("mousedown", (event) => { pressed = at(event); });
+  root.addEventListener("click", (event) => {
+    if (event.target !== canvas) return;
+    event.stopPropagation();
+    const [x, y] = at(event);
+    if (!pressed || Math.hypot(x - pressed[0], y - pressed[1]) >= CLICK_SLOP) return; // a pan
+    const i = pick(x, y);
+    if (i >= 0) window.location.assign(`/papers/${ids[i]}`);
+  }, { capture: true });
+
+  let settling = 0;
+  return {
+    hovered: () => hovered,
+    // The view moved: no hover until it rests, then the point now under the pointer.
+    moved: () => {
+      show(-1);
+      clearTimeout(settling);
+      settling = setTimeout(function again() {
+        if (!still()) { settling = setTimeout(again, REST_MS); return; }
+        if (pointer && !frame) frame = requestAnimationFrame(update);
+      }, REST_MS);
+    },
+  };
 }
 
 main().catch((error) => {
