@@ -185,8 +185,6 @@ async function main() {
   gated.render = (draw, target) => { if (!moving) fullRenderer.render(draw, target); };
   const scatterplot = window.createScatterplot.default({
     ...options, renderer: gated, canvas, width, height,
-    // Its density opacity counts the points in view (a spatial-index query over all of
-    // them, ~18 % of a pan's time at 588k): once the view rests, not on every frame.
     opacityByDensityDebounceTime: REST_MS });
   const plots = [scatterplot];
   let quick = null;
@@ -206,13 +204,23 @@ async function main() {
     await quick.draw({ x: pick(xs), y: pick(ys), valueA: pick(colour), valueB: pick(size) }, types);
     plots.push(quick);
     let resting = 0;
+    // Its density opacity counts the points in view, a range query over all of them (27 %
+    // of a pan's time at 588k: its `opacityByDensityDebounceTime` throttles, it does not
+    // wait for rest), and the full scatterplot draws nothing while moving: off while the
+    // view moves; at rest, once it is back on (`set` redraws a frame later), the same view
+    // is set again, so that the one frame drawn at rest counts them first.
     const rest = () => {
       moving = false;
+      scatterplot.set({ opacityBy: "density" }).then(() => scatterplot.view(
+        Float32Array.from(scatterplot.get("cameraView")), { preventEvent: true }));
       scatterplot.subscribe("draw", () => { if (!moving) root.classList.remove("moving"); }, 1);
-      scatterplot.redraw();
     };
     const move = () => {
-      if (!moving) { moving = true; root.classList.add("moving"); }
+      if (!moving) {
+        moving = true;
+        root.classList.add("moving");
+        scatterplot.set({ opacityBy: null });
+      }
       clearTimeout(resting);
       resting = setTimeout(rest, REST_MS);
     };
