@@ -234,6 +234,7 @@ async function main() {
       move();
     });
   }
+  muteHover(root, plots.map((plot) => plot.get("canvas")));
   await scatterplot.draw(data, types);
   // The dark toggle (theme.js classes) or the system's scheme changed: repaint in its colours.
   const repaint = () => plots.forEach((plot) => plot.set({
@@ -246,7 +247,7 @@ async function main() {
     (marks.results.length ? ` ${marks.results.length} results of your search in red.` : "") +
     (marks.library.length ? ` Your library in the text's colour.` : "");
 
-  const hover = hovering({ root, canvas, beneath: quick ? [quick.get("canvas")] : [], tip,
+  const hover = hovering({ root, canvas, tip,
     scatterplot, ids: points.ids, xs, ys, still: () => !moving,
     radius: (i) => options.pointSize[size[i]] / 2,
     largest: Math.max(...options.pointSize) / 2 });
@@ -256,14 +257,23 @@ async function main() {
     hovered: hover.hovered, drawing: () => (moving ? MOVING_POINTS : points.count) };
 }
 
-// The page's hover and click on the full scatterplot's canvas. The library's own are kept
-// off: its hover runs only while it thinks the pointer is in the canvas (set by the
-// canvas's `mouseenter`, which never reaches it, and unset by a `mouseleave`, sent to it
-// at the start and after the window loses focus, when it asks the document again), and
-// the canvas's clicks are taken before they reach it. The moving subset's canvas, beneath
-// (no pointer events reach it), gets the same `mouseleave`: the library asks the document
-// which elements are under the pointer, and it is one of them.
-function hovering({ root, canvas, beneath, tip, scatterplot, ids, xs, ys, still, radius,
+// The library's hover kept off: it runs only while the library thinks the pointer is in
+// its canvas, set by the canvas's `mouseenter` (which never reaches it) and unset by a
+// `mouseleave` (sent before the points are drawn, as it asks for a frame of all of them,
+// and after the window loses focus, when the library asks the document again which
+// elements are under the pointer: the moving subset's canvas beneath is one of them).
+function muteHover(root, canvases) {
+  root.addEventListener("mouseenter", (event) => {
+    if (canvases.includes(event.target)) event.stopPropagation();
+  }, { capture: true });
+  const leave = () => canvases.forEach((c) => c.dispatchEvent(new MouseEvent("mouseleave")));
+  window.addEventListener("blur", leave);
+  leave();
+}
+
+// The page's hover and click on the full scatterplot's canvas; its clicks are taken
+// before they reach the library.
+function hovering({ root, canvas, tip, scatterplot, ids, xs, ys, still, radius,
   largest }) {
   const index = grid(xs, ys);
   const ends = [0, 0, 0, 0]; // the points of least and most x, least and most y
@@ -336,13 +346,6 @@ function hovering({ root, canvas, beneath, tip, scatterplot, ids, xs, ys, still,
   });
   canvas.addEventListener("mouseleave", () => { pointer = null; show(-1); });
 
-  const leave = () => [canvas, ...beneath].forEach(
-    (c) => c.dispatchEvent(new MouseEvent("mouseleave")));
-  root.addEventListener("mouseenter", (event) => {
-    if (event.target === canvas) event.stopPropagation();
-  }, { capture: true });
-  window.addEventListener("blur", leave);
-  leave();
   canvas.addEventListener("mousedown", (event) => { pressed = at(event); });
   root.addEventListener("click", (event) => {
     if (event.target !== canvas) return;
