@@ -203,10 +203,11 @@ def measure(base: str, runs: int) -> list[dict[str, object]]:
             pan = page.evaluate(PAN)
             rest = page.evaluate(REST)
             zoom = page.evaluate(ZOOM)
-            rows.append({"run": run + 1, "points": int(page.get_attribute("#map", "data-drawn")),
+            drawn = int(page.get_attribute("#map", "data-drawn") or 0)
+            load_ms = int(page.get_attribute("#map", "data-load-ms") or 0)
+            rows.append({"run": run + 1, "points": drawn,
                          "drawn after (ms)": round(drawn_ms),
-                         "fetch+decode+draw (ms)": int(page.get_attribute("#map",
-                                                                          "data-load-ms")),
+                         "fetch+decode+draw (ms)": load_ms,
                          "pan fps": round(pan["frames"] / pan["seconds"], 1),
                          "pan move handlers (ms/move)": round(pan["handlers"] / 60, 2),
                          "zoom fps": round(zoom["frames"] / zoom["seconds"], 1),
