@@ -13,10 +13,10 @@
 // The full one stays on top (transparent while moving): pan and zoom are always its own.
 //
 // Hover is not the library's: it searched its spatial index around the pointer on every
-// mouse move (~a quarter of a moving frame at 588k points) and redrew every point to
-// highlight the one under it (~0.8 s). The page finds the point in a grid of its own, at
-// most once a frame and only at rest, and shows a ring and the title over the canvas:
-// no frame of the points is drawn for a hover.
+// mouse move, moving or not, and drew a frame of every point to highlight the one under it
+// (1.2-1.5 s at 588k). The page finds the point in a grid of its own, at most once a frame
+// and only at rest, and shows a ring and the title over the canvas: no frame of the
+// points is drawn for a hover.
 import createPubSub from "/static/vendor/pub-sub-es.js";
 
 window.createPubSub = createPubSub; // the UMD build of regl-scatterplot reads this global
