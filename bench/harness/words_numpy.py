@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from paperfeed.discover.words import GROUP_ROWS, WordRows, _ranges
+from paperfeed.discover.words import WordRows, _ranges, member_groups
 
 
 def cosines(a: WordRows, b: WordRows) -> np.ndarray:
@@ -33,17 +33,11 @@ def cosines(a: WordRows, b: WordRows) -> np.ndarray:
 def closest_many(candidates: WordRows, liked: Sequence[WordRows]) -> np.ndarray:
     """The closest liked paper's cosine (k=1), members x candidates."""
     out = np.zeros((len(liked), len(candidates)), np.float32)
-    first = 0
-    while first < len(liked):
-        last, rows_ = first, 0
-        while last < len(liked) and (last == first or rows_ + len(liked[last]) <= GROUP_ROWS):
-            rows_ += len(liked[last])
-            last += 1
+    for first, last in member_groups(liked):
         sims = cosines(candidates, WordRows.concat(list(liked[first:last])))
         sizes = np.asarray([len(rows) for rows in liked[first:last]])
         starts = np.cumsum(sizes) - sizes
         members = np.flatnonzero(sizes) + first
         if len(members):
             out[members] = np.maximum.reduceat(sims, starts[sizes > 0], axis=1).T
-        first = last
     return out

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,12 +162,7 @@ def closest_many(candidates: WordRows, liked: Sequence[WordRows],
         return out
     columns = np.unique(candidates.ids)
     cand_t = csr(candidates, columns).T.tocsr()  # stems x candidates: the product's right side
-    first = 0
-    while first < len(liked):
-        last, rows_ = first, 0
-        while last < len(liked) and (last == first or rows_ + len(liked[last]) <= GROUP_ROWS):
-            rows_ += len(liked[last])
-            last += 1
+    for first, last in member_groups(liked):
         sizes = np.asarray([len(r) for r in liked[first:last]])
         if sizes.sum():
             sims = np.asarray((csr(WordRows.concat(list(liked[first:last])), columns) @ cand_t
@@ -180,8 +175,20 @@ def closest_many(candidates: WordRows, liked: Sequence[WordRows],
                 for member in members:
                     start = starts[member - first]
                     out[member] = _top_mean(sims[start:start + sizes[member - first]].T, k)
-        first = last
     return out
+
+
+def member_groups(liked: Sequence[WordRows]) -> Iterator[tuple[int, int]]:
+    """[first, last) ranges of members holding up to `GROUP_ROWS` liked papers together
+    (a member with more is a group of its own): one sparse product per group."""
+    first = 0
+    while first < len(liked):
+        last, rows = first, 0
+        while last < len(liked) and (last == first or rows + len(liked[last]) <= GROUP_ROWS):
+            rows += len(liked[last])
+            last += 1
+        yield first, last
+        first = last
 
 
 @dataclass(frozen=True)
