@@ -1,110 +1,96 @@
-"""Filtered vector search at arXiv scale, its parts before and after the memory-mapped matrix.
+"""Filtered vector search at arXiv scale: the exact scan against the sign-bit shortlist.
 
-    python bench/filtered.py [--home /tmp/pf-bench-all] [--vectors FILE.npy] [--queries 60]
+    python bench/filtered.py [--home /tmp/pf-bench-all] [--queries 200]
 
-A filtered search scores exactly the papers its filter leaves (discover/search.py). This
-times that path's two costs on a built store, with the real filters of bench/scale.py
-(category cs.LG: 22k papers; the year 2019: 70k) and 384-dim float16 vectors for every key:
-
-- the filter's keys: SQLite each time (before) against the per-store-version cache (after:
-  one `max_seq()` to check the version);
-- the exact top-100: before, rows gathered from a dense float16 copy in RAM, converted to
-  float32 and multiplied (the old `VectorIndex.dense()` path, reproduced here); after,
-  `DenseMatrix.top` on the memory-mapped matrix (usearch's float16 kernel, a run of keys
-  scored in place).
-
-The vectors are the data dir's own static matrix when it has one, else `--vectors` (an
-(n, 384) array whose row i is key i + 1, e.g. bench/similar.py's cache): the cost does not
-depend on their values. The load average is noted per row: the machine is shared.
-Writes bench/results/filtered.json.
+A filtered search scores the papers its filter leaves (discover/search.py) from the
+memory-mapped matrix (index/dense.py). Above `PREFILTER_ROWS` rows it first ranks them by
+the Hamming distance of their sign bits to the query's and scores only a shortlist. This
+times both on a built data dir, with bench/scale.py's queries embedded by each tier that has
+vectors (the transformer only over the papers its backfill covers), for the real filters
+(category cs.LG: 22k papers, scattered keys; the year 2019: 70k, one run of keys), and
+measures what the shortlist loses: recall@10 and recall@100 of the exact top 100.
+The load average is noted per row: the machine is shared. Writes bench/results/filtered.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scale
 from harness import datadir
 from harness.measure import latencies_ms
 from harness.report import print_table, write_json
 
-from paperfeed.index.dense import DenseMatrix
-from paperfeed.store import Store
+from paperfeed.catalog import Catalog
+from paperfeed.discover.search import Filters, filter_keys
+from paperfeed.index import dense
 
-FILTERS = {"category cs.LG": (None, None, ["cs.LG"]),
-           "year 2019": (date(2019, 1, 1), date(2019, 12, 31), [])}
+FILTERS = {"category cs.LG": Filters(categories=("cs.LG",)),
+           "year 2019": Filters(date(2019, 1, 1), date(2019, 12, 31))}
 DEPTH = 100
+SHORTLISTS = (1_000, dense.MIN_SHORTLIST, 4_000)  # the shipped one in the middle
 
 
-def matrix(home: Path, vectors: Path | None, scratch: Path) -> DenseMatrix:
-    own = DenseMatrix(home / "index" / "vectors-static", 384, writable=False)
-    if own.count() or vectors is None:
-        return own
-    array = np.load(vectors, mmap_mode="r")
-    scratch.mkdir(parents=True, exist_ok=True)
-    written = DenseMatrix(scratch, 384, writable=True)
-    if written.count() != len(array):
-        keys = np.arange(1, len(array) + 1)
-        for start in range(0, len(array), 65_536):
-            stop = start + 65_536
-            written.set(keys[start:stop], np.asarray(array[start:stop], dtype=np.float16))
-        written.flush()
-    return DenseMatrix(scratch, 384, writable=False)
+def top(matrix: dense.DenseMatrix, query: np.ndarray, keys: np.ndarray,
+        shortlist: int | None) -> list[int]:
+    """`DenseMatrix.top` with the shortlist off (None) or of `shortlist` rows."""
+    saved = dense.PREFILTER_ROWS, dense.MIN_SHORTLIST, dense.SHORTLIST_PER_HIT
+    dense.PREFILTER_ROWS = dense.PREFILTER_ROWS if shortlist else 10**12
+    dense.MIN_SHORTLIST, dense.SHORTLIST_PER_HIT = shortlist or 0, 0
+    try:
+        return [key for key, _ in matrix.top(query, keys, DEPTH)]
+    finally:
+        dense.PREFILTER_ROWS, dense.MIN_SHORTLIST, dense.SHORTLIST_PER_HIT = saved
 
 
-def before(ram: np.ndarray, query: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The old path: gather from the RAM copy, float32, matmul, partial sort."""
-    scores = ram[keys].astype(np.float32) @ query
-    top = np.argpartition(-scores, DEPTH)[:DEPTH]
-    return keys[top[np.argsort(-scores[top])]]
+def recall(exact: list[list[int]], found: list[list[int]], k: int) -> float:
+    return float(np.mean([len(set(e[:k]) & set(f[:k])) / k for e, f in zip(exact, found,
+                                                                            strict=True)]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, default=Path("/tmp/pf-bench-all"))
-    parser.add_argument("--vectors", type=Path, default=None)
-    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
-    store = Store(datadir.settings(args.home).store_url)
-    dense = matrix(args.home, args.vectors, args.home.parent / f"{args.home.name}-matrix")
-    ram = np.array(dense._maps[0])  # the RAM copy the old path built (float16)
-    rng = np.random.default_rng(20240601)
-    queries = [q / np.linalg.norm(q) for q in rng.normal(size=(args.queries, 384))]
-    queries = [q.astype(np.float32) for q in queries]
+    catalog = Catalog(datadir.settings(args.home), read_only=True)
+    texts = scale.build_queries(catalog, args.queries)
     rows: list[dict[str, Any]] = []
-    for label, window in FILTERS.items():
-        start = time.perf_counter()
-        keys = np.asarray(store.papers.keys_matching(*window, 10**7)[0], dtype=np.int64)
-        sql_ms = 1000 * (time.perf_counter() - start)
-        check = latencies_ms(lambda _: store.papers.max_seq(), range(20))
-        old = latencies_ms(lambda q, keys=keys: before(ram, q, keys), queries)
-        new = latencies_ms(lambda q, keys=keys: dense.top(q, keys, DEPTH), queries)
-        same = np.mean([set(before(ram, q, keys)[:10]) == {k for k, _ in dense.top(q, keys, 10)}
-                        for q in queries[:10]])
-        load = round(os.getloadavg()[0], 1)
-        rows += [
-            {"filter": label, "part": "filter keys: SQLite (before)", "papers": len(keys),
-             "p50_ms": round(sql_ms, 1), "p95_ms": None, "load": load},
-            {"filter": label, "part": "filter keys: cached (after; version check)",
-             "papers": len(keys), "p50_ms": check["p50_ms"], "p95_ms": check["p95_ms"],
-             "load": load},
-            {"filter": label, "part": "exact top-100: RAM copy + float32 (before)",
-             "papers": len(keys), "p50_ms": old["p50_ms"], "p95_ms": old["p95_ms"],
-             "load": load},
-            {"filter": label, "part": "exact top-100: mmap + usearch float16 (after)",
-             "papers": len(keys), "p50_ms": new["p50_ms"], "p95_ms": new["p95_ms"],
-             "load": load, "same top 10": f"{same:.0%}"},
-        ]
-    print_table(f"Filtered vector search, {store.papers.count():,} papers, "
-                f"{args.queries} queries", rows)
-    write_json("filtered", {"home": str(args.home), "papers": store.papers.count(),
-                            "queries": args.queries, "rows": rows})
+    tiers = [catalog.indexes.semantic, catalog.indexes.transformer]
+    for tier in [t for t in tiers if t is not None and len(t.index)]:
+        matrix = tier.index.dense
+        queries = [tier.embed_query(text) for text in texts]
+        for label, filters in FILTERS.items():
+            keys = filter_keys(catalog, filters)[0]
+            assert keys is not None
+            keys = keys[matrix.held(keys)]
+            if len(keys) <= dense.PREFILTER_ROWS:
+                continue
+            exact = [top(matrix, q, keys, None) for q in queries]
+            for shortlist in (None, *SHORTLISTS):
+                found = [top(matrix, q, keys, shortlist) for q in queries]
+                timed = latencies_ms(lambda q, m=matrix, s=shortlist, k=keys: top(m, q, k, s),
+                                     queries)
+                rows.append({
+                    "tier": tier.spec.name, "filter": label, "rows": len(keys),
+                    "scan": f"shortlist {shortlist:,}" if shortlist else "exact (before)",
+                    "recall@10": round(recall(exact, found, 10), 3),
+                    "recall@100": round(recall(exact, found, 100), 3),
+                    "worst recall@10": min(len(set(e[:10]) & set(f[:10])) / 10
+                                           for e, f in zip(exact, found, strict=True)),
+                    "p50_ms": timed["p50_ms"], "p95_ms": timed["p95_ms"],
+                    "load": round(os.getloadavg()[0], 1)})
+    papers = catalog.store.papers.count()
+    print_table(f"Filtered vector search, top {DEPTH}, {papers:,} papers, "
+                f"{len(texts)} queries", rows)
+    write_json("filtered", {"home": str(args.home), "papers": papers, "queries": len(texts),
+                            "prefilter_rows": dense.PREFILTER_ROWS, "rows": rows})
 
 
 if __name__ == "__main__":

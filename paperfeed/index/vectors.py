@@ -97,10 +97,13 @@ class VectorIndex:
     def repair(self) -> bool:
         """Write the matrix from the HNSW index if they disagree (a data dir from before the
         matrix existed, or a writer killed between changing rows and saving the index; ~4 s
-        at 588k); True if it did. Only the holder of the writer lock may call this: it
-        replaces the files other writers may be changing."""
+        at 588k), or its sign bits if it has none (~1 s); True if it did. Only the holder of
+        the writer lock may call this: it replaces the files other writers may be changing."""
         if self.dense.count() == len(self.index):
-            return False
+            if self.dense.has_bits:
+                return False
+            self.dense.write_bits()  # a data dir from before the sign bits
+            return True
         keys = np.asarray(self.index.keys, dtype=np.int64) if len(self.index) else \
             np.zeros(0, dtype=np.int64)
         vectors = np.asarray(self.index.vectors, dtype=np.float16) if len(self.index) else \

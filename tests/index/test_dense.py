@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from paperfeed.catalog import Catalog
+from paperfeed.index import dense
 from paperfeed.index.vectors import VectorIndex
 
 from ..conftest import make_settings
@@ -130,3 +132,69 @@ def test_exact_search_over_unsorted_duplicate_and_large_key_sets(tmp_path: Path)
     shuffled = [int(k) for k in rng.permutation(keys[:3_000])] + [5, 5, 7, 7]
     found = index.search_exact(query, shuffled, 10)
     assert len({k for k, _ in found}) == 10 and agrees(found, sorted(set(shuffled)))
+
+
+def planted(rng: np.random.Generator, n: int, dim: int, near: int) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+    """`n` random unit rows, the last `near` of them close to the returned query."""
+    rows = unit(rng.normal(size=(n, dim)))
+    query = rows[-1]
+    rows[-near:] = unit(query + rng.normal(scale=0.03, size=(near, dim)))
+    return rows, query
+
+
+def smaller_scans(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The prefilter's thresholds scaled down 10x (HNSW inserts of 20k rows are slow)."""
+    monkeypatch.setattr(dense, "PREFILTER_ROWS", 2_000)
+    monkeypatch.setattr(dense, "MIN_SHORTLIST", 100)
+    return dense.PREFILTER_ROWS
+
+
+def test_large_scans_score_only_the_rows_whose_sign_bits_are_closest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above PREFILTER_ROWS rows of a tier's dimension, the sign bits shortlist the rows
+    scored: the planted neighbours all come back, with their exact cosines, for a run of
+    keys and a scattered set."""
+    rng = np.random.default_rng(21)
+    n, near = smaller_scans(monkeypatch) + 1_000, 10
+    rows, query = planted(rng, n, 384, near)
+    keys = list(range(1, n + 1))
+    index = VectorIndex(tmp_path / "v.usearch", 384)
+    index.add(keys, rows)
+    assert index.dense.has_bits
+    current = dict(zip(keys, rows, strict=True))
+    scattered = sorted(set(keys[::3]) | set(keys[-near:]))
+    for among in (keys, scattered):
+        found = index.search_exact(query, among, 10)
+        assert {k for k, _ in found} == set(keys[-near:])
+        assert [k for k, _ in found] == brute_force(current, query, among, 10)
+        assert np.allclose([s for _, s in found], [current[k] @ query for k, _ in found],
+                           atol=3e-3)
+    # The shortlist decides what is scored: a query's sign bits flipped lose its neighbours.
+    flipped = index.search_exact(-query, keys, 10)
+    assert not {k for k, _ in flipped} & set(keys[-near:])
+    assert dense.shortlist(10) < len(scattered)
+
+
+def test_a_matrix_without_sign_bits_scans_exactly_until_the_writer_writes_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(22)
+    n = smaller_scans(monkeypatch) + 1_000
+    rows, query = planted(rng, n, 128, 5)
+    index = VectorIndex(tmp_path / "v.usearch", 128)
+    index.add(list(range(n)), rows)
+    index.save()
+    bits = (tmp_path / "dense.bits").read_bytes()
+    (tmp_path / "dense.bits").unlink()  # a data dir from before the bits
+    reader = VectorIndex(tmp_path / "v.usearch", 128, view=True)
+    assert not reader.dense.has_bits
+    expected = [k for k, _ in reader.search_exact(query, list(range(n)), 5)]
+    assert set(expected) == set(range(n - 5, n))
+    writer = VectorIndex(tmp_path / "v.usearch", 128)
+    writer.add([n + 70_000], rows[:1])  # growing must not invent zero bits for old rows
+    assert not writer.dense.has_bits
+    assert writer.repair() and writer.dense.has_bits and not writer.repair()
+    assert (tmp_path / "dense.bits").read_bytes()[:len(bits)] == bits
+    again = VectorIndex(tmp_path / "v.usearch", 128, view=True)
+    assert again.dense.has_bits
+    assert [k for k, _ in again.search_exact(query, list(range(n)), 5)] == expected
