@@ -59,6 +59,9 @@ def sign_bits(vectors: np.ndarray, width: int) -> np.ndarray:
 
 
 def shortlist(k: int) -> int:
+    """Rows scored for a top `k`. At 588k papers (bench/filtered.py) 2,000 for a top 100 kept
+    0.995-1.0 of the exact top 10 and 0.96-0.99 of the top 100, at a third to half the cost
+    of the exact scan; 4,000 gained 0.01 of the top 100 for ~1 ms more a tier."""
     return max(MIN_SHORTLIST, k * SHORTLIST_PER_HIT)
 
 
@@ -134,9 +137,9 @@ class DenseMatrix:
             self._grow(int(keys.max()))
         matrix, present, bits = self._maps
         matrix[keys] = vectors.astype(np.float16)
-        present[keys] = 1
         if bits is not None:
             bits[keys] = sign_bits(vectors, self.width)
+        present[keys] = 1  # last: a reader seeing the row held sees its vector and bits
 
     def clear(self, keys: Sequence[int] | np.ndarray) -> None:
         keys = np.asarray(keys, dtype=np.int64)
