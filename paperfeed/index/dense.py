@@ -81,6 +81,7 @@ class DenseMatrix:
         """Map the files as they are now. The two maps are swapped in as one tuple: search
         threads of the writing process take both from one snapshot while `_grow` runs."""
         rows = self._rows_on_disk()
+        self._maps: tuple[np.ndarray, np.ndarray, np.ndarray | None]
         if not rows:
             self._maps = (np.zeros((0, self.dim), dtype=np.float16), np.zeros(0, dtype=np.uint8),
                           np.zeros((0, self.width), dtype=np.uint8))
@@ -186,10 +187,10 @@ class DenseMatrix:
         """float32 vectors of `keys`, which must be held."""
         return np.asarray(self._maps[0][np.asarray(keys, dtype=np.int64)], dtype=np.float32)
 
-    def top(self, query: np.ndarray, keys: Sequence[int] | np.ndarray,
+    def top(self, query: np.ndarray, among: Sequence[int] | np.ndarray,
             k: int) -> list[tuple[int, float]]:
-        """Exact top-k (key, cosine) among `keys` (those without a vector are skipped)."""
-        keys = np.asarray(keys, dtype=np.int64)
+        """Exact top-k (key, cosine) among `among` (those without a vector are skipped)."""
+        keys = np.asarray(among, dtype=np.int64)
         if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
             keys = np.unique(keys)  # sorted: the gather reads forward (70k keys: ~20 ms)
         keys = keys[self.held(keys)]
