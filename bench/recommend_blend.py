@@ -14,8 +14,10 @@ Parts:
 - w1: the shipped words half (closest liked paper by the app's stem tf-idf rows, k=1);
 - ridge: `words.fit_ridge` on those rows (lam 1);
 - b1 / bridge: the same two on rows of stems *and* hashed stem bigrams (adjacent stems
-  after stop words, as scikit-learn forms bigrams; bigram df from 50,000 papers before the
-  cutoff, scaled), heaviest `BIGRAM_TERMS` entries a row;
+  after stop words, as scikit-learn forms bigrams, `words.paper_bigrams`; bigram df from
+  50,000 papers before the cutoff, scaled), heaviest `words.BIGRAM_TERMS` entries a row;
+- b1c: b1 with the bigrams' df from the week's candidates alone (as the app: no artifact);
+  b1cr: from the candidates and the member's rated papers;
 - joint: kernel ridge on [vectors, tf-idf] concatenated (dual form: the kernel is
   `JOINT_DENSE` x the vectors' cosine + the words' cosine, + 1 for the bias), weighted as
   `fit_ridge`: one linear model over both feature sets;
@@ -31,95 +33,30 @@ from __future__ import annotations
 import argparse
 import itertools
 import pickle
+import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from harness.bigrams import Bigrams, Df
 from harness.ratings import Member, Proxy, ranking_metrics
 from harness.report import log, print_table, write_json
-from recommend import Features, common_arguments, setup
+from recommend import Features, _load, common_arguments, setup
 
 from paperfeed.discover import recommend, words
-from paperfeed.discover.highlight import STOPWORDS
-from paperfeed.index.fulltext import TERM, stem
+from paperfeed.discover.foryou import BLAS
 
-BIGRAM_TERMS = 128
 JOINT_DENSE = 1.0
 RECENT = 20
-PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "bridge", "joint",
+PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "bridge", "joint",
          "w1_recent", "vnear_recent")
+WEEK_DF: dict[int, Df] = {}  # the bigrams' df over each week's candidates (b1c)
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
 TEST_BLENDS: dict[str, dict[str, float]] = {
     "shipped: vec 0.5 + w1 0.5": {"vec": 0.5, "w1": 0.5},
     "last round: vec 0.5 + ridge 0.25 + w1 0.25": {"vec": 0.5, "ridge": 0.25, "w1": 0.25},
 }
-
-
-class Bigrams:
-    """Stem + hashed stem-bigram tf-idf rows of the papers a run needs, df of the bigrams
-    from a sample of papers before the cutoff (cached in /tmp)."""
-
-    def __init__(self, f: Features, before: np.ndarray, needed: np.ndarray, cache: Path):
-        path = cache / "bigrams.pkl"
-        self.df: dict[int, int]
-        if path.exists():
-            with open(path, "rb") as fh:
-                self.counts, self.df, self.sample = pickle.load(fh)
-        else:
-            rng = np.random.default_rng(7)
-            sample = rng.choice(before, 50_000, replace=False)
-            log(f"stem bigrams of {len(np.union1d(sample, needed))} papers")
-            self.counts = {int(i): _grams(f, int(i)) for i in np.union1d(sample, needed)}
-            self.df = {}
-            for i in sample.tolist():
-                for g in self.counts[i]:
-                    self.df[g] = self.df.get(g, 0) + 1
-            self.sample = len(sample)
-            with open(path, "wb") as fh:
-                pickle.dump((self.counts, self.df, self.sample), fh)
-        self.n = len(before)
-        assert f.stems is not None
-        self.stems = f.stems
-        self._cache: dict[bytes, words.WordRows] = {}
-
-    def rows(self, idx: np.ndarray) -> words.WordRows:
-        key = np.asarray(idx).tobytes()
-        if key in self._cache:
-            return self._cache[key]
-        st = self.stems
-        scale = self.n / self.sample
-        sizes, ids, tf, idf = [], [], [], []
-        for i in np.asarray(idx).tolist():
-            lo, hi = st.indptr[i], st.indptr[i + 1]
-            uni = st.ids[lo:hi]
-            at = np.minimum(np.searchsorted(st.vocab, uni), len(st.vocab) - 1)
-            uni_idf = np.where(st.vocab[at] == uni, st.idf[at], st.unseen)
-            grams = self.counts[i]
-            kept = [(g, n) for g, n in grams.items()
-                    if self.df.get(g, 0) * scale <= words.MAX_DF * self.n]
-            sizes.append(hi - lo + len(kept))
-            ids += uni.tolist() + [g for g, _ in kept]
-            tf += st.counts[lo:hi].astype(float).tolist() + [float(n) for _, n in kept]
-            idf += uni_idf.tolist() + [
-                float(np.log(self.n / (1 + self.df.get(g, 0) * scale))) for g, _ in kept]
-        out = words.rows(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-                         np.asarray(ids, np.int64), np.asarray(tf), np.asarray(idf),
-                         BIGRAM_TERMS)
-        if len(idx) >= 200:  # a week's papers, the background: asked for by every member
-            self._cache[key] = out
-        return out
-
-
-def _grams(f: Features, i: int) -> dict[int, int]:
-    text = f"{f.text(i)}"
-    stems = [stem(w) for w in TERM.findall(text) if w.lower() not in STOPWORDS]
-    out: dict[int, int] = {}
-    for a, b in itertools.pairwise(stems):
-        g = words.stem_id(f"{a} {b}")
-        out[g] = out.get(g, 0) + 1
-    return out
 
 
 def _z(s: np.ndarray) -> np.ndarray:
@@ -146,7 +83,7 @@ def member_parts(f: Features, big: Bigrams, proxy: Proxy, m: Member, back_idx: n
     back = f.dense(back_idx)
     model = recommend.fit(f.dense(pos), f.dense(neg), back)
     liked = f.words(pos)
-    fits: dict[str, Any] = {}
+    fits: dict[str, Any] = {"pos": pos, "neg": neg}
     if "ridge" in wanted:
         fits["ridge"] = words.fit_ridge(liked, f.words(neg), f.words(back_idx))
     if {"b1", "bridge"} & set(wanted):
@@ -161,24 +98,36 @@ def member_parts(f: Features, big: Bigrams, proxy: Proxy, m: Member, back_idx: n
         fits["joint"] = joint_ridge(f.dense(train), f.words(train), y, weight)
     out = {}
     for week in m.later_coauthor:
-        out[week] = _week_parts(f, big, proxy.weeks[week], model, pos, liked, fits, wanted)
+        out[week] = _week_parts(f, big, proxy.weeks[week], week, model, liked, fits, wanted)
     return out
 
 
-def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, model: recommend.MemberModel,
-                pos: np.ndarray, liked: words.WordRows, fits: dict[str, Any],
+def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
+                model: recommend.MemberModel, liked: words.WordRows, fits: dict[str, Any],
                 wanted: tuple[str, ...]) -> dict[str, np.ndarray]:
     dense, rows_ = f.dense(cand), f.words(cand)
-    rows_b = big.rows(cand) if "liked_b" in fits else words.WordRows.empty()
+    pos = fits["pos"]
     near = dense @ f.dense(pos).T
     recent = pos[:RECENT]
+
+    def b1c() -> np.ndarray:
+        if week not in WEEK_DF:
+            WEEK_DF[week] = big.df_over(cand)
+        df = WEEK_DF[week]
+        return words.closest(big.rows(cand, df, f"week {week}"), big.rows(pos, df), 1)
+
+    def b1cr() -> np.ndarray:
+        df = big.df_over(np.concatenate([cand, pos, fits["neg"]]))
+        return words.closest(big.rows(cand, df), big.rows(pos, df), 1)
+
     part: dict[str, Callable[[], np.ndarray]] = {
         "vec": lambda: model.rank(dense), "logit": lambda: model.score(dense),
         "vnear": lambda: near.max(1), "w1": lambda: words.closest(rows_, liked, 1),
         "w3": lambda: words.closest(rows_, liked, 3),
         "ridge": lambda: fits["ridge"].score(rows_),
-        "b1": lambda: words.closest(rows_b, fits["liked_b"], 1),
-        "bridge": lambda: fits["bridge"].score(rows_b),
+        "b1": lambda: words.closest(big.rows(cand), fits["liked_b"], 1),
+        "b1c": b1c, "b1cr": b1cr,
+        "bridge": lambda: fits["bridge"].score(big.rows(cand)),
         "joint": lambda: fits["joint"](dense, rows_),
         "w1_recent": lambda: words.closest(rows_, f.words(recent), 1),
         "vnear_recent": lambda: near[:, :len(recent)].max(1)}
@@ -207,10 +156,12 @@ def label(blend: dict[str, float]) -> str:
     return " + ".join(f"{k} {w:g}" for k, w in blend.items() if w)
 
 
-def dev_grid() -> list[dict[str, float]]:
-    """Every part alone, then blends of vec with one, two or three words parts."""
-    grid = [{p: 1.0} for p in PARTS]
-    words_parts = ("w1", "ridge", "b1", "bridge", "joint", "w1_recent")
+def dev_grid(have: set[str]) -> list[dict[str, float]]:
+    """Every part alone, then blends of vec with one, two or three words parts (of the
+    parts computed: `have`)."""
+    grid = [{p: 1.0} for p in PARTS if p in have]
+    words_parts = tuple(p for p in ("w1", "ridge", "b1", "b1c", "b1cr", "bridge", "joint",
+                                    "w1_recent") if p in have)
     for a in words_parts:
         grid += [{"vec": 1 - w, a: w} for w in (0.3, 0.5, 0.7)]
     for a, b in itertools.combinations(words_parts, 2):
@@ -222,42 +173,113 @@ def dev_grid() -> list[dict[str, float]]:
     return grid
 
 
+def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
+          n_papers: int = 2_000) -> dict[str, Any]:
+    """What ships, timed as bench/recommend.py `speed` times the vector half: a member's
+    refit (vectors + ridge on the stems, one BLAS thread), then a digest of `n_members` (the
+    test members' models, repeated) over a week's first `n_papers` papers, top 50 each:
+    the candidates' rows (stems; bigram df over the candidates; stems + bigrams), the liked
+    papers' rows by that df (300 members, scaled to `n_members`), `closest_many`,
+    `words.score_many` (the ridges) and `rank_many`. Load averages beside each."""
+    load = {"start": _load()}
+    back, back_rows = f.dense(proxy.background), f.words(proxy.background)
+    idx = proxy.weeks[0][:n_papers]
+    papers = f.dense(idx)
+    out: dict[str, Any] = {}
+    fits, models, ridges = [], [], []
+    for m in proxy.test:
+        pos, neg = f.dense(m.positive), f.dense(m.negative)
+        start = time.perf_counter()
+        with BLAS.limit(limits=1, user_api="blas"):  # as the app fits (discover/foryou.py)
+            models.append(recommend.fit(pos, neg, back))
+            ridges.append(words.fit_ridge(f.words(m.positive), f.words(m.negative), back_rows))
+        fits.append(1000 * (time.perf_counter() - start))
+    out["fit_ms_median"] = round(float(np.median(fits)), 2)
+    out["fit_ms_p95"] = round(float(np.percentile(fits, 95)), 2)
+    start = time.perf_counter()
+    assert f.stems is not None
+    cand_stems, df = f.stems.rows(idx), big.df_over(idx)
+    cand_grams = big.rows(idx, df, "speed")
+    out["candidate_rows_s"] = round(time.perf_counter() - start, 2)
+    start = time.perf_counter()
+    liked = [big.rows(m.positive, df) for m in proxy.test]
+    out[f"liked_rows_{n_members}_s"] = round(
+        (time.perf_counter() - start) * n_members / len(proxy.test), 2)
+    parts = {"closest": 0.0, "ridge": 0.0, "rank": 0.0}
+    for lo in range(0, n_members, 1000):
+        members = range(lo, min(lo + 1000, n_members))
+        t0 = time.perf_counter()
+        near = words.closest_many(cand_grams, [liked[i % len(liked)] for i in members])
+        t1 = time.perf_counter()
+        ridge = words.score_many(cand_stems, [ridges[i % len(ridges)] for i in members])
+        t2 = time.perf_counter()
+        block = [models[i % len(models)] for i in members]
+        recommend.top_per_member(recommend.rank_many(block, papers, words=near, ridge=ridge),
+                                 50)
+        parts["closest"] += t1 - t0
+        parts["ridge"] += t2 - t1
+        parts["rank"] += time.perf_counter() - t2
+        load[f"block {lo}"] = _load()
+    n = f"{n_members}x{len(idx)}"
+    out |= {f"{k}_{n}_s": round(v, 2) for k, v in parts.items()}
+    out[f"total_{n}_top50_s"] = round(out["candidate_rows_s"] + out[f"liked_rows_{n_members}_s"]
+                                      + sum(parts.values()), 2)
+    return {**out, "load_avg_1min": load}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     common_arguments(ap)
     ap.add_argument("--split", choices=("dev", "test"), default="dev")
-    ap.add_argument("--parts", default="", help="only these parts, e.g. vec,w1,ridge,b1")
+    ap.add_argument("--parts", default="",
+                    help='only these parts, e.g. vec,w1,ridge,b1; "+" between groups saved '
+                         'apart, e.g. vec,w1,ridge+b1,b1c')
     ap.add_argument("--parts-only", action="store_true",
                     help="only compute and save the split's parts (no blend is scored)")
+    ap.add_argument("--speed", action="store_true",
+                    help="only time what ships: a refit and a digest of 10,000 members")
     ap.add_argument("--blend", action="append", default=[],
                     help='test: also score this blend, e.g. "vec=0.4 b1=0.3 bridge=0.3"')
     args = ap.parse_args()
-    _, proxy, before, f = setup(args)
+    papers, proxy, before, f = setup(args)
     dev = proxy.dev[:args.tune_members]
     needed = np.unique(np.concatenate([
         proxy.background, *proxy.weeks,
         *(np.concatenate([m.positive, m.negative]) for m in dev + proxy.test)]))
-    big = Bigrams(f, before, needed, args.cache.parent / "paperfeed-bench-recommend-words")
+    cache = args.cache.parent / "paperfeed-bench-recommend-words"
+    assert f.stems is not None
+    big = Bigrams(papers, f.stems, before, needed, cache)
+    if args.speed:
+        timing = speed(f, big, proxy)
+        print_table("Speed (what ships)",
+                    [{k: v for k, v in timing.items() if k != "load_avg_1min"}])
+        log(f"load averages: {timing['load_avg_1min']}")
+        write_json("recommend-blend-speed", {"speed": timing})
+        return
     members = dev if args.split == "dev" else proxy.test
-    saved = (args.cache.parent / "paperfeed-bench-recommend-words"
-             / f"parts-{args.split}-{args.parts or 'all'}.pkl")
-    if saved.exists():  # the parts are slow (~30 min on the loaded box), blends are not
-        with open(saved, "rb") as fh:
-            parts = pickle.load(fh)
-    else:
-        parts = []
-        for n, m in enumerate(members):
-            if n % 25 == 0:
-                log(f"{args.split} parts: member {n} of {len(members)}")
-            parts.append(member_parts(f, big, proxy, m, proxy.background,
-                                      tuple(args.parts.split(",")) if args.parts else PARTS))
-        with open(saved, "wb") as fh:
-            pickle.dump(parts, fh)
+    parts: list[dict[int, dict[str, np.ndarray]]] = [{} for _ in members]
+    for group in (args.parts or ",".join(PARTS)).split("+"):  # a file per group of parts
+        saved = cache / f"parts-{args.split}-{group}.pkl"
+        if saved.exists():  # the parts are slow (~30 min on the loaded box), blends are not
+            with open(saved, "rb") as fh:
+                got = pickle.load(fh)
+        else:
+            got = []
+            for n, m in enumerate(members):
+                if n % 25 == 0:
+                    log(f"{args.split} parts {group}: member {n} of {len(members)}")
+                got.append(member_parts(f, big, proxy, m, proxy.background,
+                                        tuple(group.split(","))))
+            with open(saved, "wb") as fh:
+                pickle.dump(got, fh)
+        for mine, theirs in zip(parts, got, strict=True):
+            for week, p in theirs.items():
+                mine.setdefault(week, {}).update(p)
     if args.parts_only:
         return
     if args.split == "dev":
-        grid = dev_grid()
+        grid = dev_grid({k for weeks in parts for p in weeks.values() for k in p})
         log(f"{len(grid)} blends on dev")
         rows = [{"blend": label(b), **score_blend(b, members, proxy, parts)} for b in grid]
         rows.sort(key=lambda r: -float(str(r["ndcg"])))

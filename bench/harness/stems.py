@@ -41,13 +41,16 @@ class Stems:
         self.idf = np.where(df <= words.MAX_DF * n, np.log(n / (1 + df)), 0.0)
         self.unseen = np.log(n)
 
+    def idf_of(self, ids: np.ndarray) -> np.ndarray:
+        at = np.minimum(np.searchsorted(self.vocab, ids), len(self.vocab) - 1)
+        return np.where(self.vocab[at] == ids, self.idf[at], self.unseen)
+
     def rows(self, idx: np.ndarray, max_terms: int = words.MAX_TERMS) -> words.WordRows:
         idx = np.asarray(idx, dtype=np.int64)
         sizes = np.diff(self.indptr)[idx]
         picked = words._ranges(self.indptr[idx], sizes)
         ids = self.ids[picked]
-        at = np.minimum(np.searchsorted(self.vocab, ids), len(self.vocab) - 1)
-        idf = np.where(self.vocab[at] == ids, self.idf[at], self.unseen)
+        idf = self.idf_of(ids)
         indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         return words.rows(indptr, ids, self.counts[picked].astype(np.float64), idf, max_terms)
 

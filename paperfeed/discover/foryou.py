@@ -1,9 +1,13 @@
 """For you: the new papers ranked by a member's own model, each with why.
 
 The model is discover/recommend.py's (logistic regression on the static tier's vectors,
-chosen by bench/recommend.py) with its words half (discover/words.py: tf-idf rows of the
-keyword index's stems, the candidate's cosine to the closest liked paper; test nDCG@10
-0.451 -> 0.502, bench/recommend_words.py); this module feeds it a member's signals (store.ratings:
+chosen by bench/recommend.py) with its words half (discover/words.py: the candidate's cosine
+to the closest liked paper by tf-idf rows of the keyword index's stems and stem bigrams, and
+a per-member ridge on the stems' rows; test nDCG@10 0.451 -> 0.502 with stems alone,
+bench/recommend_words.py, and more with this blend, bench/recommend_blend.py). The bigrams'
+document frequencies are counted over each candidate list (the keyword index holds stems
+only; docs/recommendations.md measures this against a sample of the whole corpus). This
+module feeds it a member's signals (store.ratings:
 ratings, upvotes, saved papers), keeps one fitted model per member until their signals
 change (a refit costs a few ms; the cache key *is* the signals, so a rating, an upvote or
 a save made anywhere invalidates it without anyone telling this cache), and explains each
@@ -32,16 +36,31 @@ from .recommend import MemberModel, fit
 from .similar import shared_terms
 from .trending import ranked
 from .visibility import visible
-from .words import WordRows, closest, idf_from, paper_terms, weigh
+from .words import (
+    BigramIdf,
+    Bigrams,
+    WordModel,
+    WordRows,
+    bigram_forms,
+    bigram_ids,
+    closest,
+    fit_ridge,
+    idf_from,
+    paper_bigrams,
+    paper_terms,
+    stem_id,
+    weigh,
+)
 
 Span = Literal["day", "week", "all"]
 SPANS: tuple[Span, ...] = ("day", "week", "all")
 CANDIDATE_CAP = 50_000  # papers of a period scored exactly; "all" asks the vector index
 BACKGROUND = 256  # random papers as weak negatives (recommend.fit)
 CACHED_MEMBERS = 2048
-CACHED_PAPER_TERMS = 100_000  # papers' stem counts kept for the words half (~2 KB each)
+CACHED_PAPER_TERMS = 50_000  # papers' stem and bigram counts kept for the words half (~5 KB)
 WHY_PAPERS = 2
 WHY_TERMS = 5
+WHY_BIGRAMS = 2  # of the terms, at most this many two-word ones ("graph neural")
 ALL_DAYS = (date(1, 1, 1), date(9999, 12, 31))
 # A fit's small matrix products run fastest on one BLAS thread: two threads on a busy 2-core
 # machine took a refit from ~35 ms to 130-155 ms (docs/recommendations.md).
@@ -51,7 +70,7 @@ BLAS = ThreadpoolController()
 @dataclass(frozen=True)
 class Why:
     papers: list[StoredPaper]  # the member's liked papers it is closest to, closest first
-    terms: list[str]  # key words it shares with them
+    terms: list[str]  # key words (and word pairs, "graph neural") it shares with them
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,20 @@ class Fitted:
     signals: Signals
     model: MemberModel
     positive_keys: tuple[int, ...]  # rows of model.positive, in order
-    liked_words: WordRows  # the words half: tf-idf rows of the same papers (discover/words.py)
+    ridge: WordModel  # the words half's per-member model on the stems' rows (discover/words.py)
+
+
+@dataclass(frozen=True)
+class CandidateWords:
+    """A candidate list's words half, the same for every member: stem rows (for the ridge),
+    the bigrams' weights counted over the list, and stem + bigram rows by them."""
+
+    stems: WordRows
+    idf: BigramIdf
+    grams: WordRows
+
+    def take(self, rows: list[int]) -> CandidateWords:
+        return CandidateWords(self.stems.take(rows), self.idf, self.grams.take(rows))
 
 
 class Recommender:
@@ -83,7 +115,8 @@ class Recommender:
         self.catalog = catalog
         self._models: OrderedDict[int, tuple[tuple, Fitted]] = OrderedDict()
         self._lock = threading.Lock()
-        self._terms: dict[int, dict[str, int]] = {}  # paper key -> stem counts (words half)
+        # paper key -> (stem counts, bigram counts): the words half's analysis of each paper
+        self._terms: dict[int, tuple[dict[str, int], Bigrams]] = {}
         self._idf: dict[str, float] = {}
         self._idf_papers = -1  # the keyword index's size when the idf table was started
 
@@ -100,10 +133,12 @@ class Recommender:
         vectors = self.vectors(list(signals.positive) + list(signals.negative))
         positive = [k for k in signals.positive if k in vectors]
         negative = [k for k in signals.negative if k in vectors]
+        back_keys, back = self._background()
         with BLAS.limit(limits=1, user_api="blas"):
-            model = fit(_matrix(vectors, positive), _matrix(vectors, negative),
-                        self._background())
-        fitted = Fitted(signals, model, tuple(positive), self.words(positive))
+            model = fit(_matrix(vectors, positive), _matrix(vectors, negative), back)
+            ridge = fit_ridge(self.words(positive), self.words(negative),
+                              self.words(back_keys))
+        fitted = Fitted(signals, model, tuple(positive), ridge)
         with self._lock:
             self._models[user_id] = (key, fitted)
             while len(self._models) > CACHED_MEMBERS:
@@ -115,7 +150,8 @@ class Recommender:
         fitted = self.fitted(user_id)
         if fitted.model.empty:
             return ForYou(self.default(fitted.signals, span, limit), False, fitted.signals)
-        return self._ranked(fitted, self._candidates(span, fitted.model, limit), limit)
+        return self._ranked(fitted, self._candidates(span, fitted.model, limit), limit,
+                            shared=span != "all")
 
     def recommend_between(self, user_id: int, start: date, end: date,
                           limit: int) -> ForYou:
@@ -127,22 +163,35 @@ class Recommender:
         keys, _ = self.catalog.store.papers.keys_matching(start, end, [], CANDIDATE_CAP)
         return self._ranked(fitted, keys or [], limit)
 
-    def _ranked(self, fitted: Fitted, candidates: list[int], limit: int) -> ForYou:
+    def _ranked(self, fitted: Fitted, candidates: list[int], limit: int,
+                shared: bool = True) -> ForYou:
+        """The `candidates` the member has not signalled, ranked; the words half of a list
+        `shared` by members (a period's papers) is computed once for all of them."""
+        vectors = self.vectors(candidates)
+        listed = [k for k in candidates if k in vectors]
         seen = set(fitted.signals.positive) | set(fitted.signals.negative)
-        keys = [k for k in candidates if k not in seen]
-        vectors = self.vectors(keys)
-        keys = [k for k in keys if k in vectors]
+        kept = [i for i, k in enumerate(listed) if k not in seen]
+        keys = [listed[i] for i in kept]
         if not keys:
             return ForYou([], True, fitted.signals)
-        words = closest(self.words(keys), fitted.liked_words)
-        scores = fitted.model.rank(_matrix(vectors, keys), words=words)
+        cand = self.candidate_words(listed, shared).take(kept)
+        scores = self.scores(fitted, _matrix(vectors, keys), cand)
         order = np.argsort(-scores, kind="stable")
         best = visible(self.catalog, [keys[i] for i in order[:limit * 2]], key=int)[:limit]
         papers = {p.key: p for p in self.catalog.store.papers.get_many(best)}
         score = dict(zip(keys, scores.tolist(), strict=True))
-        items = [Recommendation(papers[k], score[k], self.why(fitted, papers[k], vectors[k]))
+        items = [Recommendation(papers[k], score[k],
+                                self.why(fitted, papers[k], vectors[k], cand.idf))
                  for k in best if k in papers]
         return ForYou(items, True, fitted.signals)
+
+    def scores(self, fitted: Fitted, vectors: np.ndarray, cand: CandidateWords) -> np.ndarray:
+        """The member's ranking scores of the candidates (their `vectors` and words, in
+        order): the vector half, the closest liked paper by stems and bigrams and the ridge
+        (`MemberModel.rank`)."""
+        liked = self._words(list(fitted.positive_keys), cand.idf)
+        return fitted.model.rank(vectors, words=closest(cand.grams, liked),
+                                 ridge=fitted.ridge.score(cand.stems))
 
     def to_rate(self, user_id: int, k: int = 10) -> list[StoredPaper]:
         """The `k` recent papers the member's model is least sure of (active learning);
@@ -162,12 +211,28 @@ class Recommender:
         papers = {p.key: p for p in self.catalog.store.papers.get_many(picked)}
         return [papers[key] for key in picked if key in papers]
 
-    def why(self, fitted: Fitted, paper: StoredPaper, vector: np.ndarray) -> Why:
+    def why(self, fitted: Fitted, paper: StoredPaper, vector: np.ndarray,
+            idf: BigramIdf | None = None) -> Why:
+        """The liked papers closest to `paper` and the terms it shares with them: the
+        rarest shared word pairs by `idf` (the candidate list's), then single words."""
         closest = [fitted.positive_keys[i] for i, _ in fitted.model.explain(vector, WHY_PAPERS)]
         rated = self.catalog.store.papers.get_many(closest)
+        analysed = self._analysed([paper.key] + [p.key for p in rated])
+        theirs = [analysed[p.key][1][0] for p in rated if p.key in analysed]
         terms: list[str] = []
+        if paper.key in analysed and theirs and np.isin(analysed[paper.key][1][0],
+                                                         np.concatenate(theirs)).any():
+            mine = bigram_forms(paper.title, paper.abstract)
+            ids = {stem_id(g): g for g in mine}
+            pairs = [ids[i] for i in np.intersect1d(analysed[paper.key][1][0],
+                                                     np.concatenate(theirs)) if i in ids]
+            weight = {g: idf(g) if idf is not None else 1.0 for g in pairs}
+            terms = [mine[g] for g in sorted(pairs, key=lambda g: (-weight[g], g))
+                     if weight[g] > 0][:WHY_BIGRAMS]
+        said = {w.lower() for t in terms for w in t.split()}
         for words in shared_terms(self.catalog, paper, rated).values():
-            terms += [w for w in words if w.lower() not in {t.lower() for t in terms}]
+            terms += [w for w in words if w.lower() not in said]
+            said |= {w.lower() for w in words}
         order = {key: i for i, key in enumerate(closest)}
         return Why(sorted(rated, key=lambda p: order[p.key]), terms[:WHY_TERMS])
 
@@ -201,20 +266,50 @@ class Recommender:
         return dict(zip(wanted.tolist(), found, strict=True))
 
     def words(self, keys: list[int]) -> WordRows:
-        """The words half's tf-idf rows of `keys` (in order), from their titles and abstracts
-        and the keyword index's document frequencies. A period's candidates are the same
-        for every member: kept until the list or the keyword index changes (~0.2 ms a
-        paper to compute, docs/recommendations.md)."""
+        """The stems' tf-idf rows of `keys` (in order), from their titles and abstracts and
+        the keyword index's document frequencies. A period's candidates and the background
+        are the same for every member: kept until the list or the keyword index changes
+        (~0.2 ms a paper to compute, docs/recommendations.md)."""
         if len(keys) < 200:
             return self._words(keys)
         return self.catalog.cached("foryou-words", tuple(keys), self.catalog.indexes.version(),
                                    lambda: self._words(keys), size=8)
 
-    def _words(self, keys: list[int]) -> WordRows:
-        """Each paper's stem counts are kept (a paper's text changes only with a new
-        version: rare, and a stale row only blurs one candidate), each stem's idf until the
-        keyword index has grown by 1 %: a refit after one rating analyses one new paper,
-        not all the member's (~0.15 ms a paper), and the follower indexing a paper does not
+    def candidate_words(self, keys: list[int], shared: bool = True) -> CandidateWords:
+        """The candidate list's words half (`CandidateWords`); a list `shared` by members (a
+        period's papers, not the nearest papers to one member's model) is kept until it or
+        the keyword index changes."""
+        def make() -> CandidateWords:
+            bigrams = self._analysed(keys)
+            idf = BigramIdf.of([bigrams[k][1] for k in keys if k in bigrams],
+                               self.catalog.indexes.fulltext.num_docs())
+            return CandidateWords(self._words(keys), idf, self._words(keys, idf))
+        if not shared:
+            return make()
+        return self.catalog.cached("foryou-grams", tuple(keys), self.catalog.indexes.version(),
+                                   make, size=8)
+
+    def _analysed(self, keys: list[int]) -> dict[int, tuple[dict[str, int], Bigrams]]:
+        """Each paper's stem and bigram counts, kept (a paper's text changes only with a new
+        version: rare, and a stale row only blurs one candidate): a refit after one rating
+        analyses one new paper, not all the member's (~0.3 ms a paper)."""
+        with self._lock:
+            counts = {k: self._terms[k] for k in keys if k in self._terms}
+        missing = [k for k in keys if k not in counts]
+        for paper in self.catalog.store.papers.get_many(missing):
+            counts[paper.key] = (paper_terms(paper.title, paper.abstract),
+                                 bigram_ids(paper_bigrams(paper.title, paper.abstract)))
+        with self._lock:
+            for k in missing:
+                if k in counts:  # a paper not in the store (hidden, gone) is not kept
+                    self._terms[k] = counts[k]
+            while len(self._terms) > CACHED_PAPER_TERMS:
+                self._terms.pop(next(iter(self._terms)))
+        return counts
+
+    def _words(self, keys: list[int], bigram_idf: BigramIdf | None = None) -> WordRows:
+        """Rows of stems (with `bigram_idf`, of stems and bigrams). Each stem's idf is kept
+        until the keyword index has grown by 1 %: the follower indexing a paper does not
         throw the rest away."""
         papers = self.catalog.indexes.fulltext.num_docs()
         with self._lock:
@@ -222,22 +317,19 @@ class Recommender:
                 self._idf = {}  # a new table: a reader of the old one keeps a whole one
                 self._idf_papers = papers
             idf_table = self._idf
-            counts = {k: self._terms[k] for k in keys if k in self._terms}
-        missing = [k for k in keys if k not in counts]
-        for paper in self.catalog.store.papers.get_many(missing):
-            counts[paper.key] = paper_terms(paper.title, paper.abstract)
+        analysed = self._analysed(keys)
+        counts = {k: stems for k, (stems, _) in analysed.items()}
         fulltext = self.catalog.indexes.fulltext
         stems = sorted({s for k in keys for s in counts.get(k, {}) if s not in idf_table})
         idf = idf_from(fulltext.document_frequencies(stems), papers)
         with self._lock:
             idf_table.update(idf)
-            for k in missing:
-                if k in counts:  # a paper not in the store (hidden, gone) is not kept
-                    self._terms[k] = counts[k]
-            while len(self._terms) > CACHED_PAPER_TERMS:
-                self._terms.pop(next(iter(self._terms)))
         # Read without the lock: entries are only added (a dict lookup is atomic).
-        return weigh([counts.get(k, {}) for k in keys], idf_table)
+        if bigram_idf is None:
+            return weigh([counts.get(k, {}) for k in keys], idf_table)
+        none = (np.zeros(0, np.int64), np.zeros(0))
+        return weigh([counts.get(k, {}) for k in keys], idf_table,
+                     [analysed[k][1] if k in analysed else none for k in keys], bigram_idf)
 
     def _span(self, span: Span) -> tuple[date, date]:
         period = daily.latest_period(self.catalog, "week" if span == "week" else "day")
@@ -259,22 +351,24 @@ class Recommender:
         hits = self.catalog.indexes.semantic.index.search(model.weights, max(limit * 5, 100))
         return [k for k, _ in hits]
 
-    def _background(self) -> np.ndarray:
-        """BACKGROUND random indexed papers (the same for everyone: seeded), drawn again
-        only when the index changes (7 ms a draw: not on every refit)."""
+    def _background(self) -> tuple[list[int], np.ndarray]:
+        """BACKGROUND random indexed papers (the same for everyone: seeded), their keys and
+        vectors, drawn again only when the index changes (7 ms a draw: not on every
+        refit)."""
         dense = self.catalog.indexes.semantic.index.dense
         return self.catalog.memo("foryou-background", (dense.rows, dense.count()),
                                  self._draw_background)
 
-    def _draw_background(self) -> np.ndarray:
+    def _draw_background(self) -> tuple[list[int], np.ndarray]:
         dense = self.catalog.indexes.semantic.index.dense
         rows = np.arange(dense.rows, dtype=np.int64)
         held = rows[dense.held(rows)]
         if not len(held):
-            return np.zeros((0, 0), np.float32)
+            return [], np.zeros((0, 0), np.float32)
         picked = np.random.default_rng(0).choice(held, min(BACKGROUND, len(held)),
                                                  replace=False)
-        return np.stack(list(self.vectors(np.sort(picked).tolist()).values()))
+        vectors = self.vectors(np.sort(picked).tolist())
+        return list(vectors), np.stack(list(vectors.values()))
 
 
 def _matrix(vectors: dict[int, np.ndarray], keys: list[int]) -> np.ndarray:

@@ -30,9 +30,13 @@ DEFAULT_PRIOR = 0.0  # scale of the centroid the weights are pulled towards
 # Weight of the nearest liked paper's cosine in `MemberModel.rank` (dev nDCG@10 0.399 for the
 # logistic model alone, 0.459 / 0.486 / 0.475 fused at 0.3 / 0.5 / 0.7).
 DEFAULT_NEAREST = 0.5
-# Weight of the words half in `MemberModel.rank` (discover/words.py `closest`: the mean tf-idf
-# cosine to the 3 closest liked papers), chosen on the bench's dev members.
-DEFAULT_WORDS = 0.5
+# Weights of the words half in `MemberModel.rank`, chosen on the bench's dev members
+# (bench/recommend_blend.py): the tf-idf cosine of stems and stem bigrams to the closest liked
+# paper (discover/words.py `closest`) and a per-member ridge on the stems (`words.fit_ridge`);
+# the vector half keeps the rest (0.5). Test nDCG@10 0.502 with the words half as stems
+# only at 0.5, docs/recommendations.md has this blend's.
+DEFAULT_WORDS = 0.25
+DEFAULT_RIDGE = 0.25
 # C grows with the ratings up to DEFAULT_C at this many: a handful of ratings fitted as loosely
 # as a hundred overfits (cold start, bench/recommend.py --cold-grid).
 DEFAULT_RAMP = 30.0
@@ -59,14 +63,15 @@ class MemberModel:
         return np.asarray(candidates, dtype=np.float32) @ self.weights + np.float32(self.bias)
 
     def rank(self, candidates: np.ndarray, nearest: float = DEFAULT_NEAREST,
-             words: np.ndarray | None = None, words_weight: float = DEFAULT_WORDS
+             words: np.ndarray | None = None, words_weight: float = DEFAULT_WORDS,
+             ridge: np.ndarray | None = None, ridge_weight: float = DEFAULT_RIDGE
              ) -> np.ndarray:
         """Ranking scores over a candidate list (higher is better): the logit and the cosine
         to the closest liked paper, each standardised over the candidates, mixed with weight
         `nearest`. A researcher's next paper often follows one earlier paper rather than
         their average: on the bench this lifts nDCG@10 by a fifth (docs/recommendations.md).
-        `words` (per candidate, e.g. discover/words.py `closest`) is the words half, mixed
-        in standardised with weight `words_weight`.
+        `words` and `ridge` (per candidate: discover/words.py `closest` and a
+        `WordModel.score`) are the words half, each mixed in standardised with its weight.
         Only the order means something, and only within `candidates`."""
         cand = np.asarray(candidates, dtype=np.float32)
         logit = self.score(cand)
@@ -74,7 +79,7 @@ class MemberModel:
         if len(self.positive) and nearest > 0 and len(cand) >= 2:
             closest = (cand @ self.positive.T).max(axis=1)
             logit = (1 - nearest) * _standard(logit) + nearest * _standard(closest)
-        return _with_words(logit, words, words_weight)
+        return _with_words(logit[None], [(words, words_weight), (ridge, ridge_weight)])[0]
 
     def uncertain(self, candidates: np.ndarray, k: int) -> np.ndarray:
         """Indices of the `k` candidates the model is least sure of (logit nearest 0),
@@ -132,12 +137,29 @@ def _standard(scores: np.ndarray) -> np.ndarray:
     return (scores - mean) / (scores.std(axis=-1, keepdims=True) + 1e-9)
 
 
-def _with_words(scores: np.ndarray, words: np.ndarray | None, weight: float) -> np.ndarray:
-    """The vector half's scores fused with the words half's, both standardised; unchanged
-    when the words say nothing (no liked paper shares a weighted stem with any candidate)."""
-    if words is None or weight <= 0 or len(scores) < 2 or not np.ptp(words) > 0:
-        return scores
-    return ((1 - weight) * _standard(scores) + weight * _standard(words)).astype(np.float32)
+def _with_words(scores: np.ndarray, parts: Sequence[tuple[np.ndarray | None, float]]
+                ) -> np.ndarray:
+    """Rows of the vector half's scores (members x candidates) fused with the words half's
+    `parts` (each members x candidates or one row, and its weight), all standardised: the
+    vector half weighs what the parts leave. A part is left out of the rows where it says
+    nothing (no liked paper shares a weighted term with any candidate), as if absent, and
+    a row no part says anything in is unchanged."""
+    out = np.array(scores, dtype=np.float32, ndmin=2)
+    if out.shape[1] < 2:
+        return out
+    parts = [(np.asarray(p, np.float32).reshape(-1, out.shape[1]), w) for p, w in parts
+             if p is not None and w > 0]
+    if not parts:
+        return out
+    fused = np.zeros_like(out)
+    rest = np.ones(len(out), np.float32)  # the vector half's weight, per row
+    for part, weight in parts:
+        says = np.ptp(part, axis=1) > 0
+        fused[says] += weight * _standard(part[says])
+        rest[says] -= weight
+    said = rest < 1
+    out[said] = fused[said] + rest[said, None] * _standard(out[said])
+    return out
 
 
 def _dim(*arrays: np.ndarray | None) -> int:
@@ -215,11 +237,13 @@ def score_many(weights: np.ndarray, biases: np.ndarray, candidates: np.ndarray) 
 
 def rank_many(models: Sequence[MemberModel], candidates: np.ndarray,
               nearest: float = DEFAULT_NEAREST, words: np.ndarray | None = None,
-              words_weight: float = DEFAULT_WORDS) -> np.ndarray:
+              words_weight: float = DEFAULT_WORDS, ridge: np.ndarray | None = None,
+              ridge_weight: float = DEFAULT_RIDGE) -> np.ndarray:
     """`MemberModel.rank` for many members (members x candidates) in two matrix products:
     the logits (`score_many`) and the candidates' cosines to every member's liked papers at
     once, reduced to each member's closest (a digest run; bench/recommend.py times it).
-    `words` (members x candidates, discover/words.py `closest_many`) is the words half.
+    `words` and `ridge` (members x candidates, discover/words.py `closest_many` and
+    `score_many`) are the words half.
     Memory is candidates x all liked papers: call it on blocks of ~1,000 members."""
     cand = np.asarray(candidates, dtype=np.float32)
     out = score_many(*stack(models), cand) if models else np.zeros((0, len(cand)), np.float32)
@@ -233,11 +257,7 @@ def rank_many(models: Sequence[MemberModel], candidates: np.ndarray,
         rows = np.asarray([row for row, _ in trusted])
         weight = np.asarray([w for _, w in trusted], np.float32)[:, None]
         out[rows] = (1 - weight) * _standard(out[rows]) + weight * _standard(closest)
-    if words is not None and words_weight > 0 and len(cand) >= 2:
-        said = np.ptp(words, axis=1) > 0  # as `_with_words`: rows whose words say something
-        out[said] = ((1 - words_weight) * _standard(out[said])
-                     + words_weight * _standard(words[said]))
-    return out
+    return _with_words(out, [(words, words_weight), (ridge, ridge_weight)])
 
 
 def top_per_member(scores: np.ndarray, k: int) -> np.ndarray:

@@ -21,21 +21,23 @@ words_numpy.py) was several times slower (docs/recommendations.md has both timin
 
 from __future__ import annotations
 
+import itertools
 import math
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
-from ..index.fulltext import term_counts
+from ..index.fulltext import analyse, term_counts
 from .highlight import STOPWORDS
 
 MAX_DF = 0.1  # stems in more papers than this say nothing about a line of work
 MAX_TERMS = 64  # a row keeps its heaviest stems: bounds the products' cost
 GROUP_ROWS = 3_000  # liked papers per sparse product in `closest_many`
 CLOSEST = 1  # liked papers averaged (dev nDCG@10 fused with the vectors: k=1 0.540, 3 0.527)
+BIGRAM_TERMS = 128  # a row of stems and stem bigrams keeps its heaviest entries
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,76 @@ def paper_terms(title: str | None, abstract: str | None) -> dict[str, int]:
     return {s: n for s, (n, form) in counts.items() if form.lower() not in STOPWORDS}
 
 
-def weigh(counts: Sequence[Mapping[str, int]], idf: Mapping[str, float]) -> WordRows:
+def paper_bigrams(title: str | None, abstract: str | None) -> dict[str, int]:
+    """Stem bigram ("graph neural") -> occurrences: adjacent stems of title + abstract once
+    stop words are left out (as scikit-learn forms the bigrams of arxiv-sanity-lite's tf-idf),
+    by the keyword index's own analysis (index/fulltext.py `analyse`)."""
+    kept = [s for s, word in analyse(f"{title or ''} {abstract or ''}")
+            if word.lower() not in STOPWORDS]
+    out: dict[str, int] = {}
+    for a, b in itertools.pairwise(kept):
+        out[f"{a} {b}"] = out.get(f"{a} {b}", 0) + 1
+    return out
+
+
+def bigram_forms(title: str | None, abstract: str | None) -> dict[str, str]:
+    """Stem bigram -> the two words as first written ("graph neural"), for the why."""
+    kept = [(s, w if w.isupper() else w.lower())
+            for s, w in analyse(f"{title or ''} {abstract or ''}")
+            if w.lower() not in STOPWORDS]
+    out: dict[str, str] = {}
+    for (a, wa), (b, wb) in itertools.pairwise(kept):
+        out.setdefault(f"{a} {b}", f"{wa} {wb}")
+    return out
+
+
+Bigrams = tuple[np.ndarray, np.ndarray]  # a paper's bigrams: CRC-32 ids (int64), counts
+
+
+def bigram_ids(counts: Mapping[str, int]) -> Bigrams:
+    """`paper_bigrams` as arrays (what a row needs: ids and counts)."""
+    return (np.fromiter((stem_id(g) for g in counts), np.int64, len(counts)),
+            np.fromiter(counts.values(), np.float64, len(counts)))
+
+
+@dataclass(frozen=True)
+class BigramIdf:
+    """Bigram weights from the bigrams' document frequencies in `papers` papers (a ranking
+    run's candidates: the keyword index holds no bigrams), scaled to a corpus of `total`:
+    ln(total / (1 + df * total / papers)), 0 above `MAX_DF`; a bigram none of the papers
+    holds weighs ln(total), as rare as a term can be."""
+
+    vocab: np.ndarray  # sorted bigram ids
+    df: np.ndarray  # papers holding each
+    papers: int
+    total: int
+
+    @classmethod
+    def of(cls, bigrams: Sequence[Bigrams], total: int) -> BigramIdf:
+        ids = [b[0] for b in bigrams]
+        vocab, df = np.unique(np.concatenate(ids) if ids else np.zeros(0, np.int64),
+                              return_counts=True)  # a paper's ids are distinct
+        return cls(vocab, df, len(bigrams), max(total, len(bigrams), 1))
+
+    def weights(self, ids: np.ndarray) -> np.ndarray:
+        if len(self.vocab):
+            at = np.minimum(np.searchsorted(self.vocab, ids), len(self.vocab) - 1)
+            df = np.where(self.vocab[at] == ids, self.df[at], 0)
+        else:
+            df = np.zeros(len(ids))
+        scaled = df * self.total / max(self.papers, 1)
+        return np.where(scaled <= MAX_DF * self.total, np.log(self.total / (1 + scaled)), 0.0)
+
+    def __call__(self, bigram: str) -> float:
+        return float(self.weights(np.asarray([stem_id(bigram)], np.int64))[0])
+
+
+def weigh(counts: Sequence[Mapping[str, int]], idf: Mapping[str, float],
+          bigrams: Sequence[Bigrams] | None = None,
+          bigram_idf: BigramIdf | None = None) -> WordRows:
     """Rows from each paper's stem counts; `idf` gives each stem's weight (0 or missing:
-    dropped, see `idf_from`)."""
+    dropped, see `idf_from`). With `bigrams` (each paper's `bigram_ids`) and their
+    weights, rows of stems and bigrams together, cut to `BIGRAM_TERMS` entries."""
     sizes, ids, tfs, weights = [], [], [], []
     for paper in counts:
         kept = [(stem_id(s), n, idf[s]) for s, n in paper.items() if idf.get(s, 0.0) > 0]
@@ -92,9 +161,22 @@ def weigh(counts: Sequence[Mapping[str, int]], idf: Mapping[str, float]) -> Word
             ids.append(i)
             tfs.append(n)
             weights.append(w)
-    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    return rows(indptr, np.asarray(ids, np.int64), np.asarray(tfs, np.float64),
-                np.asarray(weights, np.float64))
+    entries = (np.asarray(ids, np.int64), np.asarray(tfs, np.float64),
+               np.asarray(weights, np.float64))
+    if bigrams is None or bigram_idf is None:
+        indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        return rows(indptr, *entries)
+    b_sizes = np.asarray([len(b[0]) for b in bigrams], np.int64)
+    b_ids = np.concatenate([b[0] for b in bigrams]) if bigrams else np.zeros(0, np.int64)
+    b_tf = np.concatenate([b[1] for b in bigrams]) if bigrams else np.zeros(0)
+    n = np.arange(len(counts))
+    order = np.argsort(np.concatenate([np.repeat(n, sizes), np.repeat(n, b_sizes)]),
+                       kind="stable")  # each paper's stems, then its bigrams
+    sizes_ = np.asarray(sizes, np.int64) + b_sizes
+    return rows(np.concatenate([[0], np.cumsum(sizes_)]).astype(np.int64),
+                np.concatenate([entries[0], b_ids])[order],
+                np.concatenate([entries[1], b_tf])[order],
+                np.concatenate([entries[2], bigram_idf.weights(b_ids)])[order], BIGRAM_TERMS)
 
 
 def idf_from(frequencies: Mapping[str, int], papers: int) -> dict[str, float]:
@@ -194,16 +276,48 @@ def member_groups(liked: Sequence[WordRows]) -> Iterator[tuple[int, int]]:
 @dataclass(frozen=True)
 class WordModel:
     """A member's linear scorer over tf-idf rows, kept in dual form: the weights are
-    `alpha` times the rows it was fitted on (so they stay as sparse as those papers)."""
+    `alpha` times the rated papers' rows plus `shared_alpha` times the background's
+    (`shared`: the same rows for every member, so a digest computes their cosines once)."""
 
     rows: WordRows
     alpha: np.ndarray  # (len(rows),)
     bias: float
+    shared: WordRows = field(default_factory=WordRows.empty)
+    shared_alpha: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     def score(self, candidates: WordRows) -> np.ndarray:
-        if not len(self.rows):
-            return np.zeros(len(candidates), np.float32)
-        return (cosines(candidates, self.rows) @ self.alpha + self.bias).astype(np.float32)
+        return score_many(candidates, [self])[0]
+
+
+def score_many(candidates: WordRows, models: Sequence[WordModel]) -> np.ndarray:
+    """`WordModel.score` for many members (members x candidates): each member's weights in
+    primal form (alpha times their rated papers' rows: a sparse row over the stems) in one
+    sparse product with the candidates per group of members, and the background's cosines
+    to the candidates once per background (a dense product with the members' alphas)."""
+    out = np.tile(np.asarray([m.bias for m in models], np.float32)[:, None],
+                  (1, len(candidates)))
+    if not len(candidates) or not len(candidates.ids):
+        return out
+    columns = np.unique(candidates.ids)
+    cand_t = csr(candidates, columns).T.tocsr()
+    by_shared: dict[int, list[int]] = {}
+    for i, m in enumerate(models):
+        if len(m.shared):
+            by_shared.setdefault(id(m.shared), []).append(i)
+    for members in by_shared.values():
+        sims = (csr(models[members[0]].shared, columns) @ cand_t).toarray()  # shared x cands
+        out[members] += np.stack([models[i].shared_alpha for i in members]) @ sims
+    own = [m.rows for m in models]
+    for first, last in member_groups(own):
+        sizes = np.asarray([len(r) for r in own[first:last]])
+        if sizes.sum():
+            alpha = np.concatenate([models[i].alpha for i in range(first, last)])
+            members = sparse.csr_matrix(
+                (alpha.astype(np.float32), np.arange(len(alpha)),
+                 np.concatenate([[0], np.cumsum(sizes)])), shape=(last - first, len(alpha)))
+            weights = members @ csr(WordRows.concat(own[first:last]), columns)
+            out[first:last] += (weights @ cand_t).toarray()
+    return out
 
 
 def fit_ridge(positive: WordRows, negative: WordRows, background: WordRows,
@@ -212,16 +326,18 @@ def fit_ridge(positive: WordRows, negative: WordRows, background: WordRows,
     the n x n kernel of the rated and background papers (n ~ 300-500: a few ms), weighted as
     `recommend.fit` weighs: each rated paper 1, the background as much as the positives."""
     if not len(positive):
-        return WordModel(WordRows.empty(), np.zeros(0), 0.0)
-    rows_ = WordRows.concat([positive, negative, background])
+        return WordModel(WordRows.empty(), np.zeros(0, np.float32), 0.0)
+    rated = WordRows.concat([positive, negative])
+    rows_ = WordRows.concat([rated, background])
     y = np.concatenate([np.ones(len(positive)), -np.ones(len(negative) + len(background))])
-    weight = np.concatenate([np.ones(len(positive) + len(negative)),
+    weight = np.concatenate([np.ones(len(rated)),
                              np.full(len(background), background_weight * len(positive)
                                      / max(len(background), 1))])
     kernel = cosines(rows_, rows_).astype(np.float64) + 1.0  # + 1: the bias's column
     kernel[np.diag_indices_from(kernel)] += lam / weight
-    alpha = np.linalg.solve(kernel, y)
-    return WordModel(rows_, alpha.astype(np.float32), float(alpha.sum()))
+    alpha = np.linalg.solve(kernel, y).astype(np.float32)
+    return WordModel(rated, alpha[:len(rated)], float(alpha.sum()), background,
+                     alpha[len(rated):])
 
 
 def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:

@@ -81,11 +81,15 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word.lower())
 
 
+def analyse(text: str) -> list[tuple[str, str]]:
+    """(English stem, the word as written) of each term of `text`, in order."""
+    return [(stem(word), word) for word in TERM.findall(text)]
+
+
 def term_counts(text: str) -> dict[str, tuple[int, str]]:
     """English stem -> (occurrences in `text`, the first word written with it)."""
     counts: dict[str, tuple[int, str]] = {}
-    for word in TERM.findall(text):
-        key = stem(word)
+    for key, word in analyse(text):
         seen, form = counts.get(key, (0, word if word.isupper() else word.lower()))
         counts[key] = (seen + 1, form)
     return counts

@@ -99,8 +99,7 @@ def test_a_shared_rare_term_ranks_a_new_paper_up(catalog: Catalog) -> None:
     rare = keys.index(_by_title(catalog, RARE[0]).key)
     alone = fitted.model.rank(_matrix(vectors, keys))
     assert _position(page.text, RARE[0]) < int((alone > alone[rare]).sum())
-    fused = fitted.model.rank(_matrix(vectors, keys),
-                              words=words.closest(recommender.words(keys), fitted.liked_words))
+    fused = recommender.scores(fitted, _matrix(vectors, keys), recommender.candidate_words(keys))
     assert _position(page.text, RARE[0]) == int((fused > fused[rare]).sum())
 
 
