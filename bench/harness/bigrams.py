@@ -76,7 +76,8 @@ class Bigrams:
         b_sizes, b_ids, b_tf = self._entries(idx)
         at = np.minimum(np.searchsorted(vocab, b_ids), max(len(vocab) - 1, 0))
         found = vocab[at] == b_ids if len(vocab) else np.zeros(len(b_ids), bool)
-        scaled = np.where(found, freq[at] if len(vocab) else 0, 0) * self.total / papers
+        scaled = (np.where(found, freq[at] if len(vocab) else 0, 0) * self.total
+                  / max(papers, words.MIN_BIGRAM_PAPERS))
         b_idf = np.where(scaled <= words.MAX_DF * self.total,
                          np.log(self.total / (1 + scaled)), 0.0)
         n = np.arange(len(idx))

@@ -38,6 +38,9 @@ MAX_TERMS = 64  # a row keeps its heaviest stems: bounds the products' cost
 GROUP_ROWS = 3_000  # liked papers per sparse product in `closest_many`
 CLOSEST = 1  # liked papers averaged (dev nDCG@10 fused with the vectors: k=1 0.540, 3 0.527)
 BIGRAM_TERMS = 128  # a row of stems and stem bigrams keeps its heaviest entries
+# A candidate list shorter than this counts its bigrams as if it were this long (the others
+# holding none): a quiet day's 20 papers would otherwise find every bigram in 5 % of papers.
+MIN_BIGRAM_PAPERS = 1_000
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,10 @@ def bigram_ids(counts: Mapping[str, int]) -> Bigrams:
 class BigramIdf:
     """Bigram weights from the bigrams' document frequencies in `papers` papers (a ranking
     run's candidates: the keyword index holds no bigrams), scaled to a corpus of `total`:
-    ln(total / (1 + df * total / papers)), 0 above `MAX_DF`; a bigram none of the papers
-    holds weighs ln(total), as rare as a term can be."""
+    ln(total / (1 + df * total / n)), n = `papers` or `MIN_BIGRAM_PAPERS` if more, 0 above
+    `MAX_DF`; a bigram none of the papers holds weighs ln(total), as rare as a term can be.
+    On the bench this measured level with a df from 50,000 papers of the whole corpus
+    (docs/recommendations.md)."""
 
     vocab: np.ndarray  # sorted bigram ids
     df: np.ndarray  # papers holding each
@@ -140,7 +145,7 @@ class BigramIdf:
             df = np.where(self.vocab[at] == ids, self.df[at], 0)
         else:
             df = np.zeros(len(ids))
-        scaled = df * self.total / max(self.papers, 1)
+        scaled = df * self.total / max(self.papers, MIN_BIGRAM_PAPERS)
         return np.where(scaled <= MAX_DF * self.total, np.log(self.total / (1 + scaled)), 0.0)
 
     def __call__(self, bigram: str) -> float:

@@ -59,13 +59,17 @@ def test_a_shared_bigram_ranks_a_paper_above_one_sharing_the_stems_only() -> Non
 
 
 def test_bigram_weights_from_a_candidate_list() -> None:
-    papers = [words.bigram_ids({"graph neural": 1, f"rare {i}": 1}) for i in range(20)]
-    idf = words.BigramIdf.of(papers, 1000)
-    assert idf("graph neural") == 0.0  # in every paper: above MAX_DF, dropped
-    assert idf("rare 3") == pytest.approx(math.log(1000 / (1 + 1000 / 20)))
-    assert idf("never seen") == pytest.approx(math.log(1000))
-    empty = words.BigramIdf.of([], 1000)
-    assert empty("anything") == pytest.approx(math.log(1000))
+    papers = [words.bigram_ids({f"rare {i}": 1} | ({"graph neural": 1} if i < 200 else {}))
+              for i in range(1200)]
+    idf = words.BigramIdf.of(papers, 10_000)
+    assert idf("graph neural") == 0.0  # in 1 paper of 6: above MAX_DF, dropped
+    assert idf("rare 3") == pytest.approx(math.log(10_000 / (1 + 10_000 / 1200)))
+    assert idf("never seen") == pytest.approx(math.log(10_000))
+    # A short list counts as MIN_BIGRAM_PAPERS: one paper of 20 is not 5 % of the corpus.
+    short = words.BigramIdf.of(papers[:20], 10_000)
+    assert short("graph neural") == pytest.approx(
+        math.log(10_000 / (1 + 20 * 10_000 / words.MIN_BIGRAM_PAPERS)))
+    assert words.BigramIdf.of([], 1000)("anything") == pytest.approx(math.log(1000))
     rows = words.weigh([{}], {}, [words.bigram_ids({"rare 3": 2})], idf)
     assert rows.ids.tolist() == [words.stem_id("rare 3")] and rows.weights[0] == 1
 
@@ -73,9 +77,8 @@ def test_bigram_weights_from_a_candidate_list() -> None:
 def test_rows_of_stems_and_bigrams_keep_their_heaviest_entries() -> None:
     stems = {f"s{i}": 1 for i in range(200)}
     grams = words.bigram_ids({f"s{i} s{i + 1}": 1 for i in range(199)})
-    none = (np.zeros(0, np.int64), np.zeros(0))
     rows = words.weigh([stems], {s: 1.0 for s in stems}, [grams],
-                       words.BigramIdf.of([grams] + [none] * 99, 1000))
+                       words.BigramIdf.of([grams], 1000))
     assert len(rows.ids) == words.BIGRAM_TERMS
     assert set(rows.ids.tolist()) <= set(grams[0].tolist())  # the bigrams weigh more here
     assert float(np.sum(rows.weights.astype(float) ** 2)) == pytest.approx(1.0, abs=1e-5)

@@ -9,11 +9,13 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from paperfeed.catalog import Catalog
+from paperfeed.discover.foryou import Recommender
 from paperfeed.models import Paper
 from paperfeed.web import create_app
 
@@ -243,3 +245,60 @@ def test_my_papers_are_found_by_author_name(catalog: Catalog) -> None:
     ids = re.findall(r'data-id="([^"]+)"', found)
     assert sorted(ids) == [f"2002.{i:05d}" for i in range(4)]  # hers, and only hers
     assert 'class="rate-button more"' in found  # picked right there
+
+
+WALK_LIKED = [("Quantum walk search on lattices",
+               "A quantum walk finds a marked vertex of a lattice."),
+              ("Continuous-time quantum walk transport", "Transport by a quantum walk on chains."),
+              ("Quantum walk algorithms for element distinctness",
+               "Element distinctness decided with a quantum walk.")]
+# The same words in another order (the same static vector, the same stems): only the word
+# pair "quantum walk", which the liked papers share, tells them apart.
+WALK_PAIRED = ("Quantum walk sampling on expander graphs",
+               "We sample expander graphs by a quantum walk of bounded depth.")
+WALK_APART = ("Walk sampling on expander quantum graphs",
+              "We sample expander quantum graphs by a walk of bounded depth.")
+WALK_OTHERS = [("Entangled polymer melts under shear", "Viscosity of coarse-grained chains."),
+               ("Lipid membranes and their elasticity", "Bending rigidity of bilayers."),
+               ("Enzyme catalysis observed in single molecules", "Turnover of one enzyme."),
+               ("DNA origami nanostructures", "Self-assembly of DNA tiles."),
+               ("Spin glasses on random graphs", "Replica symmetry breaking at low temperature.")]
+
+
+def test_a_shared_word_pair_ranks_first_and_is_the_why(catalog: Catalog) -> None:
+    """Last in this module: its papers make a new latest day."""
+    day = date(2031, 5, 6)
+    catalog.ingest([Paper(title=t, abstract=a, arxiv_id=f"2103.{i:05d}",
+                          published=date(2031, 1, 4), source="test", source_ref=f"qw{i}")
+                    for i, (t, a) in enumerate(WALK_LIKED)]
+                   + [Paper(title=t, abstract=a, arxiv_id=f"3105.{i:05d}", published=day,
+                            source="test", source_ref=f"qw-new{i}")
+                      for i, (t, a) in enumerate([WALK_APART, WALK_PAIRED] + WALK_OTHERS)])
+    catalog.reindex()
+    ida = signed_up(catalog, "ida")
+    for i in range(len(WALK_LIKED)):
+        _rate(ida, f"2103.{i:05d}", 1)
+    apart, paired = (catalog.store.papers.get(f"3105.{i:05d}") for i in range(2))
+    recommender = Recommender(catalog)
+    vectors = recommender.vectors([apart.key, paired.key])
+    assert float(vectors[apart.key] @ vectors[paired.key]) > 0.9999  # a fair test
+    user = catalog.store.members.user_by_name("ida")
+    assert user is not None
+    fitted = recommender.fitted(user.id)
+    keys = [catalog.store.papers.get(f"3105.{i:05d}").key for i in range(len(WALK_OTHERS) + 2)]
+    vectors = recommender.vectors(keys)
+    cand = recommender.candidate_words(keys)
+    alone = fitted.model.rank(np.stack([vectors[k] for k in keys]),
+                              ridge=fitted.ridge.score(cand.stems))
+    assert abs(alone[1] - alone[0]) < 0.01  # by vectors and stems they (nearly) tie
+    scores = recommender.scores(fitted, np.stack([vectors[k] for k in keys]), cand)
+    assert scores[1] > scores[0] + 0.1  # the bigram decides
+    page = ida.get("/for-you?period=day").text
+    titles = _titles(page)
+    assert titles.index(WALK_PAIRED[0]) < titles.index(WALK_APART[0])
+    why = re.findall(r'<p class="why-for-you">(.*?)</p>', page, re.S)
+    assert 'class="terms">quantum walk' in why[titles.index(WALK_PAIRED[0])]
+    api = ida.get("/api/recommendations?period=day&limit=5").json()
+    first = api["papers"][0] if isinstance(api, dict) else api[0]
+    assert first["title"] == WALK_PAIRED[0]
+    assert "quantum walk" in first["why"]["terms"]
