@@ -128,10 +128,11 @@ def arxiv_sanity(f: Features, c: float, background: np.ndarray) -> Method:
 
 
 def paperfeed(f: Features, background: np.ndarray, nearest: float = recommend.DEFAULT_NEAREST,
-              words_weight: float = recommend.DEFAULT_WORDS, closest_k: int = CLOSEST,
+              words_weight: float = 0.5, closest_k: int = CLOSEST,
               max_terms: int = MAX_TERMS, **settings: float) -> Method:
-    """What the app runs: `fit` on the vectors, `rank` with the words half (the app's stems,
-    discover/words.py) when `f` has them and `words_weight` > 0."""
+    """The third round's app: `fit` on the vectors, `rank` with the words half as stems only
+    (closest liked paper) when `f` has them and `words_weight` > 0 (what ships now adds
+    bigrams and a ridge: bench/recommend_blend.py)."""
     back = f.dense(background)
     with_words = f.stems is not None and words_weight > 0
 

@@ -56,6 +56,7 @@ WEEK_DF: dict[int, Df] = {}  # the bigrams' df over each week's candidates (b1c)
 TEST_BLENDS: dict[str, dict[str, float]] = {
     "shipped: vec 0.5 + w1 0.5": {"vec": 0.5, "w1": 0.5},
     "last round: vec 0.5 + ridge 0.25 + w1 0.25": {"vec": 0.5, "ridge": 0.25, "w1": 0.25},
+    "shipped now: vec 0.5 + ridge 0.25 + b1c 0.25": {"vec": 0.5, "ridge": 0.25, "b1c": 0.25},
 }
 
 
