@@ -17,7 +17,9 @@ Parts:
   after stop words, as scikit-learn forms bigrams, `words.paper_bigrams`; bigram df from
   50,000 papers before the cutoff, scaled), heaviest `words.BIGRAM_TERMS` entries a row;
 - b1c: b1 with the bigrams' df from the week's candidates alone (as the app: no artifact);
-  b1cr: from the candidates and the member's rated papers;
+  b1cr: from the candidates and the member's rated papers; b1s5k / b1s10k: from 5,000 /
+  10,000 of the 50,000 sampled papers (a smaller artifact); b1w: from all 12 weeks'
+  candidates (~17,600 recent papers: a window of recent papers instead of a sample);
 - joint: kernel ridge on [vectors, tf-idf] concatenated (dual form: the kernel is
   `JOINT_DENSE` x the vectors' cosine + the words' cosine, + 1 for the bias), weighted as
   `fit_ridge`: one linear model over both feature sets;
@@ -48,9 +50,9 @@ from paperfeed.discover.foryou import BLAS
 
 JOINT_DENSE = 1.0
 RECENT = 20
-PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "bridge", "joint",
-         "w1_recent", "vnear_recent")
-WEEK_DF: dict[int, Df] = {}  # the bigrams' df over each week's candidates (b1c)
+PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "b1s5k", "b1s10k",
+         "b1w", "bridge", "joint", "w1_recent", "vnear_recent")
+WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates (b1c), ...
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
 TEST_BLENDS: dict[str, dict[str, float]] = {
@@ -84,7 +86,7 @@ def member_parts(f: Features, big: Bigrams, proxy: Proxy, m: Member, back_idx: n
     back = f.dense(back_idx)
     model = recommend.fit(f.dense(pos), f.dense(neg), back)
     liked = f.words(pos)
-    fits: dict[str, Any] = {"pos": pos, "neg": neg}
+    fits: dict[str, Any] = {"pos": pos, "neg": neg, "weeks": proxy.weeks}
     if "ridge" in wanted:
         fits["ridge"] = words.fit_ridge(liked, f.words(neg), f.words(back_idx))
     if {"b1", "bridge"} & set(wanted):
@@ -117,6 +119,12 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         df = WEEK_DF[week]
         return words.closest(big.rows(cand, df, f"week {week}"), big.rows(pos, df), 1)
 
+    def b1_df(name: str, make: Callable[[], Df]) -> np.ndarray:
+        if name not in WEEK_DF:
+            WEEK_DF[name] = make()
+        df = WEEK_DF[name]
+        return words.closest(big.rows(cand, df, f"{name} {week}"), big.rows(pos, df), 1)
+
     def b1cr() -> np.ndarray:
         df = big.df_over(np.concatenate([cand, pos, fits["neg"]]))
         return words.closest(big.rows(cand, df), big.rows(pos, df), 1)
@@ -128,6 +136,9 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         "ridge": lambda: fits["ridge"].score(rows_),
         "b1": lambda: words.closest(big.rows(cand), fits["liked_b"], 1),
         "b1c": b1c, "b1cr": b1cr,
+        "b1s5k": lambda: b1_df("5k", lambda: big.sample_of(5_000)),
+        "b1s10k": lambda: b1_df("10k", lambda: big.sample_of(10_000)),
+        "b1w": lambda: b1_df("weeks", lambda: big.df_over(np.concatenate(fits["weeks"]))),
         "bridge": lambda: fits["bridge"].score(big.rows(cand)),
         "joint": lambda: fits["joint"](dense, rows_),
         "w1_recent": lambda: words.closest(rows_, f.words(recent), 1),
@@ -180,7 +191,7 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     refit (vectors + ridge on the stems, one BLAS thread), then a digest of `n_members` (the
     test members' models, repeated) over a week's first `n_papers` papers, top 50 each:
     the candidates' rows (stems; bigram df over the candidates; stems + bigrams), the liked
-    papers' rows by that df (300 members, scaled to `n_members`), `closest_many`,
+    papers' rows by that df (300 members' in one go, scaled to `n_members`), `closest_many`,
     `words.score_many` (the ridges) and `rank_many`. Load averages beside each."""
     load = {"start": _load()}
     back, back_rows = f.dense(proxy.background), f.words(proxy.background)
@@ -202,8 +213,10 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     cand_stems, df = f.stems.rows(idx), big.df_over(idx)
     cand_grams = big.rows(idx, df, "speed")
     out["candidate_rows_s"] = round(time.perf_counter() - start, 2)
-    start = time.perf_counter()
-    liked = [big.rows(m.positive, df) for m in proxy.test]
+    start = time.perf_counter()  # every member's liked papers' rows by the run's df at once
+    sizes = np.cumsum([0] + [len(m.positive) for m in proxy.test])
+    every = big.rows(np.concatenate([m.positive for m in proxy.test]), df)
+    liked = [every.take(range(a, b)) for a, b in itertools.pairwise(sizes)]
     out[f"liked_rows_{n_members}_s"] = round(
         (time.perf_counter() - start) * n_members / len(proxy.test), 2)
     parts = {"closest": 0.0, "ridge": 0.0, "rank": 0.0}

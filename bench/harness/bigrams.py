@@ -45,7 +45,8 @@ class Bigrams:
         self.ids, self.counts = data["ids"], data["counts"]
         self.stems = stems
         self.total = len(before)
-        self.sample_df = self.df_over(data["sample"])
+        self.sample = data["sample"]
+        self.sample_df = self.df_over(self.sample)
         self._cache: dict[tuple[bytes, str], words.WordRows] = {}
 
     def _entries(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -54,6 +55,11 @@ class Bigrams:
         sizes = np.diff(self.indptr)[at]
         picked = words._ranges(self.indptr[at], sizes)
         return sizes, self.ids[picked], self.counts[picked]
+
+    def sample_of(self, n: int) -> Df:
+        """The df of `n` papers of the sample (a smaller artifact)."""
+        return self.df_over(np.sort(np.random.default_rng(n).choice(self.sample, n,
+                                                                     replace=False)))
 
     def df_over(self, idx: np.ndarray) -> Df:
         _, ids, _ = self._entries(np.asarray(idx, np.int64))
