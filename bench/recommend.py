@@ -1,7 +1,6 @@
 """Per-member recommendations on the 588k arXiv papers: which model ranks a member's week?
 
-    python bench/recommend.py [--members 600] [--cutoff 2019-10-07] [--weeks 12]
-                              [--embedder NAME]
+    python bench/recommend.py [--members 600] [--cutoff 2019-10-07] [--weeks 12] [--embedder NAME]
 
 Proxy (harness/ratings.py): authors are members, their papers before the cutoff their
 "more like this" ratings, random papers of their categories their "less like this"; each
@@ -11,10 +10,10 @@ Methods: centroid cosine; Scholar Inbox (per-member logistic regression on embed
 sklearn, class-balanced); arxiv-sanity-lite (per-member LinearSVC on its own tf-idf set-up:
 words and bigrams, 20k features, sublinear tf, no author names; positives against the
 negatives and random background papers); paperfeed (discover/recommend.py, settings chosen
-on dev) and bench-only fusions. Cold start: nDCG@10 after 3 seed positives, then 10 and 30
-ratings asked at random or by uncertainty sampling. Speed: a member's fit; 10,000 members x
-a week's papers ranked (the words half by numpy and by scipy in the same run).
-Writes bench/results/recommend.json (or $BENCH_RESULTS).
+on dev; the third round's words half: what ships now is bench/recommend_blend.py's) and
+bench-only fusions. Cold start: nDCG@10 after 3 seed positives, then 10 and 30 ratings asked
+at random or by uncertainty sampling. Speed: a member's fit; 10,000 members x a week's papers
+ranked (the words half by numpy and by scipy in one run). Writes bench/results/recommend.json.
 """
 
 from __future__ import annotations
@@ -130,9 +129,8 @@ def arxiv_sanity(f: Features, c: float, background: np.ndarray) -> Method:
 def paperfeed(f: Features, background: np.ndarray, nearest: float = recommend.DEFAULT_NEAREST,
               words_weight: float = 0.5, closest_k: int = CLOSEST,
               max_terms: int = MAX_TERMS, **settings: float) -> Method:
-    """The third round's app: `fit` on the vectors, `rank` with the words half as stems only
-    (closest liked paper) when `f` has them and `words_weight` > 0 (what ships now adds
-    bigrams and a ridge: bench/recommend_blend.py)."""
+    """The third round's app: `fit` on the vectors, `rank` with stems as the words half when
+    `f` has them and `words_weight` > 0 (now: + bigrams and a ridge, recommend_blend.py)."""
     back = f.dense(background)
     with_words = f.stems is not None and words_weight > 0
 
@@ -206,14 +204,17 @@ def evaluate(method: Method, members: list[Member], proxy: Proxy) -> dict[str, f
     return out
 
 
+Ranker = Callable[[recommend.MemberModel, np.ndarray, np.ndarray], Scorer]  # model, pos, neg
+
+
 def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
                members: list[Member], budgets: tuple[int, ...] = (3, 10, 30), seed: int = 0,
-               ways: tuple[str, ...] = ("random", "uncertainty"), words: bool = True
-               ) -> list[dict[str, Any]]:
+               ways: tuple[str, ...] = ("random", "uncertainty"), words: bool = True,
+               ranker: Ranker | None = None) -> list[dict[str, Any]]:
     """nDCG@10 (own view) after each budget of ratings: 3 seed positives, then papers from
-    the member's pool (their other positives, negatives and unrated papers of their
-    categories) asked at random or least-sure first (`MemberModel.uncertain`); ranked as
-    the app ranks (`rank` with the words half, unless `words` is False)."""
+    the member's pool (their other positives, negatives, unrated papers of their categories)
+    asked at random or least-sure first (`MemberModel.uncertain`); ranked by `rank` with the
+    third round's words half (unless `words` is False) or by `ranker` (recommend_blend.py)."""
     back = f.dense(background)
     rows = []
     for how in ways:
@@ -238,11 +239,13 @@ def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict
                 neg = np.asarray([i for i in asked if i not in liked])
                 model = recommend.fit(f.dense(pos), f.dense(neg), back, **settings)
                 own = f.words(pos) if f.stems is not None and words else None
+                score = ranker(model, pos, neg) if ranker else None
                 for week, rel in m.later.items():
                     cand = proxy.weeks[week]
                     near = closest(f.words(cand), own) if own is not None else None
-                    scores[budget].append(ranking_metrics(model.rank(f.dense(cand),
-                                                                     words=near), cand, rel)[0])
+                    s = score(cand) if score else model.rank(f.dense(cand), words=near,
+                                                             words_weight=0.5)
+                    scores[budget].append(ranking_metrics(s, cand, rel)[0])
         rows.append({"ratings asked": how, **{f"ndcg@10 after {b}": round(float(np.mean(v)), 4)
                                               for b, v in scores.items()}})
     return rows
@@ -417,10 +420,10 @@ def main() -> None:
     if args.cold_grid:
         cold_grid(f, proxy, args.cold_members)
         return
-    if args.cold_only:  # what ships: `rank` with its words half
+    if args.cold_only:  # the third round's `rank` (recommend_blend.py --cold: what ships)
         shipped = {"c": recommend.DEFAULT_C, "prior": recommend.DEFAULT_PRIOR,
                    "background_weight": recommend.DEFAULT_BACKGROUND_WEIGHT}
-        rows = [{"ranking": "shipped (vectors + words)", **row} for row in cold_start(
+        rows = [{"ranking": "third round (vectors + stems)", **row} for row in cold_start(
             f, proxy, proxy.background, shipped, proxy.test[:args.cold_members])]
         print_table("Cold start (test members, own view)", rows)
         write_json("recommend-cold-shipped", {"test": rows, "members": args.cold_members})

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import recommend as recommend_bench
 from harness.bigrams import Bigrams, Df
 from harness.ratings import Member, Proxy, ranking_metrics
 from harness.report import log, print_table, write_json
@@ -241,6 +242,23 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     return {**out, "load_avg_1min": load}
 
 
+def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray) -> recommend_bench.Ranker:
+    """What the app ranks by: `rank` with the closest liked paper by stems + bigrams (df over
+    the candidates) and the ridge on the stems, at the shipped weights."""
+    back_rows = f.words(background)
+
+    def ranker(model: recommend.MemberModel, pos: np.ndarray,
+               neg: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        ridge = words.fit_ridge(f.words(pos), f.words(neg), back_rows)
+
+        def score(cand: np.ndarray) -> np.ndarray:
+            df = big.df_over(cand)
+            near = words.closest(big.rows(cand, df, f"cold {cand[0]}"), big.rows(pos, df))
+            return model.rank(f.dense(cand), words=near, ridge=ridge.score(f.words(cand)))
+        return score
+    return ranker
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -251,6 +269,8 @@ def main() -> None:
                          'apart, e.g. vec,w1,ridge+b1,b1c')
     ap.add_argument("--parts-only", action="store_true",
                     help="only compute and save the split's parts (no blend is scored)")
+    ap.add_argument("--cold", action="store_true",
+                    help="only cold start as it ships (100 test members)")
     ap.add_argument("--speed", action="store_true",
                     help="only time what ships: a refit and a digest of 10,000 members")
     ap.add_argument("--blend", action="append", default=[],
@@ -264,6 +284,16 @@ def main() -> None:
     cache = args.cache.parent / "paperfeed-bench-recommend-words"
     assert f.stems is not None
     big = Bigrams(papers, f.stems, before, needed, cache)
+    if args.cold:  # cold start as it ships (bench/recommend.py --cold-only: the third round's)
+        shipped = {"c": recommend.DEFAULT_C, "prior": recommend.DEFAULT_PRIOR,
+                   "background_weight": recommend.DEFAULT_BACKGROUND_WEIGHT}
+        rows = [{"ranking": "shipped (vectors + ridge + bigrams)", **row}
+                for row in recommend_bench.cold_start(
+                    f, proxy, proxy.background, shipped, proxy.test[:100],
+                    ranker=shipped_ranker(f, big, proxy.background))]
+        print_table("Cold start (test members, own view)", rows)
+        write_json("recommend-cold-blend", {"test": rows, "members": 100})
+        return
     if args.speed:
         timing = speed(f, big, proxy)
         print_table("Speed (what ships)",
