@@ -148,7 +148,9 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
 
 
 def score_blend(blend: dict[str, float], members: list[Member], proxy: Proxy,
-                parts: list[dict[int, dict[str, np.ndarray]]]) -> dict[str, float]:
+                parts: list[dict[int, dict[str, np.ndarray]]],
+                ndcg: list[float] | None = None) -> dict[str, float]:
+    """Means over the member-weeks (`ndcg`, if given, gets each member-week's nDCG@10)."""
     rows: dict[str, list[float]] = {k: [] for k in ("ndcg", "recall50", "auc", "co_ndcg")}
     for m, weeks in zip(members, parts, strict=True):
         for week, p in weeks.items():
@@ -161,8 +163,25 @@ def score_blend(blend: dict[str, float], members: list[Member], proxy: Proxy,
                     rows[key].append(v)
             rows["co_ndcg"].append(ranking_metrics(s, cand, m.later_coauthor[week])[0])
     out = {k: round(float(np.mean(v)), 4) for k, v in rows.items()}
+    if ndcg is not None:
+        ndcg += rows["ndcg"]
     out["ndcg_se"] = round(float(np.std(rows["ndcg"]) / np.sqrt(len(rows["ndcg"]))), 4)
     return out
+
+
+def paired(blends: dict[str, dict[str, float]], members: list[Member], proxy: Proxy,
+           parts: list[dict[int, dict[str, np.ndarray]]]) -> list[dict[str, Any]]:
+    """Each blend's nDCG@10 minus the first blend's, per member-week: mean and SE."""
+    per = {}
+    for name, blend in blends.items():
+        ndcg: list[float] = []
+        score_blend(blend, members, proxy, parts, ndcg)
+        per[name] = np.asarray(ndcg)
+    first = next(iter(per.values()))
+    return [{"blend": name, "ndcg": round(float(v.mean()), 4),
+             "minus_first": round(float((v - first).mean()), 4),
+             "paired_se": round(float((v - first).std() / np.sqrt(len(v))), 4)}
+            for name, v in per.items()]
 
 
 def label(blend: dict[str, float]) -> str:
@@ -274,7 +293,8 @@ def main() -> None:
     ap.add_argument("--speed", action="store_true",
                     help="only time what ships: a refit and a digest of 10,000 members")
     ap.add_argument("--blend", action="append", default=[],
-                    help='test: also score this blend, e.g. "vec=0.4 b1=0.3 bridge=0.3"')
+                    help='test: also score this blend, e.g. "vec=0.4 b1=0.3 bridge=0.3"; dev: '
+                         'score these against the first (paired differences)')
     args = ap.parse_args()
     papers, proxy, before, f = setup(args)
     dev = proxy.dev[:args.tune_members]
@@ -330,16 +350,23 @@ def main() -> None:
         print_table("Dev members, best 40 blends", rows[:40])
         alone = [r for r in rows if " + " not in str(r["blend"])]
         print_table("Dev members, each part alone", alone)
-        write_json("recommend-blend-dev", {"dev": rows})
+        compared = paired({label(b): b for b in map(_blend, args.blend)}, members, proxy,
+                          parts) if args.blend else []
+        if compared:
+            print_table("Dev members, --blend against the first", compared)
+        write_json("recommend-blend-dev", {"dev": rows, "paired": compared})
         return
-    blends = dict(TEST_BLENDS)
-    for text in args.blend:
-        b = {k: float(v) for k, v in (p.split("=") for p in text.split())}
-        blends[label(b)] = b
+    blends = dict(TEST_BLENDS) | {label(b): b for b in map(_blend, args.blend)}
     rows = [{"blend": name, **score_blend(b, members, proxy, parts)}
             for name, b in blends.items()]
     print_table("Test members", rows)
-    write_json("recommend-blend-test", {"test": rows, "blends": blends})
+    compared = paired(blends, members, proxy, parts)
+    print_table("Test members, against the first", compared)
+    write_json("recommend-blend-test", {"test": rows, "blends": blends, "paired": compared})
+
+
+def _blend(text: str) -> dict[str, float]:
+    return {k: float(v) for k, v in (p.split("=") for p in text.split())}
 
 
 if __name__ == "__main__":
