@@ -46,8 +46,7 @@ from .words import (
     closest,
     fit_ridge,
     idf_from,
-    paper_bigrams,
-    paper_terms,
+    paper_terms_and_bigrams,
     stem_id,
     weigh,
 )
@@ -297,8 +296,8 @@ class Recommender:
             counts = {k: self._terms[k] for k in keys if k in self._terms}
         missing = [k for k in keys if k not in counts]
         for paper in self.catalog.store.papers.get_many(missing):
-            counts[paper.key] = (paper_terms(paper.title, paper.abstract),
-                                 bigram_ids(paper_bigrams(paper.title, paper.abstract)))
+            stems, bigrams = paper_terms_and_bigrams(paper.title, paper.abstract)
+            counts[paper.key] = (stems, bigram_ids(bigrams))
         with self._lock:
             for k in missing:
                 if k in counts:  # a paper not in the store (hidden, gone) is not kept

@@ -105,6 +105,23 @@ def paper_bigrams(title: str | None, abstract: str | None) -> dict[str, int]:
     return out
 
 
+def paper_terms_and_bigrams(title: str | None, abstract: str | None
+                            ) -> tuple[dict[str, int], dict[str, int]]:
+    """`paper_terms` and `paper_bigrams` of one paper from one analysis of its text."""
+    stems: dict[str, int] = {}
+    first: dict[str, str] = {}
+    kept: list[str] = []
+    for s, word in analyse(f"{title or ''} {abstract or ''}"):
+        stems[s] = stems.get(s, 0) + 1
+        first.setdefault(s, word)
+        if word.lower() not in STOPWORDS:
+            kept.append(s)
+    bigrams: dict[str, int] = {}
+    for a, b in itertools.pairwise(kept):
+        bigrams[f"{a} {b}"] = bigrams.get(f"{a} {b}", 0) + 1
+    return {s: n for s, n in stems.items() if first[s].lower() not in STOPWORDS}, bigrams
+
+
 def bigram_forms(title: str | None, abstract: str | None) -> dict[str, str]:
     """Stem bigram -> the two words as first written ("graph neural"), for the why."""
     kept = [(s, w if w.isupper() else w.lower())

@@ -45,6 +45,9 @@ def test_bigrams_are_adjacent_stems_without_stop_words() -> None:
     assert words.bigram_forms("GNN-based Graph Neural Networks", "")["graph neural"] == \
         "graph neural"
     assert words.bigram_forms("", "") == {} and words.paper_bigrams(None, None) == {}
+    for title, abstract in LIKED + [APART, ("The THE a AND", None), ("", "")]:
+        assert words.paper_terms_and_bigrams(title, abstract) == (
+            words.paper_terms(title, abstract), words.paper_bigrams(title, abstract))
 
 
 def test_a_shared_bigram_ranks_a_paper_above_one_sharing_the_stems_only() -> None:
