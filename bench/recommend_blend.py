@@ -20,6 +20,7 @@ Parts:
   b1cr: from the candidates and the member's rated papers; b1s5k / b1s10k: from 5,000 /
   10,000 of the 50,000 sampled papers (a smaller artifact); b1w: from all 12 weeks'
   candidates (~17,600 recent papers: a window of recent papers instead of a sample);
+  b1c64 / b1c256: b1c with rows of 64 / 256 entries; b1cbin: b1c with binary tf;
 - joint: kernel ridge on [vectors, tf-idf] concatenated (dual form: the kernel is
   `JOINT_DENSE` x the vectors' cosine + the words' cosine, + 1 for the bias), weighted as
   `fit_ridge`: one linear model over both feature sets;
@@ -52,7 +53,7 @@ from paperfeed.discover.foryou import BLAS
 JOINT_DENSE = 1.0
 RECENT = 20
 PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "b1s5k", "b1s10k",
-         "b1w", "bridge", "joint", "w1_recent", "vnear_recent")
+         "b1w", "b1c64", "b1c256", "b1cbin", "bridge", "joint", "w1_recent", "vnear_recent")
 WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates (b1c), ...
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
@@ -126,6 +127,13 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         df = WEEK_DF[name]
         return words.closest(big.rows(cand, df, f"{name} {week}"), big.rows(pos, df), 1)
 
+    def b1c_rows(**how: Any) -> np.ndarray:
+        if week not in WEEK_DF:
+            WEEK_DF[week] = big.df_over(cand)
+        df = WEEK_DF[week]
+        return words.closest(big.rows(cand, df, f"week {week}", **how),
+                             big.rows(pos, df, **how), 1)
+
     def b1cr() -> np.ndarray:
         df = big.df_over(np.concatenate([cand, pos, fits["neg"]]))
         return words.closest(big.rows(cand, df), big.rows(pos, df), 1)
@@ -136,7 +144,8 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         "w3": lambda: words.closest(rows_, liked, 3),
         "ridge": lambda: fits["ridge"].score(rows_),
         "b1": lambda: words.closest(big.rows(cand), fits["liked_b"], 1),
-        "b1c": b1c, "b1cr": b1cr,
+        "b1c": b1c, "b1cr": b1cr, "b1c64": lambda: b1c_rows(terms=64),
+        "b1c256": lambda: b1c_rows(terms=256), "b1cbin": lambda: b1c_rows(binary=True),
         "b1s5k": lambda: b1_df("5k", lambda: big.sample_of(5_000)),
         "b1s10k": lambda: b1_df("10k", lambda: big.sample_of(10_000)),
         "b1w": lambda: b1_df("weeks", lambda: big.df_over(np.concatenate(fits["weeks"]))),
@@ -192,8 +201,8 @@ def dev_grid(have: set[str]) -> list[dict[str, float]]:
     """Every part alone, then blends of vec with one, two or three words parts (of the
     parts computed: `have`)."""
     grid = [{p: 1.0} for p in PARTS if p in have]
-    words_parts = tuple(p for p in ("w1", "ridge", "b1", "b1c", "b1cr", "bridge", "joint",
-                                    "w1_recent") if p in have)
+    words_parts = tuple(p for p in ("w1", "ridge", "b1", "b1c", "b1cr", "b1c256", "bridge",
+                                    "joint", "w1_recent") if p in have)
     for a in words_parts:
         grid += [{"vec": 1 - w, a: w} for w in (0.3, 0.5, 0.7)]
     for a, b in itertools.combinations(words_parts, 2):

@@ -66,12 +66,13 @@ class Bigrams:
         vocab, df = np.unique(ids, return_counts=True)
         return vocab, df, len(idx)
 
-    def rows(self, idx: np.ndarray, df: Df | None = None, tag: str = "") -> words.WordRows:
+    def rows(self, idx: np.ndarray, df: Df | None = None, tag: str = "",
+             terms: int = words.BIGRAM_TERMS, binary: bool = False) -> words.WordRows:
         """Rows of `idx` (stems with the keyword index's idf, bigrams weighed by `df` as
         `words.BigramIdf`: default the sample's), `words.BIGRAM_TERMS` entries each. Kept
         when `tag` names the df (or it is the sample's) and there are many rows."""
         idx = np.asarray(idx, np.int64)
-        key = (idx.tobytes(), tag if df is not None else "sample")
+        key = (idx.tobytes(), f"{tag if df is not None else 'sample'} {terms} {binary}")
         if key in self._cache:
             return self._cache[key]
         vocab, freq, papers = df or self.sample_df
@@ -91,10 +92,12 @@ class Bigrams:
                            kind="stable")
         ids = np.concatenate([s_ids, b_ids])[order]
         tf = np.concatenate([st.counts[s_pick], b_tf]).astype(np.float64)[order]
+        if binary:  # every term once: no sublinear tf
+            tf = np.ones_like(tf)
         idf = np.concatenate([st.idf_of(s_ids), b_idf])[order]
         sizes = s_sizes + b_sizes
         out = words.rows(np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), ids, tf,
-                         idf, words.BIGRAM_TERMS)
+                         idf, terms)
         if len(idx) >= 200 and (tag or df is None):  # a week's papers, the background
             self._cache[key] = out
         return out
