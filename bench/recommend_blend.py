@@ -215,7 +215,7 @@ def dev_grid(have: set[str]) -> list[dict[str, float]]:
 
 
 def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
-          n_papers: int = 2_000) -> dict[str, Any]:
+          n_papers: int = 2_000, terms: int = words.BIGRAM_TERMS) -> dict[str, Any]:
     """What ships, timed as bench/recommend.py `speed` times the vector half: a member's
     refit (vectors + ridge on the stems, one BLAS thread), then a digest of `n_members` (the
     test members' models, repeated) over a week's first `n_papers` papers, top 50 each:
@@ -240,11 +240,11 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     start = time.perf_counter()
     assert f.stems is not None
     cand_stems, df = f.stems.rows(idx), big.df_over(idx)
-    cand_grams = big.rows(idx, df, "speed")
+    cand_grams = big.rows(idx, df, "speed", terms)
     out["candidate_rows_s"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()  # every member's liked papers' rows by the run's df at once
     sizes = np.cumsum([0] + [len(m.positive) for m in proxy.test])
-    every = big.rows(np.concatenate([m.positive for m in proxy.test]), df)
+    every = big.rows(np.concatenate([m.positive for m in proxy.test]), df, terms=terms)
     liked = [every.take(range(a, b)) for a, b in itertools.pairwise(sizes)]
     out[f"liked_rows_{n_members}_s"] = round(
         (time.perf_counter() - start) * n_members / len(proxy.test), 2)
@@ -301,6 +301,8 @@ def main() -> None:
                     help="only cold start as it ships (100 test members)")
     ap.add_argument("--speed", action="store_true",
                     help="only time what ships: a refit and a digest of 10,000 members")
+    ap.add_argument("--speed-terms", type=int, default=words.BIGRAM_TERMS,
+                    help="--speed with rows of this many stems and bigrams")
     ap.add_argument("--blend", action="append", default=[],
                     help='test: also score this blend, e.g. "vec=0.4 b1=0.3 bridge=0.3"; dev: '
                          'score these against the first (paired differences)')
@@ -324,11 +326,11 @@ def main() -> None:
         write_json("recommend-cold-blend", {"test": rows, "members": 100})
         return
     if args.speed:
-        timing = speed(f, big, proxy)
+        timing = speed(f, big, proxy, terms=args.speed_terms)
         print_table("Speed (what ships)",
                     [{k: v for k, v in timing.items() if k != "load_avg_1min"}])
         log(f"load averages: {timing['load_avg_1min']}")
-        write_json("recommend-blend-speed", {"speed": timing})
+        write_json("recommend-blend-speed", {"speed": timing, "terms": args.speed_terms})
         return
     members = dev if args.split == "dev" else proxy.test
     parts: list[dict[int, dict[str, np.ndarray]]] = [{} for _ in members]
