@@ -147,13 +147,13 @@ def _with_words(scores: np.ndarray, parts: Sequence[tuple[np.ndarray | None, flo
     out = np.array(scores, dtype=np.float32, ndmin=2)
     if out.shape[1] < 2:
         return out
-    parts = [(np.asarray(p, np.float32).reshape(-1, out.shape[1]), w) for p, w in parts
+    given = [(np.asarray(p, np.float32).reshape(-1, out.shape[1]), w) for p, w in parts
              if p is not None and w > 0]
-    if not parts:
+    if not given:
         return out
     fused = np.zeros_like(out)
     rest = np.ones(len(out), np.float32)  # the vector half's weight, per row
-    for part, weight in parts:
+    for part, weight in given:
         says = np.ptp(part, axis=1) > 0
         fused[says] += weight * _standard(part[says])
         rest[says] -= weight

@@ -198,8 +198,8 @@ def weigh(counts: Sequence[Mapping[str, int]], idf: Mapping[str, float],
     b_sizes = np.asarray([len(b[0]) for b in bigrams], np.int64)
     b_ids = np.concatenate([b[0] for b in bigrams]) if bigrams else np.zeros(0, np.int64)
     b_tf = np.concatenate([b[1] for b in bigrams]) if bigrams else np.zeros(0)
-    n = np.arange(len(counts))
-    order = np.argsort(np.concatenate([np.repeat(n, sizes), np.repeat(n, b_sizes)]),
+    papers = np.arange(len(counts))
+    order = np.argsort(np.concatenate([np.repeat(papers, sizes), np.repeat(papers, b_sizes)]),
                        kind="stable")  # each paper's stems, then its bigrams
     sizes_ = np.asarray(sizes, np.int64) + b_sizes
     return rows(np.concatenate([[0], np.cumsum(sizes_)]).astype(np.int64),
