@@ -1,7 +1,6 @@
 """Per-member recommendations on the 588k arXiv papers: which model ranks a member's week?
 
-    python bench/recommend.py [--members 600] [--cutoff 2019-10-07] [--weeks 12] [--embedder NAME]
-
+    python bench/recommend.py [--members 600] [--cutoff 2019-10-07] [--weeks 12] [--embedder N]
 Proxy (harness/ratings.py): authors are members, their papers before the cutoff their
 "more like this" ratings, random papers of their categories their "less like this"; each
 week after the cutoff, all its papers are ranked, relevance = the member's own papers that
@@ -10,10 +9,10 @@ Methods: centroid cosine; Scholar Inbox (per-member logistic regression on embed
 sklearn, class-balanced); arxiv-sanity-lite (per-member LinearSVC on its own tf-idf set-up:
 words and bigrams, 20k features, sublinear tf, no author names; positives against the
 negatives and random background papers); paperfeed (discover/recommend.py, settings chosen
-on dev; the third round's words half: what ships now is bench/recommend_blend.py's) and
-bench-only fusions. Cold start: nDCG@10 after 3 seed positives, then 10 and 30 ratings asked
-at random or by uncertainty sampling. Speed: a member's fit; 10,000 members x a week's papers
-ranked (the words half by numpy and by scipy in one run). Writes bench/results/recommend.json.
+on dev; the third round's words half: what ships now is in recommend_blend.py) and fusions.
+Cold start: nDCG@10 after 3 seed positives, then 10 and 30 ratings asked at random or by
+uncertainty sampling. Speed: a member's fit; 10,000 members x a week's papers ranked (the
+words half by numpy and by scipy in one run). Writes bench/results/recommend.json.
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ from paperfeed.settings import Settings
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # candidate paper indexes -> scores
 Method = Callable[[np.ndarray, np.ndarray], Scorer]  # (positive, negative) indexes -> scorer
+Ranker = Callable[[recommend.MemberModel, np.ndarray, np.ndarray], Scorer]  # model, pos, neg
 
 
 class Features:
@@ -204,9 +204,6 @@ def evaluate(method: Method, members: list[Member], proxy: Proxy) -> dict[str, f
     return out
 
 
-Ranker = Callable[[recommend.MemberModel, np.ndarray, np.ndarray], Scorer]  # model, pos, neg
-
-
 def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict[str, float],
                members: list[Member], budgets: tuple[int, ...] = (3, 10, 30), seed: int = 0,
                ways: tuple[str, ...] = ("random", "uncertainty"), words: bool = True,
@@ -243,8 +240,8 @@ def cold_start(f: Features, proxy: Proxy, background: np.ndarray, settings: dict
                 for week, rel in m.later.items():
                     cand = proxy.weeks[week]
                     near = closest(f.words(cand), own) if own is not None else None
-                    s = score(cand) if score else model.rank(f.dense(cand), words=near,
-                                                             words_weight=0.5)
+                    s = score(cand) if score else model.rank(
+                        f.dense(cand), words=near, words_weight=0.5)  # the third round's
                     scores[budget].append(ranking_metrics(s, cand, rel)[0])
         rows.append({"ratings asked": how, **{f"ndcg@10 after {b}": round(float(np.mean(v)), 4)
                                               for b, v in scores.items()}})
