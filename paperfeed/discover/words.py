@@ -218,17 +218,21 @@ def idf_from(frequencies: Mapping[str, int], papers: int) -> dict[str, float]:
 def rows(indptr: np.ndarray, ids: np.ndarray, tf: np.ndarray, idf: np.ndarray,
          max_terms: int = MAX_TERMS) -> WordRows:
     """Sublinear tf-idf rows from per-entry counts and idf weights (entries with idf <= 0
-    dropped), each row cut to its `max_terms` heaviest stems, sorted by id, unit length."""
+    dropped), each row cut to its `max_terms` heaviest stems, sorted by id, unit length.
+    `ids` are CRC-32s (0 <= id < 2^32): sorting by (row, id) is one sort of row << 32 | id
+    (two plain sorts instead of two lexsorts: half the time of a digest's liked rows)."""
     weight = (1.0 + np.log(np.maximum(tf, 1.0))) * idf
     row = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
     keep = weight > 0
     row, ids, weight = row[keep], ids[keep], weight[keep]
-    order = np.lexsort((-weight, row))  # heaviest first within each row
-    row, ids, weight = row[order], ids[order], weight[order]
-    rank = np.arange(len(row)) - np.searchsorted(row, row)
-    keep = rank < max_terms
-    row, ids, weight = row[keep], ids[keep], weight[keep]
-    order = np.lexsort((ids, row))
+    if len(row) and np.diff(np.searchsorted(row, np.arange(len(indptr)))).max() > max_terms:
+        # heaviest first within each row (the rows are in order: the fraction sorts within)
+        order = np.argsort(row + (1.0 - weight / (weight.max() * 1.01)), kind="stable")
+        row, ids, weight = row[order], ids[order], weight[order]
+        rank = np.arange(len(row)) - np.searchsorted(row, row)
+        keep = rank < max_terms
+        row, ids, weight = row[keep], ids[keep], weight[keep]
+    order = np.argsort((row << 32) | ids, kind="stable")  # by id within each row (CRC-32 ids)
     row, ids, weight = row[order], ids[order], weight[order]
     norms = np.sqrt(np.bincount(row, weight ** 2, minlength=len(indptr) - 1))
     weight = weight / np.maximum(norms[row], 1e-12)
