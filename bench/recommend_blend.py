@@ -299,6 +299,8 @@ def main() -> None:
                     help="only compute and save the split's parts (no blend is scored)")
     ap.add_argument("--cold", action="store_true",
                     help="only cold start as it ships (100 test members)")
+    ap.add_argument("--test-members", type=int, default=300,
+                    help="test: the first this many (--members 1200: 300 of 600 fresh ones)")
     ap.add_argument("--speed", action="store_true",
                     help="only time what ships: a refit and a digest of 10,000 members")
     ap.add_argument("--speed-terms", type=int, default=words.BIGRAM_TERMS,
@@ -332,10 +334,11 @@ def main() -> None:
         log(f"load averages: {timing['load_avg_1min']}")
         write_json("recommend-blend-speed", {"speed": timing, "terms": args.speed_terms})
         return
-    members = dev if args.split == "dev" else proxy.test
+    members = dev if args.split == "dev" else proxy.test[:args.test_members]
     parts: list[dict[int, dict[str, np.ndarray]]] = [{} for _ in members]
     for group in (args.parts or ",".join(PARTS)).split("+"):  # a file per group of parts
-        saved = cache / f"parts-{args.split}-{group}.pkl"
+        run = "" if args.members == 600 else f"-{args.members}"  # other members, other files
+        saved = cache / f"parts-{args.split}{run}-{group}.pkl"
         if saved.exists():  # the parts are slow (~30 min on the loaded box), blends are not
             with open(saved, "rb") as fh:
                 got = pickle.load(fh)

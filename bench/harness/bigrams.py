@@ -40,14 +40,36 @@ class Bigrams:
             np.savez(path, held=held, sample=np.sort(picked),
                      indptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
                      ids=np.asarray(ids, np.int64), counts=np.asarray(counts, np.uint16))
-        data = np.load(path)
+        with np.load(path) as data:
+            data = dict(data)  # read it all: the file may be rewritten below
         self.held, self.indptr = data["held"], data["indptr"]
         self.ids, self.counts = data["ids"], data["counts"]
+        missing = np.setdiff1d(needed, self.held)
+        if len(missing):  # a run with other members: count theirs too, once
+            log(f"stem bigrams of {len(missing)} more papers (cached in {path})")
+            self._extend(papers, missing)
+            np.savez(path, held=self.held, sample=data["sample"], indptr=self.indptr,
+                     ids=self.ids, counts=self.counts)
         self.stems = stems
         self.total = len(before)
         self.sample = data["sample"]
         self.sample_df = self.df_over(self.sample)
         self._cache: dict[tuple[bytes, str], words.WordRows] = {}
+
+    def _extend(self, papers: ArxivPapers, missing: np.ndarray) -> None:
+        grams = [words.paper_bigrams(papers.titles[i], papers.abstracts[i])
+                 for i in missing.tolist()]
+        held = np.concatenate([self.held, missing])
+        sizes = np.concatenate([np.diff(self.indptr), [len(g) for g in grams]]).astype(np.int64)
+        ids = np.concatenate([self.ids, np.asarray([words.stem_id(k) for g in grams for k in g],
+                                                   np.int64)])
+        counts = np.concatenate([self.counts, np.asarray(
+            [min(n, 65535) for g in grams for n in g.values()], np.uint16)])
+        starts = np.cumsum(sizes) - sizes
+        order = np.argsort(held, kind="stable")
+        picked = words._ranges(starts[order], sizes[order])
+        self.held, self.ids, self.counts = held[order], ids[picked], counts[picked]
+        self.indptr = np.concatenate([[0], np.cumsum(sizes[order])]).astype(np.int64)
 
     def _entries(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         at = np.searchsorted(self.held, idx)
