@@ -15,7 +15,7 @@ Parts:
 - ridge: `words.fit_ridge` on those rows (lam 1);
 - b1 / bridge: the same two on rows of stems *and* hashed stem bigrams (adjacent stems
   after stop words, as scikit-learn forms bigrams, `words.paper_bigrams`; bigram df from
-  50,000 papers before the cutoff, scaled), heaviest `words.BIGRAM_TERMS` entries a row;
+  50,000 papers before the cutoff, scaled), heaviest 128 entries a row;
 - b1c: b1 with the bigrams' df from the week's candidates alone (as the app: no artifact);
   b1cr: from the candidates and the member's rated papers; b1s5k / b1s10k: from 5,000 /
   10,000 of the 50,000 sampled papers (a smaller artifact); b1w: from all 12 weeks'
@@ -60,7 +60,9 @@ WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates
 TEST_BLENDS: dict[str, dict[str, float]] = {
     "shipped: vec 0.5 + w1 0.5": {"vec": 0.5, "w1": 0.5},
     "last round: vec 0.5 + ridge 0.25 + w1 0.25": {"vec": 0.5, "ridge": 0.25, "w1": 0.25},
-    "shipped now: vec 0.5 + ridge 0.25 + b1c 0.25": {"vec": 0.5, "ridge": 0.25, "b1c": 0.25},
+    "round five, 128 entries: vec 0.5 + ridge 0.25 + b1c 0.25": {"vec": 0.5, "ridge": 0.25,
+                                                                 "b1c": 0.25},
+    "shipped now: vec 0.5 + ridge 0.25 + b1c256 0.25": {"vec": 0.5, "ridge": 0.25, "b1c256": 0.25},
 }
 
 
@@ -281,7 +283,8 @@ def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray) -> recomme
 
         def score(cand: np.ndarray) -> np.ndarray:
             df = big.df_over(cand)
-            near = words.closest(big.rows(cand, df, f"cold {cand[0]}"), big.rows(pos, df))
+            near = words.closest(big.rows(cand, df, f"cold {cand[0]}", words.BIGRAM_TERMS),
+                                 big.rows(pos, df, terms=words.BIGRAM_TERMS))
             return model.rank(f.dense(cand), words=near, ridge=ridge.score(f.words(cand)))
         return score
     return ranker
@@ -370,7 +373,9 @@ def main() -> None:
             print_table("Dev members, --blend against the first", compared)
         write_json("recommend-blend-dev", {"dev": rows, "paired": compared})
         return
-    blends = dict(TEST_BLENDS) | {label(b): b for b in map(_blend, args.blend)}
+    have = {k for weeks in parts for p in weeks.values() for k in p}
+    blends = {name: b for name, b in (TEST_BLENDS | {label(b): b for b in map(_blend, args.blend)}
+                                      ).items() if set(b) <= have}  # of the parts computed
     rows = [{"blend": name, **score_blend(b, members, proxy, parts)}
             for name, b in blends.items()]
     print_table("Test members", rows)

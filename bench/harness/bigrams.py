@@ -89,9 +89,10 @@ class Bigrams:
         return vocab, df, len(idx)
 
     def rows(self, idx: np.ndarray, df: Df | None = None, tag: str = "",
-             terms: int = words.BIGRAM_TERMS, binary: bool = False) -> words.WordRows:
+             terms: int = 128, binary: bool = False) -> words.WordRows:
         """Rows of `idx` (stems with the keyword index's idf, bigrams weighed by `df` as
-        `words.BigramIdf`: default the sample's), `words.BIGRAM_TERMS` entries each. Kept
+        `words.BigramIdf`: default the sample's), `terms` entries each (128 as rounds four
+        and five measured b1 / b1c; the app keeps `words.BIGRAM_TERMS`, 256, since). Kept
         when `tag` names the df (or it is the sample's) and there are many rows."""
         idx = np.asarray(idx, np.int64)
         key = (idx.tobytes(), f"{tag if df is not None else 'sample'} {terms} {binary}")

@@ -33,7 +33,7 @@ DEFAULT_NEAREST = 0.5
 # Weights of the words half in `MemberModel.rank`, chosen on the bench's dev members
 # (bench/recommend_blend.py): the tf-idf cosine of stems and stem bigrams to the closest liked
 # paper (discover/words.py `closest`) and a per-member ridge on the stems (`words.fit_ridge`);
-# the vector half keeps the rest (0.5). Test nDCG@10 0.524 (0.502 with the words half as
+# the vector half keeps the rest (0.5). Test nDCG@10 0.531 (0.502 with the words half as
 # stems only at 0.5; docs/recommendations.md, fifth round).
 DEFAULT_WORDS = 0.25
 DEFAULT_RIDGE = 0.25

@@ -82,8 +82,8 @@ def test_rows_of_stems_and_bigrams_keep_their_heaviest_entries() -> None:
     grams = words.bigram_ids({f"s{i} s{i + 1}": 1 for i in range(199)})
     rows = words.weigh([stems], {s: 1.0 for s in stems}, [grams],
                        words.BigramIdf.of([grams], 1000))
-    assert len(rows.ids) == words.BIGRAM_TERMS
-    assert set(rows.ids.tolist()) <= set(grams[0].tolist())  # the bigrams weigh more here
+    assert len(rows.ids) == words.BIGRAM_TERMS < 399
+    assert set(grams[0].tolist()) <= set(rows.ids.tolist())  # the bigrams weigh more here
     assert float(np.sum(rows.weights.astype(float) ** 2)) == pytest.approx(1.0, abs=1e-5)
 
 
