@@ -30,6 +30,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ..catalog import Catalog
+from ..index.fulltext import analyse
 from ..models import Signals, StoredPaper
 from . import daily
 from .recommend import MemberModel, fit
@@ -228,10 +229,14 @@ class Recommender:
             weight = {g: idf(g) if idf is not None else 1.0 for g in pairs}
             terms = [mine[g] for g in sorted(pairs, key=lambda g: (-weight[g], g))
                      if weight[g] > 0][:WHY_BIGRAMS]
-        said = {w.lower() for t in terms for w in t.split()}
+        # by stem: two liked papers may write one word two ways ("ability", "abilities")
+        said = {s for t in terms for s, _ in analyse(t)}
         for words in shared_terms(self.catalog, paper, rated).values():
-            terms += [w for w in words if w.lower() not in said]
-            said |= {w.lower() for w in words}
+            for word in words:
+                stems = {s for s, _ in analyse(word)}
+                if not stems & said:
+                    terms.append(word)
+                said |= stems
         order = {key: i for i, key in enumerate(closest)}
         return Why(sorted(rated, key=lambda p: order[p.key]), terms[:WHY_TERMS])
 

@@ -302,3 +302,34 @@ def test_a_shared_word_pair_ranks_first_and_is_the_why(catalog: Catalog) -> None
     first = api["papers"][0] if isinstance(api, dict) else api[0]
     assert first["title"] == WALK_PAIRED[0]
     assert "quantum walk" in first["why"]["terms"]
+
+
+def test_the_why_names_a_word_once_however_the_liked_papers_write_it(
+        catalog: Catalog) -> None:
+    """Two liked papers write one stem two ways ("abilities", "ability"): the why shares it
+    once, not as two words."""
+    liked = [("Emergent abilities of sparse transformers", "Sparse transformers show "
+              "emergent abilities on arithmetic."),
+             ("Reasoning ability of sparse transformers", "We probe the reasoning ability of "
+              "sparse transformers on arithmetic.")]
+    catalog.ingest([Paper(title=t, abstract=a, arxiv_id=f"2104.{i:05d}",
+                          published=date(2021, 4, 1), source="test", source_ref=f"ab{i}")
+                    for i, (t, a) in enumerate(liked)]
+                   + [Paper(title="Arithmetic abilities and the ability to count in sparse "
+                            "transformers", abstract="Counting ability of sparse transformers.",
+                            arxiv_id="2104.00009", published=date(2021, 4, 2), source="test",
+                            source_ref="ab9")])
+    catalog.reindex()
+    ivo = signed_up(catalog, "ivo")
+    for i in range(len(liked)):
+        _rate(ivo, f"2104.{i:05d}", 1)
+    user = catalog.store.members.user_by_name("ivo")
+    assert user is not None
+    recommender = Recommender(catalog)
+    fitted = recommender.fitted(user.id)
+    paper = catalog.store.papers.get("2104.00009")
+    why = recommender.why(fitted, paper, recommender.vectors([paper.key])[paper.key])
+    assert len(why.papers) == 2
+    words = [w for term in why.terms for w in term.split()]
+    assert {"abilities", "ability"} & set(words)
+    assert not {"abilities", "ability"} <= set(words)
