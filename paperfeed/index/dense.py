@@ -27,6 +27,9 @@ Above `PREFILTER_ROWS` rows, reading the float16 rows is the cost (a year's 70k 
 the Hamming distance of their sign bits to the query's (3.4 MB for 70k rows), and only the
 `shortlist` closest are scored in float16: binary quantization with rescoring, as vector
 databases do it. Measured at 588k papers: see `shortlist` and docs/search.md.
+
+A few scattered rows (a search's candidates to re-score) are read with `pread`, not through
+the map: see `PREAD_ROWS`.
 """
 
 from __future__ import annotations
