@@ -56,13 +56,18 @@ def test_rows_keep_their_heaviest_stems() -> None:
     assert cut.ids.tolist() == [words.stem_id("rare")] and cut.weights[0] == pytest.approx(1)
 
 
-def test_the_words_half_moves_rank_and_rank_many_agrees() -> None:
-    rng = np.random.default_rng(0)
+def three_members(rng: np.random.Generator) -> tuple[list[recommend.MemberModel], np.ndarray]:
+    """Three members' vector models over 60 random unit vectors, and 20 candidates."""
     vectors = rng.normal(size=(60, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     models = [recommend.fit(vectors[i:i + 40:5], vectors[50:52], vectors[40:50])
               for i in range(3)]
-    cand = vectors[20:40]
+    return models, vectors[20:40]
+
+
+def test_the_words_half_moves_rank_and_rank_many_agrees() -> None:
+    rng = np.random.default_rng(0)
+    models, cand = three_members(rng)
     near = rng.random((3, 20)).astype(np.float32)
     near[2] = 0.0  # a member whose liked papers share no stem with any candidate
     many = recommend.rank_many(models, cand, words=near)

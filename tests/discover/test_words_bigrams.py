@@ -11,6 +11,8 @@ import pytest
 
 from paperfeed.discover import recommend, words
 
+from .test_words import three_members
+
 LIKED = [("Graph neural networks for molecules", "A graph neural network predicts energies."),
          ("Message passing in graph neural models", "Graph neural layers pass messages."),
          ("Scaling graph neural networks", "Sampling makes graph neural training cheap.")]
@@ -125,11 +127,7 @@ def test_score_many_is_score_per_member(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_rank_fuses_the_ridge_and_rank_many_agrees() -> None:
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(60, 16)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    models = [recommend.fit(vectors[i:i + 40:5], vectors[50:52], vectors[40:50])
-              for i in range(3)]
-    cand = vectors[20:40]
+    models, cand = three_members(rng)
     near, ridge = rng.random((3, 20)).astype(np.float32), rng.normal(size=(3, 20))
     ridge[1] = 0.0  # says nothing: left out for that member
     many = recommend.rank_many(models, cand, words=near, ridge=ridge)
