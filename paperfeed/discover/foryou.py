@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -224,8 +225,9 @@ class Recommender:
                                                          np.concatenate(theirs)).any():
             mine = bigram_forms(paper.title, paper.abstract)
             ids = {stem_id(g): g for g in mine}
-            pairs = [ids[i] for i in np.intersect1d(analysed[paper.key][1][0],
-                                                     np.concatenate(theirs)) if i in ids]
+            pairs = self._saying(ids[i] for i in np.intersect1d(analysed[paper.key][1][0],
+                                                                 np.concatenate(theirs))
+                                 if i in ids)
             weight = {g: idf(g) if idf is not None else 1.0 for g in pairs}
             terms = [mine[g] for g in sorted(pairs, key=lambda g: (-weight[g], g))
                      if weight[g] > 0][:WHY_BIGRAMS]
@@ -239,6 +241,15 @@ class Recommender:
                 said |= stems
         order = {key: i for i, key in enumerate(closest)}
         return Why(sorted(rated, key=lambda p: order[p.key]), terms[:WHY_TERMS])
+
+    def _saying(self, pairs: Iterable[str]) -> list[str]:
+        """The stem pairs at least one of whose stems says something (in at most `MAX_DF` of
+        the papers): "full precision", not "experiments show", rare as that pair may be."""
+        pairs = list(pairs)
+        fulltext = self.catalog.indexes.fulltext
+        stems = sorted({s for pair in pairs for s in pair.split(" ")})
+        rare = idf_from(fulltext.document_frequencies(stems), fulltext.num_docs())
+        return [pair for pair in pairs if any(rare.get(s, 0.0) > 0 for s in pair.split(" "))]
 
     def default(self, signals: Signals, span: Span, limit: int) -> list[Recommendation]:
         """Trending in the member's picked categories; the newest there if none trend."""

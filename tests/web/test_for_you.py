@@ -333,3 +333,30 @@ def test_the_why_names_a_word_once_however_the_liked_papers_write_it(
     words = [w for term in why.terms for w in term.split()]
     assert {"abilities", "ability"} & set(words)
     assert not {"abilities", "ability"} <= set(words)
+
+
+def test_the_why_leaves_out_a_pair_of_common_words(catalog: Catalog) -> None:
+    """"experiments show" is a pair both papers have, but both its words are in most
+    abstracts: the why names the pair that says something instead."""
+    liked = ("Photonic lattices with synthetic gauge fields",
+             "Experiments show that photonic lattices carry synthetic gauge fields.")
+    catalog.ingest([Paper(title=liked[0], abstract=liked[1], arxiv_id="2105.00001",
+                          published=date(2021, 5, 1), source="test", source_ref="pl1"),
+                    Paper(title="Topological edge states of photonic lattices",
+                          abstract="Experiments show robust edge states in photonic lattices.",
+                          arxiv_id="2105.00002", published=date(2021, 5, 2), source="test",
+                          source_ref="pl2")])
+    catalog.reindex()
+    fulltext = catalog.indexes.fulltext
+    common = fulltext.document_frequencies(["experi", "show"])
+    assert min(common.values()) > 0.1 * fulltext.num_docs()  # a fair test
+    uma = signed_up(catalog, "uma")
+    _rate(uma, "2105.00001", 1)
+    user = catalog.store.members.user_by_name("uma")
+    assert user is not None
+    recommender = Recommender(catalog)
+    fitted = recommender.fitted(user.id)
+    paper = catalog.store.papers.get("2105.00002")
+    why = recommender.why(fitted, paper, recommender.vectors([paper.key])[paper.key])
+    assert why.terms[0] == "photonic lattices"
+    assert "experiments show" not in why.terms
