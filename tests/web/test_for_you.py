@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from paperfeed.catalog import Catalog
-from paperfeed.discover.foryou import Recommender
+from paperfeed.discover.foryou import Recommender, Why
 from paperfeed.models import Paper
 from paperfeed.web import create_app
 
@@ -304,6 +304,19 @@ def test_a_shared_word_pair_ranks_first_and_is_the_why(catalog: Catalog) -> None
     assert "quantum walk" in first["why"]["terms"]
 
 
+def _why_for(catalog: Catalog, name: str, liked: list[str], paper_id: str) -> Why:
+    """The why of `paper_id` for a new member `name` who rated the `liked` papers."""
+    client = signed_up(catalog, name)
+    for arxiv_id in liked:
+        _rate(client, arxiv_id, 1)
+    user = catalog.store.members.user_by_name(name)
+    assert user is not None
+    recommender = Recommender(catalog)
+    paper = catalog.store.papers.get(paper_id)
+    return recommender.why(recommender.fitted(user.id), paper,
+                           recommender.vectors([paper.key])[paper.key])
+
+
 def test_the_why_names_a_word_once_however_the_liked_papers_write_it(
         catalog: Catalog) -> None:
     """Two liked papers write one stem two ways ("abilities", "ability"): the why shares it
@@ -320,15 +333,7 @@ def test_the_why_names_a_word_once_however_the_liked_papers_write_it(
                             arxiv_id="2104.00009", published=date(2021, 4, 2), source="test",
                             source_ref="ab9")])
     catalog.reindex()
-    ivo = signed_up(catalog, "ivo")
-    for i in range(len(liked)):
-        _rate(ivo, f"2104.{i:05d}", 1)
-    user = catalog.store.members.user_by_name("ivo")
-    assert user is not None
-    recommender = Recommender(catalog)
-    fitted = recommender.fitted(user.id)
-    paper = catalog.store.papers.get("2104.00009")
-    why = recommender.why(fitted, paper, recommender.vectors([paper.key])[paper.key])
+    why = _why_for(catalog, "ivo", [f"2104.{i:05d}" for i in range(len(liked))], "2104.00009")
     assert len(why.papers) == 2
     words = [w for term in why.terms for w in term.split()]
     assert {"abilities", "ability"} & set(words)
@@ -350,13 +355,6 @@ def test_the_why_leaves_out_a_pair_of_common_words(catalog: Catalog) -> None:
     fulltext = catalog.indexes.fulltext
     common = fulltext.document_frequencies(["experi", "show"])
     assert min(common.values()) > 0.1 * fulltext.num_docs()  # a fair test
-    uma = signed_up(catalog, "uma")
-    _rate(uma, "2105.00001", 1)
-    user = catalog.store.members.user_by_name("uma")
-    assert user is not None
-    recommender = Recommender(catalog)
-    fitted = recommender.fitted(user.id)
-    paper = catalog.store.papers.get("2105.00002")
-    why = recommender.why(fitted, paper, recommender.vectors([paper.key])[paper.key])
+    why = _why_for(catalog, "uma", ["2105.00001"], "2105.00002")
     assert why.terms[0] == "photonic lattices"
     assert "experiments show" not in why.terms
