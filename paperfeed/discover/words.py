@@ -99,12 +99,7 @@ def paper_bigrams(title: str | None, abstract: str | None) -> dict[str, int]:
     """Stem bigram ("graph neural") -> occurrences: adjacent stems of title + abstract once
     stop words are left out (as scikit-learn forms the bigrams of arxiv-sanity-lite's tf-idf),
     by the keyword index's own analysis (index/fulltext.py `analyse`)."""
-    kept = [s for s, word in analyse(f"{title or ''} {abstract or ''}")
-            if word.lower() not in STOPWORDS]
-    out: dict[str, int] = {}
-    for a, b in itertools.pairwise(kept):
-        out[f"{a} {b}"] = out.get(f"{a} {b}", 0) + 1
-    return out
+    return paper_terms_and_bigrams(title, abstract)[1]
 
 
 def paper_terms_and_bigrams(title: str | None, abstract: str | None
