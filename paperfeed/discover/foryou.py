@@ -39,6 +39,7 @@ from .similar import shared_terms
 from .trending import ranked
 from .visibility import visible
 from .words import (
+    MAX_DF,
     BigramIdf,
     Bigrams,
     WordModel,
@@ -62,6 +63,7 @@ CACHED_PAPER_TERMS = 50_000  # papers' stem and bigram counts kept for the words
 WHY_PAPERS = 2
 WHY_TERMS = 5
 WHY_BIGRAMS = 2  # of the terms, at most this many two-word ones ("graph neural")
+WHY_PAIR_MAX_DF = 0.25  # a why's pair may hold one word this common beside a rare one
 ALL_DAYS = (date(1, 1, 1), date(9999, 12, 31))
 # A fit's small matrix products run fastest on one BLAS thread: two threads on a busy 2-core
 # machine took a refit from ~35 ms to 130-155 ms (docs/recommendations.md).
@@ -243,13 +245,17 @@ class Recommender:
         return Why(sorted(rated, key=lambda p: order[p.key]), terms[:WHY_TERMS])
 
     def _saying(self, pairs: Iterable[str]) -> list[str]:
-        """The stem pairs at least one of whose stems says something (in at most `MAX_DF` of
-        the papers): "full precision", not "experiments show", rare as that pair may be."""
-        pairs = list(pairs)
+        """The stem pairs that say something: one stem in at most `MAX_DF` of the papers, the
+        other in at most `WHY_PAIR_MAX_DF` ("full precision", "graph neural"; not "experiments
+        show" nor "between teacher", rare as those pairs may be)."""
+        split = [pair.split(" ") for pair in pairs]
         fulltext = self.catalog.indexes.fulltext
-        stems = sorted({s for pair in pairs for s in pair.split(" ")})
-        rare = idf_from(fulltext.document_frequencies(stems), fulltext.num_docs())
-        return [pair for pair in pairs if any(rare.get(s, 0.0) > 0 for s in pair.split(" "))]
+        papers = max(fulltext.num_docs(), 1)
+        df = fulltext.document_frequencies(sorted({s for pair in split for s in pair}))
+        share = {s: df.get(s, 0) / papers for pair in split for s in pair}
+        return [" ".join(pair) for pair in split
+                if min(share[s] for s in pair) <= MAX_DF
+                and max(share[s] for s in pair) <= WHY_PAIR_MAX_DF]
 
     def default(self, signals: Signals, span: Span, limit: int) -> list[Recommendation]:
         """Trending in the member's picked categories; the newest there if none trend."""
