@@ -21,6 +21,8 @@ Parts:
   10,000 of the 50,000 sampled papers (a smaller artifact); b1w: from all 12 weeks'
   candidates (~17,600 recent papers: a window of recent papers instead of a sample);
   b1c64 / b1c256: b1c with rows of 64 / 256 entries; b1cbin: b1c with binary tf;
+- cat: the app's `recommend.category_affinity` (liked papers in the candidate's primary
+  category, log(0.5 + count));
 - joint: kernel ridge on [vectors, tf-idf] concatenated (dual form: the kernel is
   `JOINT_DENSE` x the vectors' cosine + the words' cosine, + 1 for the bias), weighted as
   `fit_ridge`: one linear model over both feature sets;
@@ -53,7 +55,8 @@ from paperfeed.discover.foryou import BLAS
 JOINT_DENSE = 1.0
 RECENT = 20
 PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "b1s5k", "b1s10k",
-         "b1w", "b1c64", "b1c256", "b1cbin", "bridge", "joint", "w1_recent", "vnear_recent")
+         "b1w", "b1c64", "b1c256", "b1cbin", "bridge", "joint", "w1_recent", "vnear_recent",
+         "cat")
 WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates (b1c), ...
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
@@ -62,7 +65,9 @@ TEST_BLENDS: dict[str, dict[str, float]] = {
     "last round: vec 0.5 + ridge 0.25 + w1 0.25": {"vec": 0.5, "ridge": 0.25, "w1": 0.25},
     "round five, 128 entries: vec 0.5 + ridge 0.25 + b1c 0.25": {"vec": 0.5, "ridge": 0.25,
                                                                  "b1c": 0.25},
-    "shipped now: vec 0.5 + ridge 0.25 + b1c256 0.25": {"vec": 0.5, "ridge": 0.25, "b1c256": 0.25},
+    "round five, shipped: vec 0.5 + ridge 0.25 + b1c256 0.25": {"vec": 0.5, "ridge": 0.25,
+                                                                "b1c256": 0.25},
+    "round six: + cat 0.15": {"vec": 0.5, "ridge": 0.25, "b1c256": 0.25, "cat": 0.15},
 }
 
 
@@ -154,7 +159,8 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         "bridge": lambda: fits["bridge"].score(big.rows(cand)),
         "joint": lambda: fits["joint"](dense, rows_),
         "w1_recent": lambda: words.closest(rows_, f.words(recent), 1),
-        "vnear_recent": lambda: near[:, :len(recent)].max(1)}
+        "vnear_recent": lambda: near[:, :len(recent)].max(1),
+        "cat": lambda: f.category(cand, pos)}
     return {k: np.asarray(part[k](), np.float64) for k in wanted}
 
 
@@ -250,7 +256,7 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     liked = [every.take(range(a, b)) for a, b in itertools.pairwise(sizes)]
     out[f"liked_rows_{n_members}_s"] = round(
         (time.perf_counter() - start) * n_members / len(proxy.test), 2)
-    parts = {"closest": 0.0, "ridge": 0.0, "rank": 0.0}
+    parts = {"closest": 0.0, "ridge": 0.0, "category": 0.0, "rank": 0.0}
     for lo in range(0, n_members, 1000):
         members = range(lo, min(lo + 1000, n_members))
         t0 = time.perf_counter()
@@ -258,12 +264,16 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
         t1 = time.perf_counter()
         ridge = words.score_many(cand_stems, [ridges[i % len(ridges)] for i in members])
         t2 = time.perf_counter()
+        category = np.stack([f.category(idx, proxy.test[i % len(proxy.test)].positive)
+                             for i in members])  # per member, as the app does
+        t3 = time.perf_counter()
         block = [models[i % len(models)] for i in members]
-        recommend.top_per_member(recommend.rank_many(block, papers, words=near, ridge=ridge),
-                                 50)
+        recommend.top_per_member(recommend.rank_many(block, papers, words=near, ridge=ridge,
+                                                     category=category), 50)
         parts["closest"] += t1 - t0
         parts["ridge"] += t2 - t1
-        parts["rank"] += time.perf_counter() - t2
+        parts["category"] += t3 - t2
+        parts["rank"] += time.perf_counter() - t3
         load[f"block {lo}"] = _load()
     n = f"{n_members}x{len(idx)}"
     out |= {f"{k}_{n}_s": round(v, 2) for k, v in parts.items()}
@@ -274,7 +284,7 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
 
 def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray) -> recommend_bench.Ranker:
     """What the app ranks by: `rank` with the closest liked paper by stems + bigrams (df over
-    the candidates) and the ridge on the stems, at the shipped weights."""
+    the candidates), the ridge on the stems and the category, at the shipped weights."""
     back_rows = f.words(background)
 
     def ranker(model: recommend.MemberModel, pos: np.ndarray,
@@ -285,7 +295,8 @@ def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray) -> recomme
             df = big.df_over(cand)
             near = words.closest(big.rows(cand, df, f"cold {cand[0]}", words.BIGRAM_TERMS),
                                  big.rows(pos, df, terms=words.BIGRAM_TERMS))
-            return model.rank(f.dense(cand), words=near, ridge=ridge.score(f.words(cand)))
+            return model.rank(f.dense(cand), words=near, ridge=ridge.score(f.words(cand)),
+                              category=f.category(cand, pos))
         return score
     return ranker
 

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -34,7 +34,7 @@ from ..catalog import Catalog
 from ..index.fulltext import analyse
 from ..models import Signals, StoredPaper
 from . import daily
-from .recommend import MemberModel, fit
+from .recommend import MemberModel, category_affinity, fit
 from .similar import shared_terms
 from .trending import ranked
 from .visibility import visible
@@ -50,6 +50,7 @@ from .words import (
     fit_ridge,
     idf_from,
     paper_terms_and_bigrams,
+    recency,
     stem_id,
     weigh,
 )
@@ -96,19 +97,33 @@ class Fitted:
     model: MemberModel
     positive_keys: tuple[int, ...]  # rows of model.positive, in order
     ridge: WordModel  # the words half's per-member model on the stems' rows (discover/words.py)
+    recency: np.ndarray  # each liked paper's weight by its date (words.recency), in order
+    categories: list[str | None]  # the liked papers' primary categories
+
+
+class Analysed(NamedTuple):
+    """What the words half and the category part read of a paper (kept per paper key)."""
+
+    stems: dict[str, int]
+    bigrams: Bigrams
+    category: str | None  # primary arXiv category
+    published: date | None
 
 
 @dataclass(frozen=True)
 class CandidateWords:
     """A candidate list's words half, the same for every member: stem rows (for the ridge),
-    the bigrams' weights counted over the list, and stem + bigram rows by them."""
+    the bigrams' weights counted over the list, stem + bigram rows by them, and each
+    candidate's primary category."""
 
     stems: WordRows
     idf: BigramIdf
     grams: WordRows
+    categories: list[str | None]
 
     def take(self, rows: list[int]) -> CandidateWords:
-        return CandidateWords(self.stems.take(rows), self.idf, self.grams.take(rows))
+        return CandidateWords(self.stems.take(rows), self.idf, self.grams.take(rows),
+                              [self.categories[i] for i in rows])
 
 
 class Recommender:
@@ -118,8 +133,8 @@ class Recommender:
         self.catalog = catalog
         self._models: OrderedDict[int, tuple[tuple, Fitted]] = OrderedDict()
         self._lock = threading.Lock()
-        # paper key -> (stem counts, bigram counts): the words half's analysis of each paper
-        self._terms: dict[int, tuple[dict[str, int], Bigrams]] = {}
+        # paper key -> its stem and bigram counts, category and date (`Analysed`)
+        self._terms: dict[int, Analysed] = {}
         self._idf: dict[str, float] = {}
         self._idf_papers = -1  # the keyword index's size when the idf table was started
 
@@ -141,12 +156,22 @@ class Recommender:
             model = fit(_matrix(vectors, positive), _matrix(vectors, negative), back)
             ridge = fit_ridge(self.words(positive), self.words(negative),
                               self.words(back_keys))
-        fitted = Fitted(signals, model, tuple(positive), ridge)
+        fitted = Fitted(signals, model, tuple(positive), ridge, *self._liked(positive))
         with self._lock:
             self._models[user_id] = (key, fitted)
             while len(self._models) > CACHED_MEMBERS:
                 self._models.popitem(last=False)
         return fitted
+
+    def _liked(self, positive: list[int]) -> tuple[np.ndarray, list[str | None]]:
+        """Each liked paper's `recency` weight (by its date, newest first) and primary
+        category, in order."""
+        liked = self._analysed(positive)
+        dates = [liked[k].published if k in liked else None for k in positive]
+        newest = sorted(range(len(positive)), key=lambda i: dates[i] or date.min, reverse=True)
+        weights = np.empty(len(positive))
+        weights[newest] = recency(len(positive))
+        return weights, [liked[k].category if k in liked else None for k in positive]
 
     def recommend(self, user_id: int, span: Span = "day", limit: int = 30) -> ForYou:
         """The latest day's (or week's, or all) papers ranked for the member, with why."""
@@ -190,11 +215,15 @@ class Recommender:
 
     def scores(self, fitted: Fitted, vectors: np.ndarray, cand: CandidateWords) -> np.ndarray:
         """The member's ranking scores of the candidates (their `vectors` and words, in
-        order): the vector half, the closest liked paper by stems and bigrams and the ridge
-        (`MemberModel.rank`)."""
+        order): the vector half, the closest liked paper by stems and bigrams (recent liked
+        papers weigh more), the ridge and the member's liked papers in each candidate's
+        category (`MemberModel.rank`)."""
         liked = self._words(list(fitted.positive_keys), cand.idf)
-        return fitted.model.rank(vectors, words=closest(cand.grams, liked),
-                                 ridge=fitted.ridge.score(cand.stems))
+        return fitted.model.rank(vectors, words=closest(cand.grams, liked,
+                                                        weights=fitted.recency),
+                                 ridge=fitted.ridge.score(cand.stems),
+                                 category=category_affinity(cand.categories,
+                                                            fitted.categories))
 
     def to_rate(self, user_id: int, k: int = 10) -> list[StoredPaper]:
         """The `k` recent papers the member's model is least sure of (active learning);
@@ -221,13 +250,13 @@ class Recommender:
         closest = [fitted.positive_keys[i] for i, _ in fitted.model.explain(vector, WHY_PAPERS)]
         rated = self.catalog.store.papers.get_many(closest)
         analysed = self._analysed([paper.key] + [p.key for p in rated])
-        theirs = [analysed[p.key][1][0] for p in rated if p.key in analysed]
+        theirs = [analysed[p.key].bigrams[0] for p in rated if p.key in analysed]
         terms: list[str] = []
-        if paper.key in analysed and theirs and np.isin(analysed[paper.key][1][0],
+        if paper.key in analysed and theirs and np.isin(analysed[paper.key].bigrams[0],
                                                          np.concatenate(theirs)).any():
             mine = bigram_forms(paper.title, paper.abstract)
             ids = {stem_id(g): g for g in mine}
-            pairs = self._saying(ids[i] for i in np.intersect1d(analysed[paper.key][1][0],
+            pairs = self._saying(ids[i] for i in np.intersect1d(analysed[paper.key].bigrams[0],
                                                                  np.concatenate(theirs))
                                  if i in ids)
             weight = {g: idf(g) if idf is not None else 1.0 for g in pairs}
@@ -301,25 +330,28 @@ class Recommender:
         period's papers, not the nearest papers to one member's model) is kept until it or
         the keyword index changes."""
         def make() -> CandidateWords:
-            bigrams = self._analysed(keys)
-            idf = BigramIdf.of([bigrams[k][1] for k in keys if k in bigrams],
+            analysed = self._analysed(keys)
+            idf = BigramIdf.of([analysed[k].bigrams for k in keys if k in analysed],
                                self.catalog.indexes.fulltext.num_docs())
-            return CandidateWords(self._words(keys), idf, self._words(keys, idf))
+            categories = [analysed[k].category if k in analysed else None for k in keys]
+            return CandidateWords(self._words(keys), idf, self._words(keys, idf), categories)
         if not shared:
             return make()
         return self.catalog.cached("foryou-grams", tuple(keys), self.catalog.indexes.version(),
                                    make, size=8)
 
-    def _analysed(self, keys: list[int]) -> dict[int, tuple[dict[str, int], Bigrams]]:
-        """Each paper's stem and bigram counts, kept (a paper's text changes only with a new
-        version: rare, and a stale row only blurs one candidate): a refit after one rating
-        analyses one new paper, not all the member's (~0.3 ms a paper)."""
+    def _analysed(self, keys: list[int]) -> dict[int, Analysed]:
+        """Each paper's stem and bigram counts and primary category, kept (a paper's text
+        changes only with a new version: rare, and a stale row only blurs one candidate): a
+        refit after one rating analyses one new paper, not all the member's (~0.3 ms a
+        paper)."""
         with self._lock:
             counts = {k: self._terms[k] for k in keys if k in self._terms}
         missing = [k for k in keys if k not in counts]
         for paper in self.catalog.store.papers.get_many(missing):
             stems, bigrams = paper_terms_and_bigrams(paper.title, paper.abstract)
-            counts[paper.key] = (stems, bigram_ids(bigrams))
+            counts[paper.key] = Analysed(stems, bigram_ids(bigrams), paper.primary_category,
+                                         paper.published)
         with self._lock:
             for k in missing:
                 if k in counts:  # a paper not in the store (hidden, gone) is not kept
@@ -339,7 +371,7 @@ class Recommender:
                 self._idf_papers = papers
             idf_table = self._idf
         analysed = self._analysed(keys)
-        counts = {k: stems for k, (stems, _) in analysed.items()}
+        counts = {k: a.stems for k, a in analysed.items()}
         fulltext = self.catalog.indexes.fulltext
         stems = sorted({s for k in keys for s in counts.get(k, {}) if s not in idf_table})
         idf = idf_from(fulltext.document_frequencies(stems), papers)
@@ -350,7 +382,7 @@ class Recommender:
             return weigh([counts.get(k, {}) for k in keys], idf_table)
         none = (np.zeros(0, np.int64), np.zeros(0))
         return weigh([counts.get(k, {}) for k in keys], idf_table,
-                     [analysed[k][1] if k in analysed else none for k in keys], bigram_idf)
+                     [analysed[k].bigrams if k in analysed else none for k in keys], bigram_idf)
 
     def _span(self, span: Span) -> tuple[date, date]:
         period = daily.latest_period(self.catalog, "week" if span == "week" else "day")

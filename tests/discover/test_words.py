@@ -95,3 +95,26 @@ def test_closest_many_is_closest_per_member_in_any_grouping(
         for group in (1, 4, 100):
             monkeypatch.setattr(words, "GROUP_ROWS", group)
             assert words.closest_many(cand, liked, k) == pytest.approx(each, abs=1e-6)
+
+
+def test_recent_liked_papers_weigh_more_in_closest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two liked papers, each the twin of one candidate: unweighted, the candidates tie;
+    weighted by `recency` (the first liked paper newest), the newer one's twin wins, in
+    `closest` and in `closest_many` alike."""
+    counts = [{"zorblax": 2, "fold": 1}, {"quuxin": 2, "fold": 1},  # candidates
+              {"quuxin": 2, "fold": 1}, {"zorblax": 2, "fold": 1}]  # liked, newest first
+    rows = words.weigh(counts, words.idf_from({"zorblax": 1, "quuxin": 1, "fold": 3}, 100))
+    cand, liked = rows.take(range(2)), rows.take(range(2, 4))
+    plain = words.closest(cand, liked)
+    assert plain[0] == pytest.approx(plain[1])
+    weights = words.recency(2)
+    assert weights[0] == 1.0 and words.RECENCY_FLOOR < weights[1] < 1.0
+    weighted = words.closest(cand, liked, weights=weights)
+    assert weighted[1] > weighted[0]  # the twin of the newest liked paper
+    for group in (1, 100):
+        monkeypatch.setattr(words, "GROUP_ROWS", group)
+        many = words.closest_many(cand, [liked, liked.take([1, 0])],
+                                  weights=[weights, weights])
+        assert many[0] == pytest.approx(weighted, abs=1e-6)
+        assert many[1][0] > many[1][1]  # the other member's newest is the other twin
+    assert words.recency(100)[-1] == pytest.approx(words.RECENCY_FLOOR, abs=0.02)
