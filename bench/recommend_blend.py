@@ -22,7 +22,8 @@ Parts:
   candidates (~17,600 recent papers: a window of recent papers instead of a sample);
   b1c64 / b1c256: b1c with rows of 64 / 256 entries; b1cbin: b1c with binary tf;
 - cat: the app's `recommend.category_affinity` (liked papers in the candidate's primary
-  category, log(0.5 + count));
+  category, log(0.5 + count)); b1c256r: b1c256 with each liked paper's cosines weighted by
+  `words.recency` (the member's papers are newest first);
 - joint: kernel ridge on [vectors, tf-idf] concatenated (dual form: the kernel is
   `JOINT_DENSE` x the vectors' cosine + the words' cosine, + 1 for the bias), weighted as
   `fit_ridge`: one linear model over both feature sets;
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 import recommend as recommend_bench
 from harness.bigrams import Bigrams, Df
-from harness.ratings import Member, Proxy, ranking_metrics
+from harness.ratings import Member, Proxy, load_days, ranking_metrics
 from harness.report import log, print_table, write_json
 from recommend import Features, _load, common_arguments, setup
 
@@ -56,7 +57,7 @@ JOINT_DENSE = 1.0
 RECENT = 20
 PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "b1s5k", "b1s10k",
          "b1w", "b1c64", "b1c256", "b1cbin", "bridge", "joint", "w1_recent", "vnear_recent",
-         "cat")
+         "cat", "b1c256r")
 WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates (b1c), ...
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
@@ -68,6 +69,9 @@ TEST_BLENDS: dict[str, dict[str, float]] = {
     "round five, shipped: vec 0.5 + ridge 0.25 + b1c256 0.25": {"vec": 0.5, "ridge": 0.25,
                                                                 "b1c256": 0.25},
     "round six: + cat 0.15": {"vec": 0.5, "ridge": 0.25, "b1c256": 0.25, "cat": 0.15},
+    "round six: recency": {"vec": 0.5, "ridge": 0.25, "b1c256r": 0.25},
+    "round six, shipped: recency + cat 0.15": {"vec": 0.5, "ridge": 0.25, "b1c256r": 0.25,
+                                               "cat": 0.15},
 }
 
 
@@ -134,12 +138,13 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         df = WEEK_DF[name]
         return words.closest(big.rows(cand, df, f"{name} {week}"), big.rows(pos, df), 1)
 
-    def b1c_rows(**how: Any) -> np.ndarray:
+    def b1c_rows(recent: bool = False, **how: Any) -> np.ndarray:
         if week not in WEEK_DF:
             WEEK_DF[week] = big.df_over(cand)
         df = WEEK_DF[week]
         return words.closest(big.rows(cand, df, f"week {week}", **how),
-                             big.rows(pos, df, **how), 1)
+                             big.rows(pos, df, **how), 1,
+                             words.recency(len(pos)) if recent else None)
 
     def b1cr() -> np.ndarray:
         df = big.df_over(np.concatenate([cand, pos, fits["neg"]]))
@@ -160,7 +165,8 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         "joint": lambda: fits["joint"](dense, rows_),
         "w1_recent": lambda: words.closest(rows_, f.words(recent), 1),
         "vnear_recent": lambda: near[:, :len(recent)].max(1),
-        "cat": lambda: f.category(cand, pos)}
+        "cat": lambda: f.category(cand, pos),
+        "b1c256r": lambda: b1c_rows(terms=256, recent=True)}
     return {k: np.asarray(part[k](), np.float64) for k in wanted}
 
 
@@ -260,7 +266,9 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     for lo in range(0, n_members, 1000):
         members = range(lo, min(lo + 1000, n_members))
         t0 = time.perf_counter()
-        near = words.closest_many(cand_grams, [liked[i % len(liked)] for i in members])
+        near = words.closest_many(cand_grams, [liked[i % len(liked)] for i in members],
+                                  weights=[words.recency(len(liked[i % len(liked)]))
+                                           for i in members])
         t1 = time.perf_counter()
         ridge = words.score_many(cand_stems, [ridges[i % len(ridges)] for i in members])
         t2 = time.perf_counter()
@@ -282,19 +290,25 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     return {**out, "load_avg_1min": load}
 
 
-def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray) -> recommend_bench.Ranker:
+def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray,
+                   days: np.ndarray) -> recommend_bench.Ranker:
     """What the app ranks by: `rank` with the closest liked paper by stems + bigrams (df over
-    the candidates), the ridge on the stems and the category, at the shipped weights."""
+    the candidates; liked papers weighted by `words.recency` of their `days`, as the app's
+    `Recommender._liked`), the ridge on the stems and the category, at the shipped
+    weights."""
     back_rows = f.words(background)
 
     def ranker(model: recommend.MemberModel, pos: np.ndarray,
                neg: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         ridge = words.fit_ridge(f.words(pos), f.words(neg), back_rows)
+        recent = np.empty(len(pos))
+        recent[np.argsort(-days[pos], kind="stable")] = words.recency(len(pos))
 
         def score(cand: np.ndarray) -> np.ndarray:
             df = big.df_over(cand)
             near = words.closest(big.rows(cand, df, f"cold {cand[0]}", words.BIGRAM_TERMS),
-                                 big.rows(pos, df, terms=words.BIGRAM_TERMS))
+                                 big.rows(pos, df, terms=words.BIGRAM_TERMS),
+                                 weights=recent)
             return model.rank(f.dense(cand), words=near, ridge=ridge.score(f.words(cand)),
                               category=f.category(cand, pos))
         return score
@@ -337,7 +351,8 @@ def main() -> None:
         rows = [{"ranking": "shipped (vectors + ridge + bigrams)", **row}
                 for row in recommend_bench.cold_start(
                     f, proxy, proxy.background, shipped, proxy.test[:100],
-                    ranker=shipped_ranker(f, big, proxy.background))]
+                    ranker=shipped_ranker(f, big, proxy.background, load_days(
+                        args.cache.parent / "paperfeed-bench-recommend")))]
         print_table("Cold start (test members, own view)", rows)
         write_json("recommend-cold-blend", {"test": rows, "members": 100})
         return
@@ -351,7 +366,8 @@ def main() -> None:
     members = dev if args.split == "dev" else proxy.test[:args.test_members]
     parts: list[dict[int, dict[str, np.ndarray]]] = [{} for _ in members]
     for group in (args.parts or ",".join(PARTS)).split("+"):  # a file per group of parts
-        run = "" if args.members == 600 else f"-{args.members}"  # other members, other files
+        run = ("" if args.members == 600 else f"-{args.members}") + (  # other members,
+            "" if args.test_members == 300 or args.split == "dev" else f"-t{args.test_members}")
         saved = cache / f"parts-{args.split}{run}-{group}.pkl"
         if saved.exists():  # the parts are slow (~30 min on the loaded box), blends are not
             with open(saved, "rb") as fh:
