@@ -348,7 +348,7 @@ def main() -> None:
     if args.cold:  # cold start as it ships (bench/recommend.py --cold-only: the third round's)
         shipped = {"c": recommend.DEFAULT_C, "prior": recommend.DEFAULT_PRIOR,
                    "background_weight": recommend.DEFAULT_BACKGROUND_WEIGHT}
-        rows = [{"ranking": "shipped (vectors + ridge + bigrams)", **row}
+        rows = [{"ranking": "shipped (vectors, ridge, bigrams, category, recency)", **row}
                 for row in recommend_bench.cold_start(
                     f, proxy, proxy.background, shipped, proxy.test[:100],
                     ranker=shipped_ranker(f, big, proxy.background, load_days(

@@ -2,9 +2,10 @@
 
 The model is discover/recommend.py's (logistic regression on the static tier's vectors,
 chosen by bench/recommend.py) with its words half (discover/words.py: the candidate's cosine
-to the closest liked paper by tf-idf rows of the keyword index's stems and stem bigrams, and
-a per-member ridge on the stems' rows; test nDCG@10 0.451 -> 0.502 with stems alone,
-bench/recommend_words.py, -> 0.531 with this blend, bench/recommend_blend.py). The bigrams'
+to the closest liked paper by tf-idf rows of the keyword index's stems and stem bigrams, the
+newest liked papers weighing most, and a per-member ridge on the stems' rows; test nDCG@10
+0.451 -> 0.502 with stems alone, bench/recommend_words.py, -> 0.531 with this blend,
+bench/recommend_blend.py) and the member's categories (-> 0.544). The bigrams'
 document frequencies are counted over each candidate list (the keyword index holds stems
 only; docs/recommendations.md measures this against a sample of the whole corpus). This
 module feeds it a member's signals (store.ratings:

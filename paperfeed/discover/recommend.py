@@ -33,10 +33,10 @@ DEFAULT_PRIOR = 0.0  # scale of the centroid the weights are pulled towards
 DEFAULT_NEAREST = 0.5
 # The blend `MemberModel.rank` fuses, chosen on the bench's dev members (bench/
 # recommend_blend.py): the vector half 0.5; the tf-idf cosine of stems and stem bigrams to the
-# closest liked paper (discover/words.py `closest`) 0.25; a per-member ridge on the stems
-# (`words.fit_ridge`) 0.25; the member's share of liked papers in the candidate's category
-# (`category_affinity`) 0.15; as shares of their sum. Test nDCG@10 0.544 (0.531 without the
-# category; docs/recommendations.md, sixth round).
+# closest liked paper (discover/words.py `closest`, newest liked papers weighing most)
+# 0.25; a per-member ridge on the stems (`words.fit_ridge`) 0.25; the member's liked papers in
+# the candidate's category (`category_affinity`) 0.15; as shares of their sum. Test nDCG@10
+# 0.544 (0.531 without the category and the recency; docs/recommendations.md, sixth round).
 BLEND = {"vectors": 0.5, "words": 0.25, "ridge": 0.25, "category": 0.15}
 DEFAULT_WORDS = BLEND["words"] / sum(BLEND.values())
 DEFAULT_RIDGE = BLEND["ridge"] / sum(BLEND.values())

@@ -23,7 +23,9 @@ Bigrams (`paper_bigrams`: adjacent stems once stop words are out, "graph neural"
 arxiv-sanity-lite's tf-idf has and the stems lack; the keyword index holds no bigram
 frequencies, so `BigramIdf` counts them over the ranking run's own candidate list. On the
 bench the closest liked paper by stems + bigrams, fused with the vectors and the ridge, took
-test nDCG@10 from 0.502 to 0.531 (docs/recommendations.md, fifth round).
+test nDCG@10 from 0.502 to 0.531 (docs/recommendations.md, fifth round); weighing the
+newest liked papers most (`recency`) and the member's categories (discover/recommend.py)
+took it to 0.544 (sixth round).
 """
 
 from __future__ import annotations
