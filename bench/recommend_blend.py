@@ -24,6 +24,9 @@ Parts:
 - cat: the app's `recommend.category_affinity` (liked papers in the candidate's primary
   category, log(0.5 + count)); b1c256r: b1c256 with each liked paper's cosines weighted by
   `words.recency` (the member's papers are newest first);
+- tvec: vec on the transformer tier's vectors (`minilm-l6-v2-int8`, embedded once for the
+  papers a run needs and cached in /tmp/paperfeed-bench-recommend/transformer.npz, ~25 min
+  for dev and test);
 - joint: kernel ridge on [vectors, tf-idf] concatenated (dual form: the kernel is
   `JOINT_DENSE` x the vectors' cosine + the words' cosine, + 1 for the bias), weighted as
   `fit_ridge`: one linear model over both feature sets;
@@ -41,10 +44,12 @@ import itertools
 import pickle
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import recommend as recommend_bench
+from harness import vectorcache
 from harness.bigrams import Bigrams, Df
 from harness.ratings import Member, Proxy, load_days, ranking_metrics
 from harness.report import log, print_table, write_json
@@ -57,8 +62,9 @@ JOINT_DENSE = 1.0
 RECENT = 20
 PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "b1s5k", "b1s10k",
          "b1w", "b1c64", "b1c256", "b1cbin", "bridge", "joint", "w1_recent", "vnear_recent",
-         "cat", "b1c256r")
+         "cat", "b1c256r", "tvec")
 WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates (b1c), ...
+TRANSFORMER: Callable[[np.ndarray], np.ndarray]  # the transformer's vectors (tvec), if asked
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
 TEST_BLENDS: dict[str, dict[str, float]] = {
@@ -100,6 +106,8 @@ def member_parts(f: Features, big: Bigrams, proxy: Proxy, m: Member, back_idx: n
     model = recommend.fit(f.dense(pos), f.dense(neg), back)
     liked = f.words(pos)
     fits: dict[str, Any] = {"pos": pos, "neg": neg, "weeks": proxy.weeks}
+    if "tvec" in wanted:
+        fits["tvec"] = recommend.fit(TRANSFORMER(pos), TRANSFORMER(neg), TRANSFORMER(back_idx))
     if "ridge" in wanted:
         fits["ridge"] = words.fit_ridge(liked, f.words(neg), f.words(back_idx))
     if {"b1", "bridge"} & set(wanted):
@@ -166,7 +174,8 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         "w1_recent": lambda: words.closest(rows_, f.words(recent), 1),
         "vnear_recent": lambda: near[:, :len(recent)].max(1),
         "cat": lambda: f.category(cand, pos),
-        "b1c256r": lambda: b1c_rows(terms=256, recent=True)}
+        "b1c256r": lambda: b1c_rows(terms=256, recent=True),
+        "tvec": lambda: fits["tvec"].rank(TRANSFORMER(cand))}
     return {k: np.asarray(part[k](), np.float64) for k in wanted}
 
 
@@ -290,6 +299,19 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     return {**out, "load_avg_1min": load}
 
 
+def transformer_vectors(papers: Any, needed: np.ndarray, cache: Path
+                        ) -> Callable[[np.ndarray], np.ndarray]:
+    """The transformer tier's L2-normalised vectors of `needed` papers, by index."""
+    model = vectorcache.load("minilm-l6-v2-int8")
+    found = vectorcache.embed_some(model, set(needed.tolist()), papers.text,
+                                   cache / "paperfeed-bench-recommend" / "transformer.npz")
+
+    def vectors(idx: np.ndarray) -> np.ndarray:
+        m = np.stack([found[int(i)] for i in idx]).astype(np.float32)
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+    return vectors
+
+
 def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray,
                    days: np.ndarray) -> recommend_bench.Ranker:
     """What the app ranks by: `rank` with the closest liked paper by stems + bigrams (df over
@@ -345,6 +367,9 @@ def main() -> None:
     cache = args.cache.parent / "paperfeed-bench-recommend-words"
     assert f.stems is not None
     big = Bigrams(papers, f.stems, before, needed, cache)
+    if "tvec" in args.parts:
+        global TRANSFORMER
+        TRANSFORMER = transformer_vectors(papers, needed, args.cache.parent)
     if args.cold:  # cold start as it ships (bench/recommend.py --cold-only: the third round's)
         shipped = {"c": recommend.DEFAULT_C, "prior": recommend.DEFAULT_PRIOR,
                    "background_weight": recommend.DEFAULT_BACKGROUND_WEIGHT}
