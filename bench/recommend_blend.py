@@ -240,27 +240,23 @@ def dev_grid(have: set[str]) -> list[dict[str, float]]:
 def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
           n_papers: int = 2_000, terms: int = words.BIGRAM_TERMS) -> dict[str, Any]:
     """What ships, timed as bench/recommend.py `speed` times the vector half: a member's
-    refit (the vector half on both tiers' vectors + ridge on the stems, one BLAS thread),
-    then a digest of `n_members` (the test members' transformer-tier models, repeated, as
-    after a finished backfill) over a week's first `n_papers` papers, top 50 each:
+    refit (vectors + ridge on the stems, one BLAS thread), then a digest of `n_members` (the
+    test members' models, repeated) over a week's first `n_papers` papers, top 50 each:
     the candidates' rows (stems; bigram df over the candidates; stems + bigrams), the liked
     papers' rows by that df (300 members' in one go, scaled to `n_members`), `closest_many`,
     `words.score_many` (the ridges) and `rank_many`. Load averages beside each."""
     load = {"start": _load()}
     back, back_rows = f.dense(proxy.background), f.words(proxy.background)
-    deep_back = TRANSFORMER(proxy.background)
     idx = proxy.weeks[0][:n_papers]
-    papers = TRANSFORMER(idx)
+    papers = f.dense(idx)
     out: dict[str, Any] = {}
     fits, models, ridges = [], [], []
     for m in proxy.test:
         pos, neg = f.dense(m.positive), f.dense(m.negative)
         start = time.perf_counter()
         with BLAS.limit(limits=1, user_api="blas"):  # as the app fits (discover/foryou.py)
-            recommend.fit(pos, neg, back)
+            models.append(recommend.fit(pos, neg, back))
             ridges.append(words.fit_ridge(f.words(m.positive), f.words(m.negative), back_rows))
-            models.append(recommend.fit(TRANSFORMER(m.positive), TRANSFORMER(m.negative),
-                                        deep_back))
         fits.append(1000 * (time.perf_counter() - start))
     out["fit_ms_median"] = round(float(np.median(fits)), 2)
     out["fit_ms_p95"] = round(float(np.percentile(fits, 95)), 2)
@@ -342,7 +338,6 @@ def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray,
 
 
 def main() -> None:
-    global TRANSFORMER
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     common_arguments(ap)
@@ -373,12 +368,12 @@ def main() -> None:
     assert f.stems is not None
     big = Bigrams(papers, f.stems, before, needed, cache)
     if "tvec" in args.parts:
+        global TRANSFORMER
         TRANSFORMER = transformer_vectors(papers, needed, args.cache.parent)
     if args.cold:  # cold start as it ships (bench/recommend.py --cold-only: the third round's)
         shipped = {"c": recommend.DEFAULT_C, "prior": recommend.DEFAULT_PRIOR,
                    "background_weight": recommend.DEFAULT_BACKGROUND_WEIGHT}
-        label = "shipped, static vector half (vectors, ridge, bigrams, category, recency)"
-        rows = [{"ranking": label, **row}
+        rows = [{"ranking": "shipped (vectors, ridge, bigrams, category, recency)", **row}
                 for row in recommend_bench.cold_start(
                     f, proxy, proxy.background, shipped, proxy.test[:100],
                     ranker=shipped_ranker(f, big, proxy.background, load_days(
@@ -387,7 +382,6 @@ def main() -> None:
         write_json("recommend-cold-blend", {"test": rows, "members": 100})
         return
     if args.speed:
-        TRANSFORMER = transformer_vectors(papers, needed, args.cache.parent)
         timing = speed(f, big, proxy, terms=args.speed_terms)
         print_table("Speed (what ships)",
                     [{k: v for k, v in timing.items() if k != "load_avg_1min"}])
