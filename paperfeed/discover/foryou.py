@@ -32,7 +32,6 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ..catalog import Catalog
-from ..index.artifacts import VectorArtifact
 from ..index.fulltext import analyse
 from ..models import Signals, StoredPaper
 from . import daily
@@ -101,7 +100,6 @@ class Fitted:
     ridge: WordModel  # the words half's per-member model on the stems' rows (discover/words.py)
     recency: np.ndarray  # each liked paper's weight by its date (words.recency), in order
     categories: list[str | None]  # the liked papers' primary categories
-    deep: MemberModel | None = None  # `model` on the transformer tier (`_deep_fit`)
 
 
 class Analysed(NamedTuple):
@@ -144,9 +142,8 @@ class Recommender:
     def fitted(self, user_id: int) -> Fitted:
         """The member's model, refitted only when their signals (or the index) changed."""
         signals = self.catalog.store.ratings.signals(user_id)
-        deep_tier = self.catalog.indexes.transformer
-        key = (signals.positive, signals.negative, len(self.catalog.indexes.semantic.index),
-               len(deep_tier.index) if deep_tier is not None else 0)
+        tier = self.catalog.indexes.semantic.index
+        key = (signals.positive, signals.negative, len(tier))
         with self._lock:
             cached = self._models.get(user_id)
             if cached and cached[0] == key:
@@ -160,26 +157,12 @@ class Recommender:
             model = fit(_matrix(vectors, positive), _matrix(vectors, negative), back)
             ridge = fit_ridge(self.words(positive), self.words(negative),
                               self.words(back_keys))
-            deep = self._deep_fit(positive, negative)
-        fitted = Fitted(signals, model, tuple(positive), ridge, *self._liked(positive), deep)
+        fitted = Fitted(signals, model, tuple(positive), ridge, *self._liked(positive))
         with self._lock:
             self._models[user_id] = (key, fitted)
             while len(self._models) > CACHED_MEMBERS:
                 self._models.popitem(last=False)
         return fitted
-
-    def _deep_fit(self, positive: list[int], negative: list[int]) -> MemberModel | None:
-        """The vector half fitted again on the transformer tier's vectors, when that tier
-        holds every paper the member signalled (on the bench it ranks better: docs/
-        recommendations.md, sixth round); None before its backfill reaches them."""
-        tier = self.catalog.indexes.transformer
-        if tier is None or not positive:
-            return None
-        vectors = self.vectors(positive + negative, tier)
-        if len(vectors) < len(positive) + len(negative):
-            return None
-        _, back = self._background(tier)
-        return fit(_matrix(vectors, positive), _matrix(vectors, negative), back)
 
     def _liked(self, positive: list[int]) -> tuple[np.ndarray, list[str | None]]:
         """Each liked paper's `recency` weight (by its date, newest first) and primary
@@ -221,7 +204,7 @@ class Recommender:
         if not keys:
             return ForYou([], True, fitted.signals)
         cand = self.candidate_words(listed, shared).take(kept)
-        scores = self.scores(fitted, keys, _matrix(vectors, keys), cand)
+        scores = self.scores(fitted, _matrix(vectors, keys), cand)
         order = np.argsort(-scores, kind="stable")
         best = visible(self.catalog, [keys[i] for i in order[:limit * 2]], key=int)[:limit]
         papers = {p.key: p for p in self.catalog.store.papers.get_many(best)}
@@ -231,31 +214,17 @@ class Recommender:
                  for k in best if k in papers]
         return ForYou(items, True, fitted.signals)
 
-    def scores(self, fitted: Fitted, keys: list[int], vectors: np.ndarray,
-               cand: CandidateWords) -> np.ndarray:
-        """The member's ranking scores of the candidates (their `keys`, static `vectors`
-        and words, in order): the vector half (on the transformer tier's vectors when the
-        member's model has it and the tier holds every candidate), the closest liked paper
-        by stems and bigrams (recent liked papers weigh more), the ridge and the member's
-        liked papers in each candidate's category (`MemberModel.rank`)."""
-        model, vectors = self.vector_half(fitted, keys, vectors)
+    def scores(self, fitted: Fitted, vectors: np.ndarray, cand: CandidateWords) -> np.ndarray:
+        """The member's ranking scores of the candidates (their `vectors` and words, in
+        order): the vector half, the closest liked paper by stems and bigrams (recent liked
+        papers weigh more), the ridge and the member's liked papers in each candidate's
+        category (`MemberModel.rank`)."""
         liked = self._words(list(fitted.positive_keys), cand.idf)
-        return model.rank(vectors, words=closest(cand.grams, liked,
+        return fitted.model.rank(vectors, words=closest(cand.grams, liked,
                                                         weights=fitted.recency),
                                  ridge=fitted.ridge.score(cand.stems),
                                  category=category_affinity(cand.categories,
                                                             fitted.categories))
-
-    def vector_half(self, fitted: Fitted, keys: list[int], vectors: np.ndarray
-                    ) -> tuple[MemberModel, np.ndarray]:
-        """The model and candidate vectors the vector half ranks `keys` by: the transformer
-        tier's when the member's model has them and the tier holds every candidate (a list
-        is never ranked in two spaces at once), else the static tier's `vectors`."""
-        if fitted.deep is not None:
-            deep = self.vectors(keys, self.catalog.indexes.transformer)
-            if len(deep) == len(keys):
-                return fitted.deep, _matrix(deep, keys)
-        return fitted.model, vectors
 
     def to_rate(self, user_id: int, k: int = 10) -> list[StoredPaper]:
         """The `k` recent papers the member's model is least sure of (active learning);
@@ -333,14 +302,12 @@ class Recommender:
                 start, end, categories, limit) if p.key not in taken][:limit - len(papers)]
         return [Recommendation(p, 0.0) for p in papers]
 
-    def vectors(self, keys: list[int], tier: VectorArtifact | None = None
-                ) -> dict[int, np.ndarray]:
-        """A tier's vectors by paper key (the static tier's unless `tier` is given),
-        L2-normalised (the model's input), from the memory-mapped matrix (index/dense.py);
-        papers the tier does not hold yet are left out."""
+    def vectors(self, keys: list[int]) -> dict[int, np.ndarray]:
+        """Static-tier vectors by paper key, L2-normalised (the model's input), from the
+        memory-mapped matrix (index/dense.py); papers not indexed yet are left out."""
         if not keys:
             return {}
-        dense = (self.catalog.indexes.semantic if tier is None else tier).index.dense
+        dense = self.catalog.indexes.semantic.index.dense
         wanted = np.asarray(keys, dtype=np.int64)
         wanted = wanted[dense.held(wanted)]
         if not len(wanted):
@@ -438,25 +405,23 @@ class Recommender:
         hits = self.catalog.indexes.semantic.index.search(model.weights, max(limit * 5, 100))
         return [k for k, _ in hits]
 
-    def _background(self, tier: VectorArtifact | None = None
-                    ) -> tuple[list[int], np.ndarray]:
-        """BACKGROUND random papers a tier holds (the static tier's unless `tier` is given;
-        the same for everyone: seeded), their keys and vectors, drawn again only when the
-        tier changes (7 ms a draw: not on every refit)."""
-        tier = self.catalog.indexes.semantic if tier is None else tier  # (an empty tier is falsy)
-        dense = tier.index.dense
-        return self.catalog.memo(f"foryou-background-{tier.name}", (dense.rows, dense.count()),
-                                 lambda: self._draw_background(tier))
+    def _background(self) -> tuple[list[int], np.ndarray]:
+        """BACKGROUND random indexed papers (the same for everyone: seeded), their keys and
+        vectors, drawn again only when the index changes (7 ms a draw: not on every
+        refit)."""
+        dense = self.catalog.indexes.semantic.index.dense
+        return self.catalog.memo("foryou-background", (dense.rows, dense.count()),
+                                 self._draw_background)
 
-    def _draw_background(self, tier: VectorArtifact) -> tuple[list[int], np.ndarray]:
-        dense = tier.index.dense
+    def _draw_background(self) -> tuple[list[int], np.ndarray]:
+        dense = self.catalog.indexes.semantic.index.dense
         rows = np.arange(dense.rows, dtype=np.int64)
         held = rows[dense.held(rows)]
         if not len(held):
             return [], np.zeros((0, 0), np.float32)
         picked = np.random.default_rng(0).choice(held, min(BACKGROUND, len(held)),
                                                  replace=False)
-        vectors = self.vectors(np.sort(picked).tolist(), tier)
+        vectors = self.vectors(np.sort(picked).tolist())
         return list(vectors), np.stack(list(vectors.values()))
 
 

@@ -77,8 +77,7 @@ def test_the_twin_in_the_members_category_comes_first(catalog: Catalog) -> None:
     assert elsewhere is not None and inside is not None
     assert keys.index(elsewhere.key) < keys.index(inside.key)  # a tie would keep this order
     vectors = recommender.vectors(keys)
-    model, matrix = recommender.vector_half(fitted, keys, _matrix(vectors, keys))
-    alone = model.rank(matrix)
+    alone = fitted.model.rank(_matrix(vectors, keys))
     assert alone[keys.index(elsewhere.key)] == pytest.approx(alone[keys.index(inside.key)])
 
     page = member.get("/for-you?period=day")

@@ -97,11 +97,9 @@ def test_a_shared_rare_term_ranks_a_new_paper_up(catalog: Catalog) -> None:
     vectors = recommender.vectors(keys)
     keys = [k for k in keys if k in vectors]
     rare = keys.index(_by_title(catalog, RARE[0]).key)
-    model, matrix = recommender.vector_half(fitted, keys, _matrix(vectors, keys))
-    alone = model.rank(matrix)
+    alone = fitted.model.rank(_matrix(vectors, keys))
     assert _position(page.text, RARE[0]) < int((alone > alone[rare]).sum())
-    fused = recommender.scores(fitted, keys, _matrix(vectors, keys),
-                               recommender.candidate_words(keys))
+    fused = recommender.scores(fitted, _matrix(vectors, keys), recommender.candidate_words(keys))
     assert _position(page.text, RARE[0]) == int((fused > fused[rare]).sum())
 
 
