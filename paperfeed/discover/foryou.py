@@ -342,7 +342,7 @@ class Recommender:
                                    make, size=8)
 
     def _analysed(self, keys: list[int]) -> dict[int, Analysed]:
-        """Each paper's stem and bigram counts and primary category, kept (a paper's text
+        """Each paper's stem and bigram counts, primary category and date, kept (its text
         changes only with a new version: rare, and a stale row only blurs one candidate): a
         refit after one rating analyses one new paper, not all the member's (~0.3 ms a
         paper)."""
