@@ -46,19 +46,12 @@ class Features:
     """Paper vectors (L2-normalised float32) and arxiv-sanity-lite's tf-idf rows, by index."""
 
     def __init__(self, vectors: np.ndarray, texts: Callable[[int], str],
-                 stems: Stems | None = None, categories: np.ndarray | None = None):
+                 stems: Stems | None = None):
         self.vectors = vectors
         self.text = texts
         self.stems = stems  # the app's words half (discover/words.py), if asked for
-        self.categories = categories  # each paper's primary category (str), for `category`
         self._weeks: dict[bytes, np.ndarray] = {}
         self._word_weeks: dict[tuple[bytes, int], WordRows] = {}
-
-    def category(self, candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
-        """The app's category part (`recommend.category_affinity`) of `candidates`."""
-        assert self.categories is not None
-        return recommend.category_affinity(self.categories[candidates].tolist(),
-                                           self.categories[liked].tolist())
 
     def words(self, idx: np.ndarray, max_terms: int = MAX_TERMS) -> WordRows:
         assert self.stems is not None
@@ -397,8 +390,7 @@ def setup(args: argparse.Namespace) -> tuple[Any, Proxy, np.ndarray, Features]:
     before = np.flatnonzero(days < args.cutoff.toordinal())
     stems = Stems(papers, args.cache.parent / "paperfeed-bench-recommend-words")
     stems.fit_idf(before)
-    return papers, proxy, before, Features(vectors, papers.text, stems,
-                                           np.asarray(papers.primary, dtype=object))
+    return papers, proxy, before, Features(vectors, papers.text, stems)
 
 
 def main() -> None:

@@ -65,6 +65,7 @@ PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "b1s
          "cat", "b1c256r", "tvec")
 WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates (b1c), ...
 TRANSFORMER: Callable[[np.ndarray], np.ndarray]  # the transformer's vectors (tvec), if asked
+PRIMARY: np.ndarray  # each paper's primary category (str), for `cat`
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
 TEST_BLENDS: dict[str, dict[str, float]] = {
@@ -83,6 +84,11 @@ TEST_BLENDS: dict[str, dict[str, float]] = {
 
 def _z(s: np.ndarray) -> np.ndarray:
     return (s - s.mean()) / (s.std() + 1e-9)
+
+
+def category(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """The app's category part (`recommend.category_affinity`) of `candidates`."""
+    return recommend.category_affinity(PRIMARY[candidates].tolist(), PRIMARY[liked].tolist())
 
 
 def joint_ridge(dense: np.ndarray, rows_: words.WordRows, y: np.ndarray, weight: np.ndarray,
@@ -173,7 +179,7 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         "joint": lambda: fits["joint"](dense, rows_),
         "w1_recent": lambda: words.closest(rows_, f.words(recent), 1),
         "vnear_recent": lambda: near[:, :len(recent)].max(1),
-        "cat": lambda: f.category(cand, pos),
+        "cat": lambda: category(cand, pos),
         "b1c256r": lambda: b1c_rows(terms=256, recent=True),
         "tvec": lambda: fits["tvec"].rank(TRANSFORMER(cand))}
     return {k: np.asarray(part[k](), np.float64) for k in wanted}
@@ -281,12 +287,12 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
         t1 = time.perf_counter()
         ridge = words.score_many(cand_stems, [ridges[i % len(ridges)] for i in members])
         t2 = time.perf_counter()
-        category = np.stack([f.category(idx, proxy.test[i % len(proxy.test)].positive)
-                             for i in members])  # per member, as the app does
+        taste = np.stack([category(idx, proxy.test[i % len(proxy.test)].positive)
+                          for i in members])  # per member, as the app does
         t3 = time.perf_counter()
         block = [models[i % len(models)] for i in members]
         recommend.top_per_member(recommend.rank_many(block, papers, words=near, ridge=ridge,
-                                                     category=category), 50)
+                                                     category=taste), 50)
         parts["closest"] += t1 - t0
         parts["ridge"] += t2 - t1
         parts["category"] += t3 - t2
@@ -332,12 +338,13 @@ def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray,
                                  big.rows(pos, df, terms=words.BIGRAM_TERMS),
                                  weights=recent)
             return model.rank(f.dense(cand), words=near, ridge=ridge.score(f.words(cand)),
-                              category=f.category(cand, pos))
+                              category=category(cand, pos))
         return score
     return ranker
 
 
 def main() -> None:
+    global TRANSFORMER, PRIMARY
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     common_arguments(ap)
@@ -360,6 +367,7 @@ def main() -> None:
                          'score these against the first (paired differences)')
     args = ap.parse_args()
     papers, proxy, before, f = setup(args)
+    PRIMARY = np.asarray(papers.primary, dtype=object)
     dev = proxy.dev[:args.tune_members]
     needed = np.unique(np.concatenate([
         proxy.background, *proxy.weeks,
@@ -368,7 +376,6 @@ def main() -> None:
     assert f.stems is not None
     big = Bigrams(papers, f.stems, before, needed, cache)
     if "tvec" in args.parts:
-        global TRANSFORMER
         TRANSFORMER = transformer_vectors(papers, needed, args.cache.parent)
     if args.cold:  # cold start as it ships (bench/recommend.py --cold-only: the third round's)
         shipped = {"c": recommend.DEFAULT_C, "prior": recommend.DEFAULT_PRIOR,
