@@ -130,13 +130,17 @@ def test_a_new_format_rebuilds_the_map_alone(tmp_path: Path,
 
 def test_placement_follows_the_nearest_fitted_papers() -> None:
     rng = np.random.default_rng(1)
-    fit_vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    # 32 dimensions: in 8, an HNSW graph over random vectors left 2-6 % of queries without
+    # their twin (a flaky test); at 2,000 x 32, 0.05-0.4 % over ten seeds
+    fit_vectors = rng.normal(size=(2000, 32)).astype(np.float32)
     fit_vectors /= np.linalg.norm(fit_vectors, axis=1, keepdims=True)
-    fit_xy = rng.random((50, 2)).astype(np.float32)
+    fit_xy = rng.random((2000, 2)).astype(np.float32)
     for count in (3, layout.EXACT_BELOW + 1):  # exact search, then the HNSW path
-        picks = rng.integers(0, 50, size=count)
+        picks = rng.integers(0, 2000, size=count)
         placed = layout.place(fit_vectors, fit_xy, fit_vectors[picks])
-        assert np.abs(placed - fit_xy[picks]).max() < 0.05
+        off = np.abs(placed - fit_xy[picks]).max(axis=1) >= 0.05
+        # exact search never misses a twin; HNSW is approximate
+        assert off.mean() <= (0 if count < layout.EXACT_BELOW else 0.02)
 
 
 def test_key_terms_name_what_sets_a_cluster_apart() -> None:
