@@ -5,7 +5,8 @@ chosen by bench/recommend.py) with its words half (discover/words.py: the candid
 to the closest liked paper by tf-idf rows of the keyword index's stems and stem bigrams, the
 newest liked papers weighing most, and a per-member ridge on the stems' rows; test nDCG@10
 0.451 -> 0.502 with stems alone, bench/recommend_words.py, -> 0.531 with this blend,
-bench/recommend_blend.py) and the member's categories (-> 0.544). The bigrams'
+bench/recommend_blend.py), the member's categories (-> 0.544) and, counted against a
+paper, how crowded its neighbourhood in the vector index is (-> 0.555). The bigrams'
 document frequencies are counted over each candidate list (the keyword index holds stems
 only; docs/recommendations.md measures this against a sample of the whole corpus). This
 module feeds it a member's signals (store.ratings:
@@ -35,7 +36,13 @@ from ..catalog import Catalog
 from ..index.fulltext import analyse
 from ..models import Signals, StoredPaper
 from . import daily
-from .recommend import MemberModel, category_affinity, fit
+from .recommend import (
+    CROWDING_K,
+    MemberModel,
+    category_affinity,
+    fit,
+    neighbourhood_crowding,
+)
 from .similar import shared_terms
 from .trending import ranked
 from .visibility import visible
@@ -112,19 +119,21 @@ class Analysed(NamedTuple):
 
 
 @dataclass(frozen=True)
-class CandidateWords:
-    """A candidate list's words half, the same for every member: stem rows (for the ridge),
-    the bigrams' weights counted over the list, stem + bigram rows by them, and each
-    candidate's primary category."""
+class CandidateParts:
+    """What every member's ranking reads of a candidate list, the same for all of them: stem
+    rows (for the ridge), the bigrams' weights counted over the list, stem + bigram rows by
+    them, each candidate's primary category and its crowding
+    (`recommend.neighbourhood_crowding`)."""
 
     stems: WordRows
     idf: BigramIdf
     grams: WordRows
     categories: list[str | None]
+    crowding: np.ndarray
 
-    def take(self, rows: list[int]) -> CandidateWords:
-        return CandidateWords(self.stems.take(rows), self.idf, self.grams.take(rows),
-                              [self.categories[i] for i in rows])
+    def take(self, rows: list[int]) -> CandidateParts:
+        return CandidateParts(self.stems.take(rows), self.idf, self.grams.take(rows),
+                              [self.categories[i] for i in rows], self.crowding[rows])
 
 
 class Recommender:
@@ -138,6 +147,8 @@ class Recommender:
         self._terms: dict[int, Analysed] = {}
         self._idf: dict[str, float] = {}
         self._idf_papers = -1  # the keyword index's size when the idf table was started
+        self._crowded: dict[int, float] = {}  # paper key -> its crowding (`_crowding`)
+        self._crowded_size = -1  # the vector index's size when those were started
 
     def fitted(self, user_id: int) -> Fitted:
         """The member's model, refitted only when their signals (or the index) changed."""
@@ -203,7 +214,7 @@ class Recommender:
         keys = [listed[i] for i in kept]
         if not keys:
             return ForYou([], True, fitted.signals)
-        cand = self.candidate_words(listed, shared).take(kept)
+        cand = self.candidate_parts(listed, shared).take(kept)
         scores = self.scores(fitted, _matrix(vectors, keys), cand)
         order = np.argsort(-scores, kind="stable")
         best = visible(self.catalog, [keys[i] for i in order[:limit * 2]], key=int)[:limit]
@@ -214,17 +225,18 @@ class Recommender:
                  for k in best if k in papers]
         return ForYou(items, True, fitted.signals)
 
-    def scores(self, fitted: Fitted, vectors: np.ndarray, cand: CandidateWords) -> np.ndarray:
+    def scores(self, fitted: Fitted, vectors: np.ndarray, cand: CandidateParts) -> np.ndarray:
         """The member's ranking scores of the candidates (their `vectors` and words, in
         order): the vector half, the closest liked paper by stems and bigrams (recent liked
-        papers weigh more), the ridge and the member's liked papers in each candidate's
-        category (`MemberModel.rank`)."""
+        papers weigh more), the ridge, the member's liked papers in each candidate's
+        category and, against it, how crowded its neighbourhood is (`MemberModel.rank`)."""
         liked = self._words(list(fitted.positive_keys), cand.idf)
         return fitted.model.rank(vectors, words=closest(cand.grams, liked,
                                                         weights=fitted.recency),
                                  ridge=fitted.ridge.score(cand.stems),
                                  category=category_affinity(cand.categories,
-                                                            fitted.categories))
+                                                            fitted.categories),
+                                 crowding=cand.crowding)
 
     def to_rate(self, user_id: int, k: int = 10) -> list[StoredPaper]:
         """The `k` recent papers the member's model is least sure of (active learning);
@@ -326,20 +338,44 @@ class Recommender:
         return self.catalog.cached("foryou-words", tuple(keys), self.catalog.indexes.version(),
                                    lambda: self._words(keys), size=8)
 
-    def candidate_words(self, keys: list[int], shared: bool = True) -> CandidateWords:
-        """The candidate list's words half (`CandidateWords`); a list `shared` by members (a
-        period's papers, not the nearest papers to one member's model) is kept until it or
-        the keyword index changes."""
-        def make() -> CandidateWords:
+    def candidate_parts(self, keys: list[int], shared: bool = True) -> CandidateParts:
+        """The candidate list's parts (`CandidateParts`) of `keys` (papers with vectors); a
+        list `shared` by members (a period's papers, not the nearest papers to one member's
+        model) is kept until it or the indexes change."""
+        def make() -> CandidateParts:
             analysed = self._analysed(keys)
             idf = BigramIdf.of([analysed[k].bigrams for k in keys if k in analysed],
                                self.catalog.indexes.fulltext.num_docs())
             categories = [analysed[k].category if k in analysed else None for k in keys]
-            return CandidateWords(self._words(keys), idf, self._words(keys, idf), categories)
+            return CandidateParts(self._words(keys), idf, self._words(keys, idf), categories,
+                                  self._crowding(keys))
         if not shared:
             return make()
-        return self.catalog.cached("foryou-grams", tuple(keys), self.catalog.indexes.version(),
+        return self.catalog.cached("foryou-parts", tuple(keys), self.catalog.indexes.version(),
                                    make, size=8)
+
+    def _crowding(self, keys: list[int]) -> np.ndarray:
+        """Each candidate's crowding among the indexed papers (`neighbourhood_crowding`; 0
+        for one without a vector). Kept per paper until the index has grown by a tenth: a
+        day's papers barely move an older paper's neighbours, and the search costs ~1 ms a
+        paper at 588k (a week's 2,000 candidates: ~1.5 s the first time)."""
+        index = self.catalog.indexes.semantic.index
+        with self._lock:
+            if abs(len(index) - self._crowded_size) > 0.1 * max(self._crowded_size, 1):
+                self._crowded, self._crowded_size = {}, len(index)
+            known = {k: self._crowded[k] for k in keys if k in self._crowded}
+        missing = [k for k in keys if k not in known]
+        vectors = self.vectors(missing)
+        held = [k for k in missing if k in vectors]
+        if held:
+            near = index.neighbours(held, _matrix(vectors, held), CROWDING_K)
+            found = dict(zip(held, neighbourhood_crowding(near).tolist(), strict=True))
+            known |= found
+            with self._lock:
+                self._crowded.update(found)
+                while len(self._crowded) > CACHED_PAPER_TERMS:
+                    self._crowded.pop(next(iter(self._crowded)))
+        return np.asarray([known.get(k, 0.0) for k in keys])
 
     def _analysed(self, keys: list[int]) -> dict[int, Analysed]:
         """Each paper's stem and bigram counts, primary category and date, kept (its text

@@ -35,12 +35,17 @@ DEFAULT_NEAREST = 0.5
 # recommend_blend.py): the vector half 0.5; the tf-idf cosine of stems and stem bigrams to the
 # closest liked paper (discover/words.py `closest`, newest liked papers weighing most)
 # 0.25; a per-member ridge on the stems (`words.fit_ridge`) 0.25; the member's liked papers in
-# the candidate's category (`category_affinity`) 0.15; as shares of their sum. Test nDCG@10
-# 0.544 (0.531 without the category and the recency; docs/recommendations.md, sixth round).
-BLEND = {"vectors": 0.5, "words": 0.25, "ridge": 0.25, "category": 0.15}
+# the candidate's category (`category_affinity`) 0.15; how uncrowded the candidate's
+# neighbourhood is (minus `neighbourhood_crowding`) 0.5; as shares of their sum. Test nDCG@10
+# 0.555 (0.544 without the crowding; docs/recommendations.md, sixth and seventh rounds).
+BLEND = {"vectors": 0.5, "words": 0.25, "ridge": 0.25, "category": 0.15, "crowding": 0.5}
 DEFAULT_WORDS = BLEND["words"] / sum(BLEND.values())
 DEFAULT_RIDGE = BLEND["ridge"] / sum(BLEND.values())
 DEFAULT_CATEGORY = BLEND["category"] / sum(BLEND.values())
+DEFAULT_CROWDING = BLEND["crowding"] / sum(BLEND.values())
+# A paper's crowding is the mean cosine of its this many nearest papers in the index (the
+# k of cross-domain similarity local scaling, CSLS).
+CROWDING_K = 10
 CATEGORY_PRIOR = 0.5  # liked papers a category counts as holding before any is (a log's floor)
 # C grows with the ratings up to DEFAULT_C at this many: a handful of ratings fitted as loosely
 # as a hundred overfits (cold start, bench/recommend.py --cold-grid).
@@ -70,15 +75,18 @@ class MemberModel:
     def rank(self, candidates: np.ndarray, nearest: float = DEFAULT_NEAREST,
              words: np.ndarray | None = None, words_weight: float = DEFAULT_WORDS,
              ridge: np.ndarray | None = None, ridge_weight: float = DEFAULT_RIDGE,
-             category: np.ndarray | None = None, category_weight: float = DEFAULT_CATEGORY
+             category: np.ndarray | None = None, category_weight: float = DEFAULT_CATEGORY,
+             crowding: np.ndarray | None = None, crowding_weight: float = DEFAULT_CROWDING
              ) -> np.ndarray:
         """Ranking scores over a candidate list (higher is better): the logit and the cosine
         to the closest liked paper, each standardised over the candidates, mixed with weight
         `nearest`. A researcher's next paper often follows one earlier paper rather than
         their average: on the bench this lifts nDCG@10 by a fifth (docs/recommendations.md).
         `words` and `ridge` (per candidate: discover/words.py `closest` and a
-        `WordModel.score`) are the words half and `category` the member's taste in arXiv
-        categories (`category_affinity`), each mixed in standardised with its weight.
+        `WordModel.score`) are the words half, `category` the member's taste in arXiv
+        categories (`category_affinity`) and `crowding` each candidate's
+        (`neighbourhood_crowding`, which counts against it), each mixed in standardised
+        with its weight.
         Only the order means something, and only within `candidates`."""
         cand = np.asarray(candidates, dtype=np.float32)
         logit = self.score(cand)
@@ -87,7 +95,8 @@ class MemberModel:
             closest = (cand @ self.positive.T).max(axis=1)
             logit = (1 - nearest) * _standard(logit) + nearest * _standard(closest)
         return _with_parts(logit[None], [(words, words_weight), (ridge, ridge_weight),
-                                         (category, category_weight)])[0]
+                                         (category, category_weight),
+                                         (_against(crowding), crowding_weight)])[0]
 
     def uncertain(self, candidates: np.ndarray, k: int) -> np.ndarray:
         """Indices of the `k` candidates the model is least sure of (logit nearest 0),
@@ -156,8 +165,8 @@ def _with_parts(scores: np.ndarray, parts: Sequence[tuple[np.ndarray | None, flo
     out = np.array(scores, dtype=np.float32, ndmin=2)
     if out.shape[1] < 2:
         return out
-    given = [(np.asarray(p, np.float32).reshape(-1, out.shape[1]), w) for p, w in parts
-             if p is not None and w > 0]
+    given = [(np.broadcast_to(np.asarray(p, np.float32).reshape(-1, out.shape[1]), out.shape),
+              w) for p, w in parts if p is not None and w > 0]
     if not given:
         return out
     fused = np.zeros_like(out)
@@ -169,6 +178,29 @@ def _with_parts(scores: np.ndarray, parts: Sequence[tuple[np.ndarray | None, flo
     said = rest < 1
     out[said] = fused[said] + rest[said, None] * _standard(out[said])
     return out
+
+
+def _against(part: np.ndarray | None) -> np.ndarray | None:
+    """A part that counts against a candidate, as one that counts for it."""
+    return None if part is None else -np.asarray(part, np.float32)
+
+
+def neighbourhood_crowding(neighbour_cosines: np.ndarray) -> np.ndarray:
+    """Per candidate (a row of the cosines of its nearest other papers in the index, nearest
+    first), the mean of its first CROWDING_K: how crowded its neighbourhood is.
+
+    Every closeness part favours papers in crowded topics: such a paper is close to many
+    papers, so to some liked one, whoever the member is (hubness). Counting the crowding
+    against it is the local scaling of CSLS (Conneau et al. 2018, "Word translation without
+    parallel data"). Alone it ranks at chance on the bench (the member's own papers are no
+    less crowded than others); in the blend it lifts test nDCG@10 0.544 -> 0.555
+    (docs/recommendations.md, seventh round). Rows with fewer neighbours (a small index) use
+    what they have; a row with none is 0."""
+    near = np.asarray(neighbour_cosines, np.float64)[:, :CROWDING_K]
+    held = np.isfinite(near)
+    count = held.sum(axis=1)
+    return np.divide(np.where(held, near, 0.0).sum(axis=1), count, out=np.zeros(len(near)),
+                     where=count > 0)
 
 
 def _dim(*arrays: np.ndarray | None) -> int:
@@ -248,13 +280,15 @@ def rank_many(models: Sequence[MemberModel], candidates: np.ndarray,
               nearest: float = DEFAULT_NEAREST, words: np.ndarray | None = None,
               words_weight: float = DEFAULT_WORDS, ridge: np.ndarray | None = None,
               ridge_weight: float = DEFAULT_RIDGE, category: np.ndarray | None = None,
-              category_weight: float = DEFAULT_CATEGORY) -> np.ndarray:
+              category_weight: float = DEFAULT_CATEGORY, crowding: np.ndarray | None = None,
+              crowding_weight: float = DEFAULT_CROWDING) -> np.ndarray:
     """`MemberModel.rank` for many members (members x candidates) in two matrix products:
     the logits (`score_many`) and the candidates' cosines to every member's liked papers at
     once, reduced to each member's closest (a digest run; bench/recommend.py times it).
     `words` and `ridge` (members x candidates, discover/words.py `closest_many` and
-    `score_many`) are the words half, `category` each member's `category_affinity`.
-    Memory is candidates x all liked papers: call it on blocks of ~1,000 members."""
+    `score_many`) are the words half, `category` each member's `category_affinity` and
+    `crowding` the candidates' (one row, the same for every member). Memory is candidates x
+    all liked papers: call it on blocks of ~1,000 members."""
     cand = np.asarray(candidates, dtype=np.float32)
     out = score_many(*stack(models), cand) if models else np.zeros((0, len(cand)), np.float32)
     trusted = [(row, nearest * min(1.0, m.rated / DEFAULT_RAMP)) for row, m in enumerate(models)
@@ -268,7 +302,7 @@ def rank_many(models: Sequence[MemberModel], candidates: np.ndarray,
         weight = np.asarray([w for _, w in trusted], np.float32)[:, None]
         out[rows] = (1 - weight) * _standard(out[rows]) + weight * _standard(closest)
     return _with_parts(out, [(words, words_weight), (ridge, ridge_weight),
-                             (category, category_weight)])
+                             (category, category_weight), (_against(crowding), crowding_weight)])
 
 
 def category_affinity(candidates: Sequence[str | None], liked: Iterable[str | None]

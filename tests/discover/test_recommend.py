@@ -195,3 +195,43 @@ def test_the_category_part_counts_liked_papers_and_lifts_their_category(
     same = recommend.category_affinity(categories, [])  # says nothing: left out
     np.testing.assert_allclose(model.rank(corpus.vectors[candidates], category=same), plain,
                                rtol=1e-5, atol=1e-5)
+
+
+def test_crowding_is_the_mean_of_the_nearest_papers_cosines() -> None:
+    """The first CROWDING_K cosines of a row count; a small index's NaN padding does not; a
+    row with no neighbour is 0."""
+    k = recommend.CROWDING_K
+    rows = np.full((3, k + 2), np.nan)
+    rows[0] = [0.8] * k + [0.1, 0.1]  # past the k nearest: not counted
+    rows[1, :2] = [0.5, 0.3]
+    assert recommend.neighbourhood_crowding(rows) == pytest.approx([0.8, 0.4, 0.0])
+    assert recommend.neighbourhood_crowding(np.zeros((2, 0))) == pytest.approx([0.0, 0.0])
+
+
+def test_of_two_equally_close_candidates_the_uncrowded_one_comes_first() -> None:
+    """Two candidates mirrored about the one liked paper score alike without the crowding;
+    with it the one in a crowded neighbourhood falls below the other (and a row of crowding
+    given to `rank_many` counts for every member as it does in `rank`)."""
+    dim = 8
+    liked = np.eye(dim)[:1]
+    angle = 0.4
+    twins = np.stack([np.cos(angle) * np.eye(dim)[0] + s * np.sin(angle) * np.eye(dim)[1]
+                      for s in (1, -1)])
+    rng = np.random.default_rng(2)
+    others = rng.normal(size=(20, dim))
+    candidates = np.concatenate([twins, others / np.linalg.norm(others, axis=1,
+                                                                 keepdims=True)])
+    model = recommend.fit(liked, np.zeros((0, dim)))  # the centroid: no side preferred
+    crowded = np.r_[0.9, 0.2, rng.uniform(0.3, 0.6, 20)]
+    plain = model.rank(candidates)
+    assert plain[0] == pytest.approx(plain[1], abs=1e-5)
+    scored = model.rank(candidates, crowding=crowded)
+    assert scored[1] > scored[0]
+    assert np.argsort(-scored)[0] == 1
+    other = recommend.fit(np.eye(dim)[2:3], np.zeros((0, dim)))
+    many = recommend.rank_many([model, other], candidates, crowding=crowded)
+    np.testing.assert_allclose(many[0], scored, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(many[1], other.rank(candidates, crowding=crowded), rtol=1e-4,
+                               atol=1e-4)
+    flat = model.rank(candidates, crowding=np.full(len(candidates), 0.5))  # says nothing
+    np.testing.assert_allclose(flat, plain, rtol=1e-5, atol=1e-5)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from paperfeed.index import vectors as vectors_module
 from paperfeed.index.vectors import VectorIndex
 
 
@@ -69,3 +71,30 @@ def test_a_writer_maps_the_saved_index_and_copies_it_only_to_change_it(tmp_path:
                                                                 writer.search(rows[4], 5)}
     writer.save()  # nothing changed: nothing written
     assert VectorIndex(tmp_path / "v.usearch", 8, view=True).search(rows[40], 1)[0][0] == 41
+
+
+@pytest.mark.parametrize("exact_below", [10_000, 0])
+def test_neighbours_are_the_nearest_other_papers_nearest_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exact_below: int) -> None:
+    """`neighbours` (For you's crowding), exact in a small index and by HNSW in a large one:
+    each query's k nearest indexed papers but itself, as exact search finds them; a query
+    the index does not hold keeps all k; NaN pads a small index; an empty one gives NaN."""
+    monkeypatch.setattr(vectors_module, "EXACT_NEIGHBOURS", exact_below)
+    rng = np.random.default_rng(3)
+    vectors = unit(rng.normal(size=(300, 16)))
+    index = VectorIndex(tmp_path / "v.usearch", 16)
+    assert np.isnan(index.neighbours([1], vectors[:1], 4)).all()
+    index.add(list(range(300)), vectors)
+    asked = [5, 17, 250]
+    near = index.neighbours(asked + [9_999], np.concatenate([vectors[asked], vectors[:1]]), 4)
+    for row, key in enumerate(asked):
+        sims = vectors @ vectors[key]
+        sims[key] = -np.inf  # not its own neighbour
+        np.testing.assert_allclose(near[row], np.sort(sims)[::-1][:4], atol=1e-2)
+    assert near[3, 0] == pytest.approx(1.0, abs=1e-2)  # another paper's twin: kept
+    (tmp_path / "small").mkdir()
+    small = VectorIndex(tmp_path / "small" / "s.usearch", 16)
+    small.add([1, 2, 3], vectors[:3])
+    got = small.neighbours([1, 7], vectors[[0, 5]], 4)
+    assert np.isfinite(got[0]).sum() == 2 and np.isfinite(got[1]).sum() == 3
+    assert np.all(np.diff(got[1][:3]) <= 0)

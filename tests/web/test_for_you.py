@@ -287,7 +287,7 @@ def test_a_shared_word_pair_ranks_first_and_is_the_why(catalog: Catalog) -> None
     fitted = recommender.fitted(user.id)
     keys = [catalog.store.papers.get(f"3105.{i:05d}").key for i in range(len(WALK_OTHERS) + 2)]
     vectors = recommender.vectors(keys)
-    cand = recommender.candidate_words(keys)
+    cand = recommender.candidate_parts(keys)
     alone = fitted.model.rank(np.stack([vectors[k] for k in keys]),
                               ridge=fitted.ridge.score(cand.stems))
     assert abs(alone[1] - alone[0]) < 0.01  # by vectors and stems they (nearly) tie

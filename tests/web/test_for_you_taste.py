@@ -1,17 +1,20 @@
 """For you's taste through the real app: the member's categories (a candidate in the
-category of their liked papers beats its twin elsewhere) and recent likes (the closest
-liked paper by words counts the newest liked papers most)."""
+category of their liked papers beats its twin elsewhere), recent likes (the closest liked
+paper by words counts the newest liked papers most) and each candidate's crowding (from
+the vector index, counted in the scores)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from paperfeed.catalog import Catalog
-from paperfeed.discover import words
+from paperfeed.discover import recommend, words
 from paperfeed.discover.foryou import Recommender, _matrix
 from paperfeed.models import Paper
 
@@ -93,3 +96,29 @@ def test_the_newest_liked_paper_weighs_most(catalog: Catalog) -> None:
     assert newest is not None and middle is not None and oldest is not None
     assert by_key[newest.key] == 1.0 > by_key[middle.key] > by_key[oldest.key]
     assert by_key[oldest.key] >= words.RECENCY_FLOOR
+
+
+def test_each_candidates_crowding_comes_from_the_index_and_moves_its_score(
+        catalog: Catalog) -> None:
+    """A candidate's crowding is the mean cosine of its CROWDING_K nearest other papers in
+    the vector index (as an exact search over every indexed paper finds them in this small
+    index), and the member's scores count it: the same scores with every candidate equally
+    crowded differ."""
+    _, user_id = _member(catalog, "edith")
+    recommender = Recommender(catalog)
+    fitted = recommender.fitted(user_id)
+    keys = recommender._candidates("day", fitted.model, 30)
+    parts = recommender.candidate_parts(keys, shared=False)
+    indexed = recommender.vectors(catalog.indexes.semantic.index.dense.keys().tolist())
+    every = list(indexed)
+    matrix = _matrix(indexed, every)
+    for key, crowding in zip(keys, parts.crowding, strict=True):
+        sims = matrix @ indexed[key]
+        sims[every.index(key)] = -np.inf  # not its own neighbour
+        nearest = np.sort(sims)[::-1][:recommend.CROWDING_K]
+        assert crowding == pytest.approx(nearest.mean(), abs=1e-2)
+    assert np.ptp(parts.crowding) > 0.05
+    vectors = _matrix(recommender.vectors(keys), keys)
+    scores = recommender.scores(fitted, vectors, parts)
+    flat = dataclasses.replace(parts, crowding=np.zeros(len(keys)))
+    assert not np.allclose(scores, recommender.scores(fitted, vectors, flat), atol=1e-3)
