@@ -24,6 +24,10 @@ Parts:
 - cat: the app's `recommend.category_affinity` (liked papers in the candidate's primary
   category, log(0.5 + count)); b1c256r: b1c256 with each liked paper's cosines weighted by
   `words.recency` (the member's papers are newest first);
+- crowd: minus the app's `recommend.neighbourhood_crowding` of each candidate: the mean
+  cosine of its 10 nearest papers among all papers before the cutoff (exact search here; the
+  app asks its HNSW index), the same for every member (cached in
+  /tmp/paperfeed-bench-recommend/crowding-*.npy, ~3 min);
 - tvec: vec on the transformer tier's vectors (`minilm-l6-v2-int8`, embedded once for the
   papers a run needs and cached in /tmp/paperfeed-bench-recommend/transformer.npz, ~25 min
   for dev and test);
@@ -62,10 +66,11 @@ JOINT_DENSE = 1.0
 RECENT = 20
 PARTS = ("vec", "logit", "vnear", "w1", "w3", "ridge", "b1", "b1c", "b1cr", "b1s5k", "b1s10k",
          "b1w", "b1c64", "b1c256", "b1cbin", "bridge", "joint", "w1_recent", "vnear_recent",
-         "cat", "b1c256r", "tvec")
+         "cat", "b1c256r", "tvec", "crowd")
 WEEK_DF: dict[int | str, Df] = {}  # the bigrams' df over each week's candidates (b1c), ...
 TRANSFORMER: Callable[[np.ndarray], np.ndarray]  # the transformer's vectors (tvec), if asked
 PRIMARY: np.ndarray  # each paper's primary category (str), for `cat`
+CROWDING: np.ndarray  # each paper's `neighbourhood_crowding` (NaN if not needed), for `crowd`
 # Fixed before the test parts are computed: the shipped blend, last round's best, and the
 # new parts each in the blend that was best for them on dev (filled in by `--split dev`).
 TEST_BLENDS: dict[str, dict[str, float]] = {
@@ -79,6 +84,8 @@ TEST_BLENDS: dict[str, dict[str, float]] = {
     "round six: recency": {"vec": 0.5, "ridge": 0.25, "b1c256r": 0.25},
     "round six, shipped: recency + cat 0.15": {"vec": 0.5, "ridge": 0.25, "b1c256r": 0.25,
                                                "cat": 0.15},
+    "round seven, shipped: + crowd 0.5": {"vec": 0.5, "ridge": 0.25, "b1c256r": 0.25,
+                                          "cat": 0.15, "crowd": 0.5},
 }
 
 
@@ -89,6 +96,26 @@ def _z(s: np.ndarray) -> np.ndarray:
 def category(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
     """The app's category part (`recommend.category_affinity`) of `candidates`."""
     return recommend.category_affinity(PRIMARY[candidates].tolist(), PRIMARY[liked].tolist())
+
+
+def crowding(f: Features, papers: np.ndarray, reference: np.ndarray, cache: Path
+             ) -> np.ndarray:
+    """The app's `recommend.neighbourhood_crowding` of `papers` among the `reference`
+    papers (exact top k), by paper index (NaN for the others); cached."""
+    k = recommend.CROWDING_K
+    path = cache / f"crowding-k{k}-{len(papers)}-{len(reference)}.npy"
+    if path.exists():
+        return np.load(path)
+    out = np.full(len(f.vectors), np.nan)
+    ref = f.dense(reference)
+    for lo in range(0, len(papers), 500):
+        idx = papers[lo:lo + 500]
+        sims = f.dense(idx) @ ref.T
+        sims[idx[:, None] == reference[None, :]] = -np.inf  # a paper is not its own neighbour
+        top = -np.partition(-sims, k, axis=1)[:, :k]
+        out[idx] = recommend.neighbourhood_crowding(-np.sort(-top, axis=1))
+    np.save(path, out)
+    return out
 
 
 def joint_ridge(dense: np.ndarray, rows_: words.WordRows, y: np.ndarray, weight: np.ndarray,
@@ -181,7 +208,7 @@ def _week_parts(f: Features, big: Bigrams, cand: np.ndarray, week: int,
         "vnear_recent": lambda: near[:, :len(recent)].max(1),
         "cat": lambda: category(cand, pos),
         "b1c256r": lambda: b1c_rows(terms=256, recent=True),
-        "tvec": lambda: fits["tvec"].rank(TRANSFORMER(cand))}
+        "tvec": lambda: fits["tvec"].rank(TRANSFORMER(cand)), "crowd": lambda: -CROWDING[cand]}
     return {k: np.asarray(part[k](), np.float64) for k in wanted}
 
 
@@ -277,6 +304,7 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     liked = [every.take(range(a, b)) for a, b in itertools.pairwise(sizes)]
     out[f"liked_rows_{n_members}_s"] = round(
         (time.perf_counter() - start) * n_members / len(proxy.test), 2)
+    out["crowding_s"], crowded = _crowding_timed(f, idx, np.arange(0, len(f.vectors), 5))
     parts = {"closest": 0.0, "ridge": 0.0, "category": 0.0, "rank": 0.0}
     for lo in range(0, n_members, 1000):
         members = range(lo, min(lo + 1000, n_members))
@@ -292,7 +320,7 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
         t3 = time.perf_counter()
         block = [models[i % len(models)] for i in members]
         recommend.top_per_member(recommend.rank_many(block, papers, words=near, ridge=ridge,
-                                                     category=taste), 50)
+                                                     category=taste, crowding=crowded), 50)
         parts["closest"] += t1 - t0
         parts["ridge"] += t2 - t1
         parts["category"] += t3 - t2
@@ -301,8 +329,25 @@ def speed(f: Features, big: Bigrams, proxy: Proxy, n_members: int = 10_000,
     n = f"{n_members}x{len(idx)}"
     out |= {f"{k}_{n}_s": round(v, 2) for k, v in parts.items()}
     out[f"total_{n}_top50_s"] = round(out["candidate_rows_s"] + out[f"liked_rows_{n_members}_s"]
-                                      + sum(parts.values()), 2)
+                                      + out["crowding_s"] + sum(parts.values()), 2)
     return {**out, "load_avg_1min": load}
+
+
+def _crowding_timed(f: Features, idx: np.ndarray, others: np.ndarray
+                    ) -> tuple[float, np.ndarray]:
+    """Seconds for the app's crowding of `idx` (`VectorIndex.neighbours`: HNSW, here on an
+    index of them and `others`, e.g. every fifth paper), and the crowding."""
+    import tempfile
+
+    from paperfeed.index.vectors import VectorIndex
+
+    held = np.unique(np.concatenate([idx, others]))
+    with tempfile.TemporaryDirectory() as tmp:
+        index = VectorIndex(Path(tmp) / "index.usearch", f.vectors.shape[1])
+        index.add(held.tolist(), f.dense(held))
+        start = time.perf_counter()
+        near = index.neighbours(idx.tolist(), f.dense(idx), recommend.CROWDING_K)
+        return round(time.perf_counter() - start, 2), recommend.neighbourhood_crowding(near)
 
 
 def transformer_vectors(papers: Any, needed: np.ndarray, cache: Path
@@ -338,13 +383,13 @@ def shipped_ranker(f: Features, big: Bigrams, background: np.ndarray,
                                  big.rows(pos, df, terms=words.BIGRAM_TERMS),
                                  weights=recent)
             return model.rank(f.dense(cand), words=near, ridge=ridge.score(f.words(cand)),
-                              category=category(cand, pos))
+                              category=category(cand, pos), crowding=CROWDING[cand])
         return score
     return ranker
 
 
 def main() -> None:
-    global TRANSFORMER, PRIMARY
+    global TRANSFORMER, PRIMARY, CROWDING
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     common_arguments(ap)
@@ -375,6 +420,8 @@ def main() -> None:
     cache = args.cache.parent / "paperfeed-bench-recommend-words"
     assert f.stems is not None
     big = Bigrams(papers, f.stems, before, needed, cache)
+    CROWDING = crowding(f, np.unique(np.concatenate(proxy.weeks)), before,
+                        args.cache.parent / "paperfeed-bench-recommend")
     if "tvec" in args.parts:
         TRANSFORMER = transformer_vectors(papers, needed, args.cache.parent)
     if args.cold:  # cold start as it ships (bench/recommend.py --cold-only: the third round's)
