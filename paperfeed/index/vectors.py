@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from usearch.index import Index
+from usearch.index import BatchMatches, Index
 
 from .dense import DenseMatrix
 
@@ -180,9 +180,11 @@ class VectorIndex:
             return self._exact_neighbours(rowids, vectors, out)
         found = self.index.search(np.asarray(vectors, np.float32).reshape(len(out), -1),
                                   k + 1, threads=2)
-        keys = np.asarray(found.keys).reshape(len(out), -1)  # past a row's count: unset
-        distances = np.asarray(found.distances).reshape(len(out), -1)
-        counts = np.asarray(found.counts).reshape(-1)
+        if isinstance(found, BatchMatches):  # past a row's count: unset
+            keys, distances, counts = found.keys, found.distances, found.counts
+        else:  # one query: the matches it has
+            keys, distances = found.keys[None], found.distances[None]
+            counts = np.asarray([len(found.keys)])
         for row, (own, n) in enumerate(zip(rowids, counts, strict=True)):
             others = 1.0 - distances[row, :n][keys[row, :n].astype(np.int64) != own][:k]
             out[row, :len(others)] = others

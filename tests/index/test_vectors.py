@@ -98,3 +98,7 @@ def test_neighbours_are_the_nearest_other_papers_nearest_first(
     got = small.neighbours([1, 7], vectors[[0, 5]], 4)
     assert np.isfinite(got[0]).sum() == 2 and np.isfinite(got[1]).sum() == 3
     assert np.all(np.diff(got[1][:3]) <= 0)
+    one = small.neighbours([2], vectors[1:2], 4)  # a single query (usearch: not a batch)
+    np.testing.assert_allclose(one[0, :2], np.sort(vectors[[0, 2]] @ vectors[1])[::-1],
+                               atol=1e-2)
+    assert np.isnan(one[0, 2:]).all()
